@@ -1,0 +1,69 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+
+namespace FedMesh.Core.Identity;
+
+public sealed partial class WorkloadIdentity
+{
+    private const SslProtocols Protocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+
+    // At the TLS layer any client certificate is accepted; a missing one is refused by the handshake.
+    // Authorization happens above TLS (PeerCertificateValidator) so it can answer with a clear error.
+    private static readonly RemoteCertificateValidationCallback AnyClientCertificate =
+        static (_, certificate, _, _) => certificate is not null;
+
+    /// <summary>
+    /// Server side: presents our current leaf with its chain, requires a client certificate and accepts any at the
+    /// TLS layer; the caller authorizes it through <see cref="PeerCertificateValidator"/>. Call per connection so
+    /// renewed certificates are picked up.
+    /// </summary>
+    public SslServerAuthenticationOptions ServerOptions() => new()
+    {
+        ServerCertificateContext = Volatile.Read(ref _material).Context,
+        ClientCertificateRequired = true,
+        RemoteCertificateValidationCallback = AnyClientCertificate,
+        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+        EnabledSslProtocols = Protocols,
+    };
+
+    /// <summary>
+    /// Client side: presents our current leaf, accepts the server only if it chains to an anchor and its SPIFFE id
+    /// equals <paramref name="expectedServer"/> (any id of our trust domain when null). Host names are not checked:
+    /// the SPIFFE id is the server's name.
+    /// </summary>
+    public SslClientAuthenticationOptions ClientOptions(string? expectedServer) => new()
+    {
+        ClientCertificateContext = Volatile.Read(ref _material).Context,
+        RemoteCertificateValidationCallback = new ServerCheck(this, expectedServer).Validate,
+        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+        EnabledSslProtocols = Protocols,
+    };
+
+    /// <summary>Checks a server certificate against the current anchors and the expected id; logs why it refuses.</summary>
+    private sealed class ServerCheck(WorkloadIdentity owner, string? expected)
+    {
+        public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+        {
+            var leaf = certificate as X509Certificate2;
+            using var loaded = leaf is null && certificate is not null
+                ? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData())
+                : null;
+            var id = PeerCertificateValidator.Validate(leaf ?? loaded, chain, owner.Anchors, owner._time, out var error);
+            if (id is not null)
+            {
+                var name = id.ToString();
+                if (expected is null ? id.TrustDomain == owner.Id.TrustDomain : string.Equals(name, expected, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+                error = expected is null
+                    ? $"server '{name}' belongs to another trust domain than '{owner.Id.TrustDomain}'"
+                    : $"server presented '{name}' but '{expected}' was expected";
+            }
+            owner._logger.LogWarning("refused TLS server: {Error}", error);
+            return false;
+        }
+    }
+}
