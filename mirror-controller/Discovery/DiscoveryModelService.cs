@@ -1,0 +1,86 @@
+using FedMesh.Core.Store;
+using FedMesh.MirrorController.Admin;
+using FedMesh.MirrorController.Hosting;
+using FedMesh.MirrorController.Watching;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FedMesh.MirrorController.Discovery;
+
+/// <summary>
+/// Watches the cluster's Services, Endpoints, Links, TrafficSplits and FailoverPolicies and, once all are
+/// listed, publishes a snapshot after every burst of changes (debounced) whose content differs.
+/// </summary>
+internal sealed partial class DiscoveryModelService(
+    IClusterStore store,
+    SnapshotPublisher publisher,
+    ControllerIdentity identity,
+    MirrorControllerOptions options,
+    ReadinessState readiness,
+    TimeProvider time,
+    ILoggerFactory loggers) : BackgroundService
+{
+    private readonly SemaphoreSlim _dirty = new(0, 1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var logger = loggers.CreateLogger("FedMesh.MirrorController.Discovery");
+        var model = new ClusterModel(MarkDirty);
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(200), options.WatchRetryMaxDelay, Random.Shared);
+        ValueTask<IClusterStore> Open(CancellationToken _) => ValueTask.FromResult(store);
+        var what = $"cluster '{store.Cluster}'";
+        var watches = new[]
+        {
+            new StoreInformer<Core.Resources.Service>($"services of {what}", Open, null, model.Services, backoff, time, logger).RunAsync(stoppingToken),
+            new StoreInformer<Core.Resources.Endpoints>($"endpoints of {what}", Open, null, model.Endpoints, backoff, time, logger).RunAsync(stoppingToken),
+            new StoreInformer<Core.Resources.Link>($"links of {what}", Open, Core.Resources.WellKnown.SystemNamespace, model.Links, backoff, time, logger).RunAsync(stoppingToken),
+            new StoreInformer<Core.Resources.TrafficSplit>($"traffic splits of {what}", Open, null, model.TrafficSplits, backoff, time, logger).RunAsync(stoppingToken),
+            new StoreInformer<Core.Resources.FailoverPolicy>($"failover policies of {what}", Open, null, model.FailoverPolicies, backoff, time, logger).RunAsync(stoppingToken),
+            PublishAsync(model, logger, stoppingToken),
+        };
+        await Task.WhenAll(watches).ConfigureAwait(false);
+    }
+
+    private void MarkDirty()
+    {
+        // One pending signal is enough: the publisher reads the whole model when it wakes.
+        if (_dirty.CurrentCount == 0)
+        {
+            try { _dirty.Release(); }
+            catch (SemaphoreFullException) { }
+        }
+    }
+
+    private async Task PublishAsync(ClusterModel model, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await _dirty.WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (!model.Synced)
+                    continue; // The last kind to sync signals again.
+                if (options.DiscoveryDebounce > TimeSpan.Zero)
+                    await Task.Delay(options.DiscoveryDebounce, time, cancellationToken).ConfigureAwait(false);
+                // Changes during the delay are in this build; drop their signal so they do not cause an empty rebuild.
+                _dirty.Wait(0, CancellationToken.None);
+                var snapshot = SnapshotBuilder.Build(model.Capture(), identity.Cluster, identity.TrustDomain);
+                if (publisher.Publish(snapshot))
+                    LogPublished(logger, snapshot.Version, snapshot.Services.Count, publisher.WatcherCount);
+                readiness.MarkDiscoverySynced();
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _dirty.Dispose();
+    }
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Debug, Message = "Published snapshot {Version} with {Services} services to {Watchers} watchers")]
+    private static partial void LogPublished(ILogger logger, string version, int services, int watchers);
+}

@@ -1,0 +1,28 @@
+using FedMesh.Core.Identity;
+using FedMesh.Core.Store;
+using FedMesh.MirrorController.Targets;
+
+namespace FedMesh.MirrorController.Hosting;
+
+/// <summary>Everything a controller is built from, resolved already: the seams tests and Kubernetes mode fill differently.</summary>
+internal sealed class ControllerSetup
+{
+    public required ControllerIdentity Identity { get; init; }
+    public required IClusterStore Store { get; init; }
+    public required ITargetStoreResolver Targets { get; init; }
+    public required MirrorControllerOptions Options { get; init; }
+
+    /// <summary>gRPC port on 127.0.0.1 (0: any free port).</summary>
+    public int GrpcPort { get; init; }
+
+    /// <summary>Admin port on 127.0.0.1 (0: any free port).</summary>
+    public int AdminPort { get; init; }
+
+    /// <summary>The cluster's issuer and bootstrap token; without them the Identity service is not offered.</summary>
+    public IssuerSetup? Issuer { get; init; }
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}
+
+/// <summary>The issuer that signs this cluster's leaves and the token callers must present.</summary>
+internal sealed record IssuerSetup(CertificateAuthority Issuer, string BootstrapToken);
