@@ -1,0 +1,38 @@
+using FedMesh.Proxy.Routing;
+using Microsoft.AspNetCore.Http;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace FedMesh.Proxy.Forwarding;
+
+/// <summary>
+/// The outbound listener's only request handler: finds the service named by the authority,
+/// lets its policy choose a backend and its balancer an endpoint, and forwards with YARP.
+/// </summary>
+internal sealed class OutboundHandler(RoutingState routing, IHttpForwarder forwarder, ProxyErrorWriter errors)
+{
+    public async Task HandleAsync(HttpContext context)
+    {
+        var table = routing.Current;
+        var authority = context.Request.Host.Value;
+        if (string.IsNullOrEmpty(authority))
+        {
+            await errors.MissingHostAsync(context).ConfigureAwait(false);
+            return;
+        }
+        if (!table.TryFind(authority, out var route))
+        {
+            await errors.UnknownServiceAsync(context, table, authority).ConfigureAwait(false);
+            return;
+        }
+        var backend = route!.Policy.Choose();
+        var endpoint = backend.Pick();
+        if (endpoint is null)
+        {
+            await errors.NoEndpointsAsync(context, route.Self, backend).ConfigureAwait(false);
+            return;
+        }
+        var error = await forwarder.SendAsync(context, endpoint.DestinationPrefix, endpoint.Invoker, endpoint.RequestConfig, endpoint.Transformer).ConfigureAwait(false);
+        if (error != ForwarderError.None)
+            await errors.UpstreamFailedAsync(context, backend, endpoint, error).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,73 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace FedMesh.Proxy.Hosting;
+
+/// <summary>One Kestrel listener with a single terminal request handler (no routing middleware).</summary>
+internal sealed class Listener : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private Listener(WebApplication app) => _app = app;
+
+    /// <summary>The address actually bound (port 0 resolved).</summary>
+    public IPEndPoint BoundEndpoint { get; private set; } = new(IPAddress.Loopback, 0);
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Creates the listener; <paramref name="handler"/> gets the app's services (e.g. the forwarder).</summary>
+    public static Listener Create(IPEndPoint endpoint, HttpProtocols protocols, ILoggerFactory loggerFactory,
+        Func<IServiceProvider, RequestDelegate> handler, Action<ListenOptions>? configureListen = null, bool allowHostOverride = false)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        builder.Services.AddSingleton<IHostLifetime, ManualLifetime>();
+        builder.Services.AddHttpForwarder();
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // An absolute-form target (sent through a forward-proxy setting) wins over a differing Host.
+            kestrel.AllowHostHeaderOverride = allowHostOverride;
+            kestrel.Listen(endpoint, listen =>
+            {
+                listen.Protocols = protocols;
+                configureListen?.Invoke(listen);
+            });
+        });
+        var app = builder.Build();
+        app.Run(handler(app.Services));
+        return new Listener(app);
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        if (addresses is not null)
+        {
+            foreach (var address in addresses)
+            {
+                var uri = new Uri(address);
+                if (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip))
+                {
+                    BoundEndpoint = new IPEndPoint(ip, uri.Port);
+                    break;
+                }
+            }
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken) => await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+}

@@ -1,0 +1,174 @@
+using System.Net;
+using FedMesh.Core.Discovery;
+using FedMesh.Core.Identity;
+using FedMesh.Core.Store;
+using FedMesh.Proxy.Admin;
+using FedMesh.Proxy.Configuration;
+using FedMesh.Proxy.Forwarding;
+using FedMesh.Proxy.Inbound;
+using FedMesh.Proxy.Registration;
+using FedMesh.Proxy.Routing;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
+using Proto = FedMesh.Core.Discovery.Protocol;
+
+namespace FedMesh.Proxy.Hosting;
+
+/// <summary>
+/// One running proxy: admin listener first (so /ready can say what it waits for), then identity,
+/// the first discovery snapshot, the inbound and outbound listeners; then, in the background,
+/// waits for the app and registers the endpoint. Stops in reverse: deregister, drain, dispose.
+/// </summary>
+internal sealed partial class ProxyRuntime : IAsyncDisposable
+{
+    // Cleartext: Kestrel serves HTTP/1.1 and, with prior knowledge, h2c on the same port.
+    private const HttpProtocols OutboundProtocols = HttpProtocols.Http1AndHttp2;
+
+    private readonly ProxyOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Func<ProxyOptions, IClusterStore>? _storeFactory;
+    private readonly CancellationTokenSource _backgroundStop = new();
+    private Listener? _admin, _inbound, _outbound;
+    private WorkloadIdentity? _identity;
+    private DiscoveryClient? _discovery;
+    private UpstreamClientPool? _clients;
+    private RoutingState? _routing;
+    private HttpMessageInvoker? _appClient;
+    private IClusterStore? _store;
+    private EndpointRegistrar? _registrar;
+    private Task _background = Task.CompletedTask;
+    private volatile bool _registered;
+    private int _stopped;
+
+    public ProxyRuntime(ProxyOptions options, ILoggerFactory loggerFactory, TimeProvider time, Func<ProxyOptions, IClusterStore>? storeFactory = null)
+    {
+        _options = options;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger("FedMesh.Proxy");
+        _time = time;
+        _storeFactory = storeFactory;
+        Readiness = new ReadinessGate(!string.IsNullOrEmpty(options.Store), options.App, options.Controller);
+    }
+
+    public ReadinessGate Readiness { get; }
+
+    public IPEndPoint AdminEndpoint => _admin?.BoundEndpoint ?? throw NotStarted();
+    public IPEndPoint InboundEndpoint => _inbound?.BoundEndpoint ?? throw NotStarted();
+    public IPEndPoint OutboundEndpoint => _outbound?.BoundEndpoint ?? throw NotStarted();
+    public RoutingState Routing => _routing ?? throw NotStarted();
+    public WorkloadIdentity Identity => _identity ?? throw NotStarted();
+
+    /// <summary>Completes when the proxy is ready (app answered, endpoint registered), or faults.</summary>
+    public Task Background => _background;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _admin = Listener.Create(Parse(_options.AdminListen), HttpProtocols.Http1, _loggerFactory,
+            _ => new AdminHandler(Readiness).HandleAsync);
+        await _admin.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        var id = new SpiffeId(_options.TrustDomain, _options.Cluster, _options.Namespace, _options.EffectiveServiceAccount);
+        _identity = await ObtainIdentityAsync(id, cancellationToken).ConfigureAwait(false);
+        Readiness.Complete(ReadinessStep.Identity);
+
+        _clients = new UpstreamClientPool(_identity, _time);
+        _routing = new RoutingState(_options.Namespace, _identity, _clients, _time, ProxyDefaults.CertificateCheckPeriod, _logger);
+        _discovery = new DiscoveryClient(_options.Controller, new Proto.Node
+        {
+            Id = _options.Instance,
+            Cluster = _options.Cluster,
+            Kind = Proto.NodeKind.Proxy,
+            Namespace = _options.Namespace,
+            Service = _options.Service,
+        }, _loggerFactory.CreateLogger<DiscoveryClient>(), _time);
+        _discovery.Updated += _routing.Apply;
+        _discovery.Start();
+        ProxyLog.WaitingForSnapshot(_logger, _options.Controller);
+        await _discovery.WaitForFirstAsync(cancellationToken).ConfigureAwait(false);
+        _routing.ApplyIfFirst(_discovery.Current!);
+        Readiness.Complete(ReadinessStep.Snapshot);
+
+        await StartTrafficListenersAsync(cancellationToken).ConfigureAwait(false);
+        Readiness.Complete(ReadinessStep.Listeners);
+        ProxyLog.Started(_logger, _options.Instance, id.ToString(), OutboundEndpoint.ToString(), InboundEndpoint.ToString(), AdminEndpoint.ToString());
+
+        if (!string.IsNullOrEmpty(_options.Store))
+        {
+            _store = _storeFactory is not null ? _storeFactory(_options) : CreateLocalStore(_options);
+            _registrar = new EndpointRegistrar(_store, _options, id.ToString(), InboundEndpoint.ToString(), _time, _logger);
+        }
+        _background = BecomeReadyAsync(_backgroundStop.Token);
+    }
+
+    private async Task StartTrafficListenersAsync(CancellationToken cancellationToken)
+    {
+        var appPrefix = _options.App.TrimEnd('/');
+        _appClient = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            ConnectTimeout = ProxyDefaults.ConnectTimeout,
+        }, disposeHandler: true);
+        var tls = new InboundTls(_identity!, _time, _logger);
+        _inbound = Listener.Create(Parse(_options.Inbound), HttpProtocols.Http1AndHttp2, _loggerFactory,
+            sp => new InboundHandler(sp.GetRequiredService<IHttpForwarder>(), _appClient, appPrefix, _options.Cluster, _logger).HandleAsync,
+            listen => listen.UseHttps(tls.CallbackOptions()));
+        await _inbound.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        var errors = new ProxyErrorWriter(_options.Cluster, _logger);
+        _outbound = Listener.Create(Parse(_options.Outbound), OutboundProtocols, _loggerFactory,
+            sp => new OutboundHandler(_routing!, sp.GetRequiredService<IHttpForwarder>(), errors).HandleAsync,
+            allowHostOverride: true);
+        await _outbound.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task BecomeReadyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await AppProbe.WaitUntilReachableAsync(new Uri(_options.App), _time, cancellationToken).ConfigureAwait(false);
+            Readiness.Complete(ReadinessStep.App);
+            if (_registrar is not null)
+            {
+                await _registrar.RegisterAsync(cancellationToken).ConfigureAwait(false);
+                _registered = true;
+                Readiness.Complete(ReadinessStep.Registration);
+            }
+            ProxyLog.Ready(_logger);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task<WorkloadIdentity> ObtainIdentityAsync(SpiffeId id, CancellationToken cancellationToken)
+    {
+        var token = (await File.ReadAllTextAsync(_options.TokenFile, cancellationToken).ConfigureAwait(false)).Trim();
+        var delay = ProxyDefaults.RetryInitialDelay;
+        while (true)
+        {
+            try
+            {
+                return await WorkloadIdentity.ObtainAsync(_options.Controller, id, token, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                ProxyLog.IdentityFailed(_logger, _options.Controller, e.Message);
+            }
+            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, ProxyDefaults.RetryMaxDelay.Ticks));
+        }
+    }
+
+    private static IPEndPoint Parse(string listen)
+        => ProxyOptionsValidator.TryParseListen(listen, out var endpoint) ? endpoint! : throw new ArgumentException($"'{listen}' is not an ip:port listen address");
+
+    private static InvalidOperationException NotStarted() => new("the proxy has not started");
+}

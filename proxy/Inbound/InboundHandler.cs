@@ -1,0 +1,65 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography.X509Certificates;
+using FedMesh.Core.Identity;
+using FedMesh.Core.Resources;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace FedMesh.Proxy.Inbound;
+
+/// <summary>
+/// The inbound listener's request handler: forwards to the app over plain HTTP/1.1 through one
+/// shared client, carrying the caller's identity in <c>x-fedmesh-caller</c>.
+/// </summary>
+internal sealed class InboundHandler(IHttpForwarder forwarder, HttpMessageInvoker appClient, string appPrefix, string cluster, ILogger logger)
+{
+    private static readonly ForwarderRequestConfig AppConfig = new()
+    {
+        Version = System.Net.HttpVersion.Version11,
+        VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+    };
+
+    private readonly CallerTransformer _transformer = new();
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var error = await forwarder.SendAsync(context, appPrefix, appClient, AppConfig, _transformer).ConfigureAwait(false);
+        if (error == ForwarderError.None || error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled)
+            return;
+        var reason = context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message ?? error.ToString();
+        ProxyLog.AppFailed(logger, appPrefix, error, reason);
+        if (context.Response.HasStarted)
+            return;
+        context.Response.Clear();
+        context.Response.StatusCode = error == ForwarderError.RequestTimedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway;
+        context.Response.Headers[Forwarding.ProxyErrorWriter.ErrorHeader] = "app-unavailable";
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        await context.Response.WriteAsync($"fedmesh proxy (cluster {cluster}): the app at {appPrefix} failed: {error}: {reason}\n", context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>Keeps the caller header a gateway or peer proxy set; otherwise names the verified peer.</summary>
+    private sealed class CallerTransformer : HttpTransformer
+    {
+        // One TLS connection keeps one certificate object: parse its SPIFFE id once per connection.
+        private readonly ConditionalWeakTable<X509Certificate2, string> _peerIds = new();
+
+        public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+        {
+            await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
+            proxyRequest.Headers.Host = httpContext.Request.Host.Value;
+            if (httpContext.Request.Headers.ContainsKey(WellKnown.CallerIdentityHeader))
+                return;
+            var certificate = httpContext.Connection.ClientCertificate;
+            if (certificate is null)
+                return;
+            if (!_peerIds.TryGetValue(certificate, out var peer))
+            {
+                peer = SpiffeId.FromCertificate(certificate, out _)?.ToString() ?? "";
+                _peerIds.AddOrUpdate(certificate, peer);
+            }
+            if (peer.Length > 0)
+                proxyRequest.Headers.TryAddWithoutValidation(WellKnown.CallerIdentityHeader, peer);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using FedMesh.Core.Identity;
+using FedMesh.Proxy.Forwarding;
+using Microsoft.Extensions.Logging;
+using Proto = FedMesh.Core.Discovery.Protocol;
+
+namespace FedMesh.Proxy.Routing;
+
+/// <summary>
+/// Holds the current routing table. Readers take <see cref="Current"/> with one volatile read and
+/// never lock; each snapshot (or a renewed certificate) compiles a new table that is swapped in
+/// atomically, after which upstream clients no table references are retired.
+/// </summary>
+internal sealed class RoutingState : IDisposable
+{
+    private readonly RoutingTableBuilder _builder;
+    private readonly UpstreamClientPool _clients;
+    private readonly WorkloadIdentity _identity;
+    private readonly ILogger _logger;
+    private readonly Lock _buildLock = new();
+    private readonly ITimer _certificateCheck;
+    private RoutingTable _current = RoutingTable.Empty;
+    private Proto.Snapshot? _snapshot;
+    private object? _builtWithCertificate;
+
+    public RoutingState(string proxyNamespace, WorkloadIdentity identity, UpstreamClientPool clients, TimeProvider time, TimeSpan certificateCheckPeriod, ILogger logger)
+    {
+        _identity = identity;
+        _clients = clients;
+        _logger = logger;
+        _builder = new RoutingTableBuilder(proxyNamespace, identity.Id.ToString(), clients, logger);
+        _certificateCheck = time.CreateTimer(static s => ((RoutingState)s!).RebuildIfCertificateRenewed(), this, certificateCheckPeriod, certificateCheckPeriod);
+    }
+
+    public RoutingTable Current => Volatile.Read(ref _current);
+
+    /// <summary>True once a snapshot has been compiled.</summary>
+    public bool HasSnapshot => Volatile.Read(ref _snapshot) is not null;
+
+    /// <summary>Compiles <paramref name="snapshot"/> and swaps it in. A snapshot that fails to compile changes nothing.</summary>
+    public void Apply(Proto.Snapshot snapshot)
+    {
+        lock (_buildLock)
+        {
+            RoutingTable table;
+            var certificate = _identity.Certificate;
+            try
+            {
+                table = _builder.Build(snapshot);
+            }
+            catch (Exception e)
+            {
+                ProxyLog.SnapshotRejected(_logger, snapshot.Version, e);
+                return;
+            }
+            Volatile.Write(ref _current, table);
+            _snapshot = snapshot;
+            _builtWithCertificate = certificate;
+            _clients.RetainOnly(table.Identities);
+            ProxyLog.SnapshotApplied(_logger, snapshot.Version, table.KnownServices);
+        }
+    }
+
+    /// <summary>Applies <paramref name="snapshot"/> only if no snapshot was applied yet (never goes back to an older one).</summary>
+    public void ApplyIfFirst(Proto.Snapshot snapshot)
+    {
+        lock (_buildLock)
+        {
+            if (_snapshot is null)
+                Apply(snapshot);
+        }
+    }
+
+    private void RebuildIfCertificateRenewed()
+    {
+        Proto.Snapshot? snapshot;
+        lock (_buildLock)
+        {
+            snapshot = _snapshot;
+            if (snapshot is null || ReferenceEquals(_builtWithCertificate, _identity.Certificate))
+                return;
+        }
+        Apply(snapshot);
+    }
+
+    public void Dispose() => _certificateCheck.Dispose();
+}
