@@ -1,1 +1,3 @@
-return 0;
+using FedMesh.Linker;
+
+return await FedMeshCli.RunAsync(args);

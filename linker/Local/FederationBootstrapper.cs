@@ -1,0 +1,158 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using FedMesh.Core.Federation;
+using FedMesh.Core.Identity;
+using FedMesh.Core.Resources;
+using FedMesh.Core.Store;
+using FedMesh.Core.Store.Local;
+
+namespace FedMesh.Linker.Local;
+
+/// <summary>
+/// Creates a local federation home from a federation file: free loopback ports for every part,
+/// the trust anchor, one issuer and bootstrap token per cluster, each cluster's store with the
+/// workloads' Services. Idempotent: an existing home is loaded and anything missing is repaired.
+/// config.yaml is written last, so an interrupted creation is simply redone.
+/// </summary>
+internal sealed class FederationBootstrapper(FederationPaths paths, TimeProvider time)
+{
+    public async Task<FederationConfig> EnsureAsync(string specFile, CancellationToken cancellationToken)
+    {
+        FederationConfig config;
+        var created = !File.Exists(paths.ConfigFile);
+        if (created)
+        {
+            config = FederationConfigFile.Load(specFile);
+            Check(config, specFile);
+            AssignPorts(config);
+        }
+        else
+        {
+            config = FederationConfigFile.Load(paths.ConfigFile);
+            Check(config, paths.ConfigFile);
+        }
+
+        Directory.CreateDirectory(paths.Home);
+        using var anchor = LoadOrCreateAnchor(config.TrustDomain);
+        foreach (var cluster in config.Clusters)
+        {
+            if (cluster.Type != "local") continue;
+            EnsureIssuer(anchor, cluster.Name);
+            EnsureToken(cluster.Name);
+            await EnsureServicesAsync(cluster, cancellationToken).ConfigureAwait(false);
+        }
+        if (created) FederationConfigFile.Save(config, paths.ConfigFile);
+        return config;
+    }
+
+    /// <summary>Rules the file format cannot express: unique names, instances consistent with replicas.</summary>
+    private static void Check(FederationConfig config, string file)
+    {
+        var errors = new List<string>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        if (config.Clusters.Count == 0) errors.Add("clusters: at least one cluster is required");
+        for (var i = 0; i < config.Clusters.Count; i++)
+        {
+            var c = config.Clusters[i];
+            if (!Names.IsDnsLabel(c.Name)) errors.Add($"clusters[{i}].name: '{c.Name}' must be a DNS label (lower-case letters, digits and '-')");
+            else if (!names.Add(c.Name)) errors.Add($"clusters[{i}].name: duplicate cluster '{c.Name}'");
+            if (c.Type is not ("local" or "kubernetes")) errors.Add($"clusters[{i}].type: must be 'local' or 'kubernetes' (got '{c.Type}')");
+            var workloads = new HashSet<string>(StringComparer.Ordinal);
+            for (var j = 0; j < c.Workloads.Count; j++)
+            {
+                var w = c.Workloads[j];
+                if (!Names.IsDnsLabel(w.Name)) errors.Add($"clusters[{i}].workloads[{j}].name: '{w.Name}' must be a DNS label");
+                else if (!workloads.Add(w.Name)) errors.Add($"clusters[{i}].workloads[{j}].name: duplicate workload '{w.Name}'");
+                if (string.IsNullOrEmpty(w.Service)) w.Service = w.Name;
+                if (!Names.IsDnsLabel(w.Service)) errors.Add($"clusters[{i}].workloads[{j}].service: '{w.Service}' must be a DNS label");
+                if (w.App != "echo") errors.Add($"clusters[{i}].workloads[{j}].app: only the built-in 'echo' app can be run locally (got '{w.App}')");
+                if (w.Replicas is < 1 or > 16) errors.Add($"clusters[{i}].workloads[{j}].replicas: must be between 1 and 16 (got {w.Replicas})");
+            }
+        }
+        if (errors.Count > 0) throw new CliException($"{file}: invalid federation:\n  " + string.Join("\n  ", errors));
+    }
+
+    private static void AssignPorts(FederationConfig config)
+    {
+        var taken = new HashSet<int>();
+        foreach (var c in config.Clusters)
+        {
+            c.Controller.GrpcPort = Port(c.Controller.GrpcPort, taken);
+            c.Controller.AdminPort = Port(c.Controller.AdminPort, taken);
+            c.Gateway.Port = Port(c.Gateway.Port, taken);
+            c.Gateway.AdminPort = Port(c.Gateway.AdminPort, taken);
+            foreach (var w in c.Workloads)
+            {
+                for (var r = w.Instances.Count; r < w.Replicas; r++)
+                    w.Instances.Add(new InstancePorts { Name = $"{w.Name}-{c.Name}-{r}" });
+                foreach (var i in w.Instances)
+                {
+                    i.AppPort = Port(i.AppPort, taken);
+                    i.OutboundPort = Port(i.OutboundPort, taken);
+                    i.InboundPort = Port(i.InboundPort, taken);
+                    i.AdminPort = Port(i.AdminPort, taken);
+                }
+            }
+        }
+    }
+
+    /// <summary>The given port, or a free loopback port when it is 0.</summary>
+    private static int Port(int wanted, HashSet<int> taken)
+    {
+        if (wanted != 0) { taken.Add(wanted); return wanted; }
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            if (taken.Add(port)) return port;
+        }
+    }
+
+    private CertificateAuthority LoadOrCreateAnchor(string trustDomain)
+    {
+        if (File.Exists(Path.Combine(paths.AnchorDirectory, "ca.crt")))
+            return CertificateAuthority.Load(paths.AnchorDirectory, time);
+        var anchor = CertificateAuthority.CreateRoot(trustDomain, time);
+        anchor.Save(paths.AnchorDirectory);
+        return anchor;
+    }
+
+    private void EnsureIssuer(CertificateAuthority anchor, string cluster)
+    {
+        var dir = paths.IssuerDirectory(cluster);
+        if (File.Exists(Path.Combine(dir, "ca.crt"))) return;
+        using var issuer = anchor.CreateIntermediate(cluster);
+        issuer.Save(dir);
+    }
+
+    private void EnsureToken(string cluster)
+    {
+        var file = paths.BootstrapTokenFile(cluster);
+        if (File.Exists(file)) return;
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        var temp = file + ".tmp";
+        File.WriteAllText(temp, Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant());
+        File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Move(temp, file, overwrite: true);
+    }
+
+    /// <summary>Each workload's Service, exported when the workload says so. Existing Services are left as the user made them.</summary>
+    private async Task EnsureServicesAsync(ClusterConfig cluster, CancellationToken cancellationToken)
+    {
+        using var store = new LocalClusterStore(cluster.Name, paths.StoreDirectory(cluster), time);
+        foreach (var w in cluster.Workloads)
+        {
+            if (await store.GetAsync<Service>(w.Namespace, w.Service, cancellationToken).ConfigureAwait(false) is not null) continue;
+            var service = new Service
+            {
+                Metadata = new ObjectMeta { Name = w.Service, Namespace = w.Namespace, Labels = new Dictionary<string, string> { ["app"] = w.Name } },
+                Spec = new ServiceSpec { Ports = [new ServicePort { Name = "http", Port = 80, Protocol = "TCP" }] },
+            };
+            if (w.Exported) service.Metadata.Labels[WellKnown.ExportedLabel] = "true";
+            try { await store.CreateAsync(service, cancellationToken).ConfigureAwait(false); }
+            catch (StoreConflictException) { /* created concurrently: keep theirs */ }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace FedMesh.E2E;
+
+/// <summary>Runs the real <c>fedmesh</c> program (the linker's build output) as a separate process.</summary>
+internal static class Cli
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr)
+    {
+        public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
+    }
+
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    /// <summary>The fedmesh.dll built next to this test run (same configuration), or FEDMESH_CLI_DLL.</summary>
+    public static string Dll { get; } = FindDll();
+
+    public static async Task<Result> RunAsync(string home, TimeSpan timeout, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.ArgumentList.Add("--home");
+        psi.ArgumentList.Add(home);
+        psi.Environment.Remove("FEDMESH_HOME");
+        using var process = Process.Start(psi)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"fedmesh {string.Join(' ', args)} did not finish within {timeout.TotalSeconds} s; output so far:\n{await stdout}\n{await stderr}");
+        }
+        return new Result(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Runs curl (a real HTTP client, as a user would) and returns status, headers and body.</summary>
+    public static async Task<(int Status, string Headers, string Body)> CurlAsync(string proxy, string url, TimeSpan timeout, params string[] extra)
+    {
+        var psi = new ProcessStartInfo("curl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "-sS", "--noproxy", "", "-x", $"http://{proxy}", "--max-time", ((int)timeout.TotalSeconds).ToString(), "-D", "-", url }) psi.ArgumentList.Add(a);
+        foreach (var a in extra) psi.ArgumentList.Add(a);
+        using var process = Process.Start(psi)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) return (0, "", $"curl exit {process.ExitCode}: {error}");
+        var split = output.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        var headers = split < 0 ? output : output[..split];
+        var body = split < 0 ? "" : output[(split + 4)..];
+        var statusLine = headers.Split("\r\n")[0];
+        var status = int.Parse(statusLine.Split(' ')[1]);
+        return (status, headers, body);
+    }
+
+    private static string FindRepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FedMesh.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root (FedMesh.sln) above " + AppContext.BaseDirectory);
+    }
+
+    private static string FindDll()
+    {
+        var env = Environment.GetEnvironmentVariable("FEDMESH_CLI_DLL");
+        if (!string.IsNullOrEmpty(env)) return env;
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+        var dll = Path.Combine(RepoRoot, "linker", "bin", configuration, "net10.0", "fedmesh.dll");
+        return File.Exists(dll) ? dll : throw new InvalidOperationException($"fedmesh is not built: {dll} is missing (build the solution first)");
+    }
+}
+
+/// <summary>Bounded polling: every wait in these tests has a deadline.</summary>
+internal static class Eventually
+{
+    public static async Task<T> ValueAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        T last = default!;
+        Exception? error = null;
+        while (clock.Elapsed < timeout)
+        {
+            try
+            {
+                last = await probe();
+                if (done(last)) return last;
+                error = null;
+            }
+            catch (Exception e) { error = e; }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"{what}: not reached within {timeout.TotalSeconds} s; last value: {last}{(error is null ? "" : "; last error: " + error.Message)}");
+    }
+
+    public static Task TrueAsync(Func<Task<bool>> probe, TimeSpan timeout, string what) => ValueAsync(probe, x => x, timeout, what);
+}

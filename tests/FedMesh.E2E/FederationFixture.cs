@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace FedMesh.E2E;
+
+/// <summary>
+/// A two-cluster local federation (examples/local/two-clusters.yaml) started once with
+/// <c>fedmesh up --detach</c> in a fresh home, shared by the tests of the "federation" collection
+/// and stopped with <c>fedmesh down</c> at the end.
+/// </summary>
+public sealed class FederationFixture : IAsyncLifetime
+{
+    public string Home { get; } = Path.Combine(Path.GetTempPath(), "fedmesh-e2e-" + Guid.NewGuid().ToString("N")[..8]);
+    public TimeSpan UpTime { get; private set; }
+    internal Cli.Result Up { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        Up = await Cli.RunAsync(Home, TimeSpan.FromMinutes(3), "up", "--detach");
+        UpTime = clock.Elapsed;
+        if (Up.ExitCode != 0) throw new InvalidOperationException("fedmesh up --detach failed: " + Up + "\n" + Logs());
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cli.RunAsync(Home, TimeSpan.FromMinutes(1), "down");
+        try { Directory.Delete(Home, recursive: true); } catch (IOException) { }
+    }
+
+    internal Task<Cli.Result> RunAsync(params string[] args) => Cli.RunAsync(Home, TimeSpan.FromMinutes(2), args);
+
+    /// <summary>`fedmesh status -o json`, parsed.</summary>
+    public async Task<JsonElement> StatusAsync()
+    {
+        var r = await RunAsync("status", "-o", "json");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        return JsonDocument.Parse(r.Stdout).RootElement;
+    }
+
+    public static IEnumerable<JsonElement> Parts(JsonElement status, string cluster) =>
+        status.GetProperty("clusters").EnumerateArray().Single(c => c.GetProperty("name").GetString() == cluster).GetProperty("parts").EnumerateArray();
+
+    public static JsonElement Part(JsonElement status, string cluster, string kind) =>
+        Parts(status, cluster).First(p => p.GetProperty("kind").GetString() == kind);
+
+    public async Task<string> OutboundAsync(string cluster) =>
+        Part(await StatusAsync(), cluster, "proxy").GetProperty("addresses").GetProperty("outbound").GetString()!;
+
+    /// <summary>The tail of every part's log, for failure messages.</summary>
+    public string Logs()
+    {
+        var dir = Path.Combine(Home, "run", "logs");
+        if (!Directory.Exists(dir)) return "(no logs)";
+        return string.Join("\n", Directory.GetFiles(dir).Select(f => $"--- {Path.GetFileName(f)}\n" + string.Join("\n", File.ReadLines(f).TakeLast(15))));
+    }
+}
+
+[CollectionDefinition("federation")]
+public sealed class FederationCollection : ICollectionFixture<FederationFixture>;

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace FedMesh.E2E;
+
+/// <summary>The README's tour, end to end, on real processes: link, mirror, a request across, unlink, restarts.</summary>
+[Collection("federation")]
+public sealed class FederationTourTests(FederationFixture federation, ITestOutputHelper output)
+{
+    private static readonly TimeSpan Converge = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Status_AfterUpDetach_ListsEveryPartReadyWithPidsAndAddresses()
+    {
+        output.WriteLine($"up --detach took {federation.UpTime.TotalSeconds:0.0} s");
+        var status = await federation.StatusAsync();
+        foreach (var cluster in new[] { "east", "west" })
+        {
+            var parts = FederationFixture.Parts(status, cluster).ToList();
+            Assert.Equal(["controller", "echo", "gateway", "proxy"], parts.Select(p => p.GetProperty("kind").GetString()).Order().ToArray());
+            foreach (var part in parts)
+            {
+                Assert.True(part.GetProperty("ready").GetBoolean(), $"{cluster}/{part.GetProperty("name")} not ready");
+                Assert.True(part.GetProperty("pid").GetInt32() > 0);
+                Assert.True(Process.GetProcessById(part.GetProperty("pid").GetInt32()) is not null);
+            }
+            var outbound = FederationFixture.Part(status, cluster, "proxy").GetProperty("addresses").GetProperty("outbound").GetString();
+            Assert.Matches(@"^127\.0\.0\.1:\d+$", outbound);
+        }
+    }
+
+    [Fact]
+    public async Task LinkCurlUnlink_RequestCrossesThroughWestGatewayThenUnknownAfterUnlink()
+    {
+        var outbound = await federation.OutboundAsync("east");
+        var link = await federation.RunAsync("link", "east", "west");
+        Assert.True(link.ExitCode == 0, link.ToString());
+        var linked = Stopwatch.StartNew();
+
+        // The first request that works after `link` returned: how long the mirror takes to reach the proxy.
+        var answer = await Eventually.ValueAsync(() => Cli.CurlAsync(outbound, "http://echo-west.default/", TimeSpan.FromSeconds(5)),
+            r => r.Status == 200, Converge, "east -> echo-west through the mesh");
+        output.WriteLine($"first cross-cluster success {linked.ElapsedMilliseconds} ms after link returned");
+        var body = JsonDocument.Parse(answer.Body).RootElement;
+        Assert.Equal("west", body.GetProperty("cluster").GetString());
+        Assert.Equal("echo-west-0", body.GetProperty("instance").GetString());
+        // West's gateway verified east's certificate and passed its identity on.
+        Assert.StartsWith("spiffe://fedmesh.local/cluster/east/", body.GetProperty("caller").GetString());
+
+        var services = await federation.RunAsync("get", "services", "--cluster", "east");
+        Assert.True(services.ExitCode == 0, services.ToString());
+        var row = services.Stdout.Split('\n').Single(l => l.Contains(" echo-west "));
+        Assert.Contains("west/echo", row);
+
+        var unlink = await federation.RunAsync("unlink", "east", "west");
+        Assert.True(unlink.ExitCode == 0, unlink.ToString());
+        var refused = await Eventually.ValueAsync(() => Cli.CurlAsync(outbound, "http://echo-west.default/", TimeSpan.FromSeconds(5)),
+            r => r.Status != 200, TimeSpan.FromSeconds(10), "unknown service after unlink");
+        Assert.Equal(502, refused.Status);
+        Assert.Contains("unknown-service", refused.Headers);
+        Assert.Contains("echo-west", refused.Body);
+    }
+
+    [Fact]
+    public async Task OneWayLink_OnlyFirstClusterMirrors()
+    {
+        try
+        {
+            var link = await federation.RunAsync("link", "east", "west", "--one-way");
+            Assert.True(link.ExitCode == 0, link.ToString());
+            var east = await federation.RunAsync("get", "services", "--cluster", "east", "-o", "json");
+            var west = await federation.RunAsync("get", "services", "--cluster", "west", "-o", "json");
+            Assert.Contains("\"echo-west\"", east.Stdout);
+            Assert.DoesNotContain("\"echo-east\"", west.Stdout);
+            var ok = await Eventually.ValueAsync(() => Cli.CurlAsync(federation.OutboundAsync("east").Result, "http://echo-west/", TimeSpan.FromSeconds(5)),
+                r => r.Status == 200, Converge, "one-way east -> west");
+            var fromWest = await Cli.CurlAsync(await federation.OutboundAsync("west"), "http://echo-east/", TimeSpan.FromSeconds(5));
+            Assert.Equal(502, fromWest.Status);
+        }
+        finally
+        {
+            await federation.RunAsync("unlink", "east", "west");
+        }
+    }
+
+    [Theory]
+    [InlineData("east", "controller")]
+    [InlineData("west", "gateway")]
+    [InlineData("east", "proxy")]
+    [InlineData("west", "echo")]
+    [InlineData("west", "controller")]
+    public async Task KillAnyPart_ItIsRestartedAndTrafficFlowsAgain(string cluster, string kind)
+    {
+        var link = await federation.RunAsync("link", "east", "west");
+        Assert.True(link.ExitCode == 0, link.ToString());
+        try
+        {
+            var victim = FederationFixture.Part(await federation.StatusAsync(), cluster, kind).GetProperty("pid").GetInt32();
+            Process.GetProcessById(victim).Kill();
+            var restarted = await Eventually.ValueAsync(async () => FederationFixture.Part(await federation.StatusAsync(), cluster, kind),
+                p => p.GetProperty("pid").GetInt32() != victim && p.GetProperty("ready").GetBoolean(), Converge, $"{cluster}/{kind} restarted");
+            output.WriteLine($"{cluster}/{kind}: pid {victim} -> {restarted.GetProperty("pid").GetInt32()}");
+            var outbound = await federation.OutboundAsync("east");
+            await Eventually.ValueAsync(() => Cli.CurlAsync(outbound, "http://echo-west.default/", TimeSpan.FromSeconds(5)),
+                r => r.Status == 200 && r.Body.Contains("\"cluster\":\"west\""), Converge, $"traffic after restarting {cluster}/{kind}\n{federation.Logs()}");
+            var services = await federation.RunAsync("get", "services", "--cluster", "east");
+            Assert.Contains("echo-west", services.Stdout);
+        }
+        finally
+        {
+            await federation.RunAsync("unlink", "east", "west");
+        }
+    }
+}
