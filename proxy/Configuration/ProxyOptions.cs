@@ -71,10 +71,7 @@ public static class ProxyDefaults
     /// <summary>How long a retired upstream client keeps serving in-flight requests before it is disposed.</summary>
     public static readonly TimeSpan RetiredClientGrace = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often the proxy checks whether its certificate was renewed (new connections then use it).</summary>
-    public static readonly TimeSpan CertificateCheckPeriod = TimeSpan.FromSeconds(30);
-
-    /// <summary>First and largest delay between attempts to reach the app, the controller or the store.</summary>
+    /// <summary>First and largest delay between attempts to reach the app or the store.</summary>
     public static readonly TimeSpan RetryInitialDelay = TimeSpan.FromMilliseconds(50);
 
     /// <inheritdoc cref="RetryInitialDelay"/>

@@ -72,12 +72,12 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
             _ => new AdminHandler(Readiness).HandleAsync);
         await _admin.StartAsync(cancellationToken).ConfigureAwait(false);
 
-        var id = new SpiffeId(_options.TrustDomain, _options.Cluster, _options.Namespace, _options.EffectiveServiceAccount);
+        var id = SpiffeId.Create(_options.TrustDomain, _options.Cluster, _options.Namespace, _options.EffectiveServiceAccount);
         _identity = await ObtainIdentityAsync(id, cancellationToken).ConfigureAwait(false);
         Readiness.Complete(ReadinessStep.Identity);
 
         _clients = new UpstreamClientPool(_identity, _time);
-        _routing = new RoutingState(_options.Namespace, _identity, _clients, _time, ProxyDefaults.CertificateCheckPeriod, _logger);
+        _routing = new RoutingState(_options.Namespace, _identity, _clients, _logger);
         _discovery = new DiscoveryClient(_options.Controller, new Proto.Node
         {
             Id = _options.Instance,
@@ -148,23 +148,12 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits (retrying inside) for the controller to sign our certificate; a refusal (bad token) is fatal.</summary>
     private async Task<WorkloadIdentity> ObtainIdentityAsync(SpiffeId id, CancellationToken cancellationToken)
     {
         var token = (await File.ReadAllTextAsync(_options.TokenFile, cancellationToken).ConfigureAwait(false)).Trim();
-        var delay = ProxyDefaults.RetryInitialDelay;
-        while (true)
-        {
-            try
-            {
-                return await WorkloadIdentity.ObtainAsync(_options.Controller, id, token, _time, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-            {
-                ProxyLog.IdentityFailed(_logger, _options.Controller, e.Message);
-            }
-            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, ProxyDefaults.RetryMaxDelay.Ticks));
-        }
+        return await WorkloadIdentity.ObtainAsync(_options.Controller, id, token, _time,
+            _loggerFactory.CreateLogger<WorkloadIdentity>(), cancellationToken).ConfigureAwait(false);
     }
 
     private static IPEndPoint Parse(string listen)

@@ -17,18 +17,18 @@ internal sealed class RoutingState : IDisposable
     private readonly WorkloadIdentity _identity;
     private readonly ILogger _logger;
     private readonly Lock _buildLock = new();
-    private readonly ITimer _certificateCheck;
     private RoutingTable _current = RoutingTable.Empty;
     private Proto.Snapshot? _snapshot;
     private object? _builtWithCertificate;
 
-    public RoutingState(string proxyNamespace, WorkloadIdentity identity, UpstreamClientPool clients, TimeProvider time, TimeSpan certificateCheckPeriod, ILogger logger)
+    public RoutingState(string proxyNamespace, WorkloadIdentity identity, UpstreamClientPool clients, ILogger logger)
     {
         _identity = identity;
         _clients = clients;
         _logger = logger;
         _builder = new RoutingTableBuilder(proxyNamespace, identity.Id.ToString(), clients, logger);
-        _certificateCheck = time.CreateTimer(static s => ((RoutingState)s!).RebuildIfCertificateRenewed(), this, certificateCheckPeriod, certificateCheckPeriod);
+        // Clients keep the TLS options (and certificate) they were built with: rebuild them on renewal.
+        _identity.Renewed += OnRenewed;
     }
 
     public RoutingTable Current => Volatile.Read(ref _current);
@@ -70,6 +70,8 @@ internal sealed class RoutingState : IDisposable
         }
     }
 
+    private void OnRenewed(WorkloadIdentity _) => RebuildIfCertificateRenewed();
+
     private void RebuildIfCertificateRenewed()
     {
         Proto.Snapshot? snapshot;
@@ -82,5 +84,5 @@ internal sealed class RoutingState : IDisposable
         Apply(snapshot);
     }
 
-    public void Dispose() => _certificateCheck.Dispose();
+    public void Dispose() => _identity.Renewed -= OnRenewed;
 }
