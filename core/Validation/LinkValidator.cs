@@ -8,8 +8,10 @@ internal sealed class LinkValidator
     public void Validate(LinkSpec spec, ValidationCollector c)
     {
         FieldChecks.DnsLabel(c, "spec.targetCluster", spec.TargetCluster);
-        FieldChecks.HostPort(c, "spec.gatewayAddress", spec.GatewayAddress);
-        FieldChecks.SpiffeId(c, "spec.gatewayIdentity", spec.GatewayIdentity);
+        // A link that does not mirror (the far side of a one-way link) only admits the target's
+        // traffic, so it needs no gateway to reach; when given, the fields must still be valid.
+        FieldChecks.HostPort(c, "spec.gatewayAddress", spec.GatewayAddress, required: spec.Mirror);
+        FieldChecks.SpiffeId(c, "spec.gatewayIdentity", spec.GatewayIdentity, required: spec.Mirror);
         if (spec.Probe is { } probe)
         {
             if (string.IsNullOrEmpty(probe.Path) || probe.Path[0] != '/')
