@@ -11,6 +11,7 @@ namespace FedMesh.MirrorController.Mirroring;
 internal sealed class LinkStatusHandler(MirrorState state, IClusterStore store, TimeProvider time)
 {
     public const string ReadyCondition = "Ready";
+    private const string SyncingReason = "Syncing";
 
     public async Task HandleAsync(RefreshLinkStatus refresh, CancellationToken cancellationToken)
     {
@@ -26,6 +27,9 @@ internal sealed class LinkStatusHandler(MirrorState state, IClusterStore store, 
 
         var stored = await store.GetAsync<Link>(link.Link.Namespace, link.Name, cancellationToken).ConfigureAwait(false);
         if (stored is null || Matches(stored.Status, count, status, reason, message))
+            return;
+        // While a (re)started watch lists the target, keep the last known status: a restart must write nothing.
+        if (reason == SyncingReason && stored.Status?.Conditions?.Exists(c => c.Type == ReadyCondition) == true)
             return;
         var now = time.GetUtcNow().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         await store.MutateAsync<Link>(link.Link.Namespace, link.Name, current =>
@@ -60,7 +64,7 @@ internal sealed class LinkStatusHandler(MirrorState state, IClusterStore store, 
         if (link.RemoteError is not null)
             return ("False", "TargetUnreachable", $"cannot read the services of cluster '{target}': {link.RemoteError}");
         if (!link.RemoteSynced)
-            return ("Unknown", "Syncing", $"listing the services of cluster '{target}'");
+            return ("Unknown", SyncingReason, $"listing the services of cluster '{target}'");
         if (link.Conflicts.Count > 0)
             return ("False", "MirrorConflict", $"{link.Conflicts.Count} mirror name(s) taken by other services: {string.Join(", ", link.Conflicts.Take(5))}");
         return ("True", "Mirrored", $"{count} service(s) mirrored from cluster '{target}'");
