@@ -1,10 +1,13 @@
 using FedMesh.Core.Store;
+using FedMesh.Core.Store.Local;
 using FedMesh.Proxy.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace FedMesh.Proxy.Hosting;
 
 internal sealed partial class ProxyRuntime
 {
-    private static IClusterStore CreateLocalStore(ProxyOptions options)
-        => throw new NotSupportedException("LocalClusterStore not wired yet");
+    /// <summary>The local federation's store: one directory per cluster.</summary>
+    private IClusterStore CreateLocalStore(ProxyOptions options)
+        => new LocalClusterStore(options.Cluster, options.Store!, _time, logger: _loggerFactory.CreateLogger<LocalClusterStore>());
 }
