@@ -1,4 +1,4 @@
-namespace FedMesh.MirrorController.Hosting;
+namespace FedMesh.MirrorController;
 
 /// <summary>
 /// Options of a cluster's mirror-controller, bound from the command line
