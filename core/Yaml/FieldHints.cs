@@ -13,7 +13,7 @@ internal static class FieldHints
             if (d < bestDistance) { best = m.Name; bestDistance = d; }
         }
         var known = string.Join(", ", members.Select(m => m.Name));
-        return best is not null && bestDistance <= Math.Max(1, key.Length / 3)
+        return best is not null && bestDistance <= Math.Max(2, key.Length / 3)
             ? $"; did you mean \"{best}\"? (known fields: {known})"
             : $"; known fields: {known}";
     }

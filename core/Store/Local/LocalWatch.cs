@@ -18,7 +18,7 @@ internal sealed class LocalWatch<T>(LocalClusterStore store, ResourceKind kind, 
     private readonly Dictionary<(string Namespace, string Name), (string Text, T Object)> _seen = new();
     private readonly Dictionary<(string Namespace, string Name), string> _unreadable = new();
 
-    public async IAsyncEnumerable<WatchEvent<T>> RunAsync(CancellationToken cancellationToken, CancellationToken storeDisposed)
+    public async IAsyncEnumerable<WatchEvent<T>> RunAsync([EnumeratorCancellation] CancellationToken cancellationToken, CancellationToken storeDisposed)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, storeDisposed);
         var token = linked.Token;
