@@ -34,7 +34,7 @@ internal static class Output
         {
             case OutputFormat.Json: Console.Out.WriteLine(ToJson(data)); break;
             case OutputFormat.Yaml: Console.Out.Write(ToYaml(data)); break;
-            default: Console(table()); break;
+            default: Render(table()); break;
         }
     }
 
@@ -47,7 +47,7 @@ internal static class Output
         Out = new AnsiConsoleOutput(System.Console.Out),
     });
 
-    private static void Console(Table table)
+    private static void Render(Table table)
     {
         if (System.Console.IsOutputRedirected) Terminal.Profile.Width = 200;
         Terminal.Write(table);

@@ -61,7 +61,7 @@ internal static class DownCommand
         while (pids.Any(ProcessControl.IsAlive))
         {
             if (time.GetUtcNow() > deadline) return false;
-            await Task.Delay(50, time, ct).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(50), time, ct).ConfigureAwait(false);
         }
         return true;
     }

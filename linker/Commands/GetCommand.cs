@@ -67,7 +67,7 @@ internal static class GetCommand
                 [c, r.Namespace, r.Name, string.Join(",", ((Endpoints)r).Spec.Endpoints.Select(e => e.Ready ? e.Address : e.Address + "(not ready)"))]),
             "Link" => Rows(Output.Plain("CLUSTER", "NAME", "TARGET", "MIRROR", "GATEWAY", "ALIVE", "SERVICES", "AGE"), rows, (c, r) =>
             {
-                var l = (Link)r;
+                var l = (FedMesh.Core.Resources.Link)r;
                 var alive = l.Status?.Alive is { } a ? (a ? "yes" : "no") : "-";
                 return [c, l.Name, l.Spec.TargetCluster, l.Spec.Mirror ? "yes" : "no", l.Spec.GatewayAddress, alive, (l.Status?.MirroredServices ?? 0).ToString(), Output.Age(r.Metadata.CreationTimestamp, time)];
             }),

@@ -128,7 +128,7 @@ internal static class LinkCommands
                 throw new CliException(present
                     ? $"{mirroringName} has not mirrored {targetName}'s services after {timeout.TotalSeconds:0} s; check 'fedmesh get links --cluster {mirroringName}' and the controller's log"
                     : $"{mirroringName} still has {mirrors.Count} mirrors of {targetName} after {timeout.TotalSeconds:0} s; check the controller's log");
-            await Task.Delay(100, time, ct).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(100), time, ct).ConfigureAwait(false);
         }
     }
 }

@@ -41,7 +41,7 @@ internal static class LocalRuntime
                 var waiting = string.Join(", ", parts.Where((_, i) => !ready[i]).Select(p => p.Name));
                 throw new CliException($"not ready after {timeout.TotalSeconds:0} s: {waiting}; their logs are in {paths.LogDirectory}");
             }
-            await Task.Delay(200, time, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -116,7 +116,7 @@ internal sealed class Supervisor(FederationPaths paths, FederationConfig config,
             if (part.IsAlive) ProcessControl.Signal(part.State.Pid, ProcessControl.SIGTERM);
         var deadline = time.GetUtcNow() + Grace;
         while (time.GetUtcNow() < deadline && _parts.Exists(p => p.IsAlive))
-            await Task.Delay(50, time).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(50), time).ConfigureAwait(false);
         foreach (var part in _parts)
         {
             if (part.IsAlive)
