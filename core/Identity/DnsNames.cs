@@ -1,10 +1,12 @@
 namespace FedMesh.Core.Identity;
 
 /// <summary>RFC 1123 label and name checks used for every part of a SPIFFE id.</summary>
-internal static class DnsNames
+public static class DnsNames
 {
+    /// <summary>The label rule, worded for error messages.</summary>
     public const string LabelRule = "lowercase letters, digits and '-', 1 to 63 characters, starting and ending with a letter or digit";
 
+    /// <summary>True for a lowercase RFC 1123 label such as a cluster, namespace or service account name.</summary>
     public static bool IsLabel(ReadOnlySpan<char> s)
     {
         if (s.Length is 0 or > 63 || s[0] == '-' || s[^1] == '-')
