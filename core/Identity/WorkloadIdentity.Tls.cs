@@ -21,6 +21,9 @@ public sealed partial class WorkloadIdentity
     /// </summary>
     public SslServerAuthenticationOptions ServerOptions() => new()
     {
+        // A resumed session hands the validation callback the peer's leaf without its intermediates, so its chain
+        // cannot be built; every connection does a full handshake (connections are long-lived and pooled).
+        AllowTlsResume = false,
         ServerCertificateContext = Volatile.Read(ref _material).Context,
         ClientCertificateRequired = true,
         RemoteCertificateValidationCallback = AnyClientCertificate,
@@ -35,6 +38,7 @@ public sealed partial class WorkloadIdentity
     /// </summary>
     public SslClientAuthenticationOptions ClientOptions(string? expectedServer) => new()
     {
+        AllowTlsResume = false,
         ClientCertificateContext = Volatile.Read(ref _material).Context,
         RemoteCertificateValidationCallback = new ServerCheck(this, expectedServer).Validate,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,

@@ -1,0 +1,150 @@
+using System.Net;
+using FedMesh.Core.Discovery;
+using FedMesh.Core.Discovery.Protocol;
+using FedMesh.Core.Identity;
+using FedMesh.Gateway.Admin;
+using FedMesh.Gateway.Configuration;
+using FedMesh.Gateway.Forwarding;
+using FedMesh.Gateway.Routing;
+using FedMesh.Gateway.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace FedMesh.Gateway.Hosting;
+
+/// <summary>
+/// A running gateway: both listeners bound first (so <c>/ready</c> answers 503 while starting), then its identity
+/// obtained from the controller, then discovery watched; routes are swapped in as snapshots arrive.
+/// </summary>
+internal sealed partial class GatewayRuntime : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ListenOptions[] _listeners;
+    private readonly ILogger _logger;
+    private readonly string _cluster;
+    private WorkloadIdentity? _identity;
+    private EndpointClientPool? _clients;
+    private DiscoveryClient? _discovery;
+
+    private GatewayRuntime(WebApplication app, ListenOptions[] listeners, GatewayState state, ILogger logger, string cluster)
+    {
+        _app = app;
+        _listeners = listeners;
+        State = state;
+        _logger = logger;
+        _cluster = cluster;
+    }
+
+    public GatewayState State { get; }
+
+    /// <summary>The bound mTLS listener (port 0 resolved).</summary>
+    public IPEndPoint ListenEndpoint => (IPEndPoint)_listeners[0].EndPoint;
+
+    /// <summary>The bound admin listener (port 0 resolved).</summary>
+    public IPEndPoint AdminEndpoint => (IPEndPoint)_listeners[1].EndPoint;
+
+    /// <summary>The identity every gateway of <paramref name="cluster"/> holds.</summary>
+    public static SpiffeId IdentityOf(string trustDomain, string cluster) =>
+        new(trustDomain, cluster, IdentityDefaults.SystemNamespace, GatewayDefaults.ServiceAccount);
+
+    public static async Task<GatewayRuntime> StartAsync(GatewayOptions options, string token, ILoggerFactory loggers,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        var logger = loggers.CreateLogger("FedMesh.Gateway");
+        var state = new GatewayState();
+        var runtime = Build(options, state, loggers, time, logger);
+        try
+        {
+            await runtime._app.StartAsync(cancellationToken).ConfigureAwait(false);
+            state.ListenerBound = true;
+            GatewayLog.Listening(logger, options.Cluster, runtime.ListenEndpoint.ToString(), runtime.AdminEndpoint.ToString());
+            await runtime.ConnectAsync(options, token, time, loggers, cancellationToken).ConfigureAwait(false);
+            return runtime;
+        }
+        catch
+        {
+            await runtime.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static GatewayRuntime Build(GatewayOptions options, GatewayState state, ILoggerFactory loggers, TimeProvider time, ILogger logger)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Services.AddSingleton(loggers);
+        builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        builder.Services.AddSingleton<IHostLifetime, NoSignalLifetime>();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = GatewayDefaults.ShutdownTimeout);
+        builder.Services.AddHttpForwarder();
+        var listeners = new ListenOptions[2];
+        var tls = new PeerTls(() => state.Identity, time, logger);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(IPEndPoint.Parse(options.Listen), listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(tls.HandshakeOptions());
+                listeners[0] = listen;
+            });
+            kestrel.Listen(IPEndPoint.Parse(options.AdminListen), listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                ListenerDispatch.MarkAdmin(listen);
+                listeners[1] = listen;
+            });
+        });
+        var app = builder.Build();
+        var handler = new GatewayHandler(state, app.Services.GetRequiredService<IHttpForwarder>(), options.Cluster, options.TrustDomain, logger);
+        app.Run(new ListenerDispatch(handler, new AdminHandler(state)).HandleAsync);
+        return new GatewayRuntime(app, listeners, state, logger, options.Cluster);
+    }
+
+    private async Task ConnectAsync(GatewayOptions options, string token, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var identity = await WorkloadIdentity.ObtainAsync(options.Controller, IdentityOf(options.TrustDomain, options.Cluster),
+            token, time, loggers.CreateLogger("FedMesh.Gateway.Identity"), cancellationToken).ConfigureAwait(false);
+        _identity = identity;
+        _clients = new EndpointClientPool(identity, time, GatewayDefaults.RetiredClientGrace);
+        var updater = new RouteUpdater(State, new GatewayRoutesBuilder(options.Cluster, _clients, _logger), _logger);
+        identity.Renewed += _ => updater.Rebuild();
+        State.Identity = identity;
+        var node = new Node
+        {
+            Id = $"{options.Cluster}-gateway-{Environment.ProcessId}",
+            Cluster = options.Cluster,
+            Kind = NodeKind.Gateway,
+        };
+        _discovery = new DiscoveryClient(options.Controller, node, loggers.CreateLogger("FedMesh.Gateway.Discovery"), time);
+        _discovery.Updated += updater.Apply;
+        _discovery.Start();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        State.ListenerBound = false;
+        using (var stopping = new CancellationTokenSource(GatewayDefaults.ShutdownTimeout))
+        {
+            try
+            {
+                await _app.StopAsync(stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        if (_discovery is not null)
+        {
+            await _discovery.DisposeAsync().ConfigureAwait(false);
+        }
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _clients?.Dispose();
+        _identity?.Dispose();
+        GatewayLog.Stopped(_logger, _cluster);
+    }
+}

@@ -1,0 +1,34 @@
+using System.Net.Security;
+using FedMesh.Core.Identity;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.Logging;
+
+namespace FedMesh.Gateway.Security;
+
+/// <summary>
+/// Per-connection TLS options for the mTLS listener: our current certificate (so renewals apply to new
+/// connections at once), a required client certificate, and a <see cref="ConnectionPeer"/> recording who it is.
+/// </summary>
+internal sealed class PeerTls(Func<WorkloadIdentity?> identity, TimeProvider time, ILogger logger)
+{
+    private static readonly List<SslApplicationProtocol> Alpn = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11];
+
+    public TlsHandshakeCallbackOptions HandshakeOptions() => new()
+    {
+        OnConnection = OnConnection,
+        HandshakeTimeout = GatewayDefaults.HandshakeTimeout,
+    };
+
+    private ValueTask<SslServerAuthenticationOptions> OnConnection(TlsHandshakeCallbackContext context)
+    {
+        // Before the first certificate arrives there is nothing to present; refuse the connection.
+        var current = identity() ?? throw new InvalidOperationException("the gateway has no certificate yet");
+        var remote = context.Connection.RemoteEndPoint?.ToString() ?? "?";
+        var peer = new ConnectionPeer(current.Anchors, time, logger, remote);
+        peer.AttachTo(context.Connection.Items);
+        var options = current.ServerOptions();
+        options.RemoteCertificateValidationCallback = peer.Validate;
+        options.ApplicationProtocols = Alpn;
+        return ValueTask.FromResult(options);
+    }
+}
