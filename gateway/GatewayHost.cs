@@ -63,6 +63,11 @@ public static class GatewayHost
             logger.LogError("gateway of cluster {Cluster} cannot start: {Error}", options.Cluster, e.Message);
             return Failure;
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "gateway of cluster {Cluster} failed", options.Cluster);
+            return Failure;
+        }
         return Success;
     }
 

@@ -24,8 +24,9 @@ public sealed partial class WorkloadIdentity
                 await RenewOnceAsync(cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
+            // Disposed while renewing: nothing left to renew for.
         }
     }
 

@@ -70,8 +70,8 @@ public sealed partial class WorkloadIdentity : IDisposable
         {
             return;
         }
+        // The token source is cancelled, not disposed: the renewal loop may still be observing it.
         _stop.Cancel();
         _certifier?.Dispose();
-        _stop.Dispose();
     }
 }

@@ -12,6 +12,7 @@ internal static class ErrorResponse
     public const string NotExported = "not-exported";
     public const string NoEndpoints = "no-endpoints";
     public const string UpstreamUnavailable = "upstream-unavailable";
+    public const string MissingHost = "missing-host";
 
     public static Task WriteAsync(HttpContext context, int status, string? code, byte[] body)
     {

@@ -24,6 +24,7 @@ internal sealed class GatewayHandler(GatewayState state, IHttpForwarder forwarde
     };
 
     private static readonly byte[] ProbeBody = "ok\n"u8.ToArray();
+    private static readonly byte[] MissingHostBody = "the request has no Host; name the service as <service>.<namespace>\n"u8.ToArray();
     private readonly CallerTransformer _transformer = new();
     private readonly byte[] _notReadyBody = Encoding.UTF8.GetBytes($"gateway of cluster {cluster} is starting: no discovery snapshot yet\n");
     private readonly byte[] _noPeerBody = "client certificate required\n"u8.ToArray();
@@ -52,6 +53,10 @@ internal sealed class GatewayHandler(GatewayState state, IHttpForwarder forwarde
             return ErrorResponse.WriteAsync(context, StatusCodes.Status200OK, null, ProbeBody);
         }
         var host = context.Request.Host.Value.AsSpan();
+        if (host.IsEmpty)
+        {
+            return ErrorResponse.WriteAsync(context, StatusCodes.Status400BadRequest, ErrorResponse.MissingHost, MissingHostBody);
+        }
         var service = routes.Find(host);
         if (service is null || !service.Reachable)
         {
