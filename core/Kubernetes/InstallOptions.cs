@@ -1,0 +1,55 @@
+namespace FedMesh.Core.Kubernetes;
+
+/// <summary>What <see cref="InstallManifests"/> renders for one cluster; defaults from <see cref="InstallDefaults"/>.</summary>
+public sealed class InstallOptions
+{
+    /// <summary>The cluster's name in the federation.</summary>
+    public required string Cluster { get; init; }
+
+    public string TrustDomain { get; init; } = "fedmesh.local";
+
+    /// <summary>Image of the fedmesh binary (controller, gateway and proxy images are built from one Dockerfile stage each).</summary>
+    public string ImageRepository { get; init; } = InstallDefaults.ImageRepository;
+    public string ImageTag { get; init; } = InstallDefaults.ImageTag;
+
+    /// <summary>Port the gateway's LoadBalancer Service exposes to other clusters.</summary>
+    public int GatewayPort { get; init; } = InstallDefaults.GatewayPort;
+
+    /// <summary>The cluster's issuer (intermediate CA) and the federation's trust anchor, PEM.</summary>
+    public required string IssuerCertificatePem { get; init; }
+    public required string IssuerKeyPem { get; init; }
+    public required string TrustAnchorPem { get; init; }
+
+    /// <summary>Every broken setting, in one pass.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrEmpty(Cluster)) errors.Add("cluster: is required");
+        if (GatewayPort is < 1 or > 65535) errors.Add($"gateway port must be between 1 and 65535 (got {GatewayPort})");
+        if (string.IsNullOrEmpty(ImageRepository) || string.IsNullOrEmpty(ImageTag)) errors.Add("image repository and tag are required");
+        if (!IssuerCertificatePem.Contains("BEGIN CERTIFICATE", StringComparison.Ordinal)) errors.Add("issuer certificate: not a PEM certificate");
+        if (!IssuerKeyPem.Contains("PRIVATE KEY", StringComparison.Ordinal)) errors.Add("issuer key: not a PEM private key");
+        if (!TrustAnchorPem.Contains("BEGIN CERTIFICATE", StringComparison.Ordinal)) errors.Add("trust anchor: not a PEM certificate");
+        return errors;
+    }
+}
+
+/// <summary>Names, ports and defaults shared by install, inject and link.</summary>
+public static class InstallDefaults
+{
+    public const string ImageRepository = "ghcr.io/fedmesh";
+    public const string ImageTag = "0.1.0";
+    public const int GatewayPort = 4143;
+    public const int GatewayContainerPort = 4143;
+    public const int GatewayAdminPort = 4191;
+    public const int ControllerGrpcPort = 8086;
+    public const int ControllerAdminPort = 9996;
+    public const int ProxyOutboundPort = 4140;
+    public const int ProxyInboundPort = 4143;
+    public const int ProxyAdminPort = 4191;
+    public const long ProxyUid = 2102;
+    public const string ControllerName = "fedmesh-controller";
+    public const string GatewayName = "fedmesh-gateway";
+    public const string IssuerSecret = "fedmesh-issuer";
+    public const string PartOfLabel = "app.kubernetes.io/part-of";
+}
