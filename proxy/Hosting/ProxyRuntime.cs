@@ -24,8 +24,9 @@ namespace FedMesh.Proxy.Hosting;
 /// </summary>
 internal sealed partial class ProxyRuntime : IAsyncDisposable
 {
-    // Cleartext: Kestrel serves HTTP/1.1 and, with prior knowledge, h2c on the same port.
-    private const HttpProtocols OutboundProtocols = HttpProtocols.Http1AndHttp2;
+    // Cleartext: Kestrel cannot serve HTTP/1.1 and h2c on one port (it picks HTTP/1.1 without ALPN,
+    // dotnet/aspnetcore#56984), so the outbound listener speaks HTTP/1.1, which every app client does.
+    private const HttpProtocols OutboundProtocols = HttpProtocols.Http1;
 
     private readonly ProxyOptions _options;
     private readonly ILoggerFactory _loggerFactory;
