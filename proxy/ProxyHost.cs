@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using FedMesh.Core.Identity;
 using FedMesh.Proxy.Configuration;
 using FedMesh.Proxy.Hosting;
 using Microsoft.Extensions.Logging;
@@ -38,6 +39,13 @@ public static class ProxyHost
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
+        }
+        catch (Exception e) when (e is IdentityException or IOException or UnauthorizedAccessException)
+        {
+            // Expected failures (refused token, port in use, unreadable file): the message says it all.
+            logger.LogError("proxy {Instance} could not start: {Error}", options.Instance, e.Message);
+            await runtime.StopAsync().ConfigureAwait(false);
+            return 1;
         }
         catch (Exception e)
         {

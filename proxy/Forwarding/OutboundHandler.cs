@@ -12,6 +12,12 @@ internal sealed class OutboundHandler(RoutingState routing, IHttpForwarder forwa
 {
     public async Task HandleAsync(HttpContext context)
     {
+        if (HttpMethods.IsConnect(context.Request.Method))
+        {
+            // The mesh adds TLS itself: apps send plain http:// requests, never tunnels.
+            await errors.TunnelRefusedAsync(context).ConfigureAwait(false);
+            return;
+        }
         var table = routing.Current;
         var authority = context.Request.Host.Value;
         if (string.IsNullOrEmpty(authority))

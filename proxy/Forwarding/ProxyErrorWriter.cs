@@ -18,6 +18,7 @@ internal sealed class ProxyErrorWriter(string cluster, ILogger logger)
     public const string NoEndpoints = "no-endpoints";
     public const string UpstreamUnavailable = "upstream-unavailable";
     public const string MissingHost = "missing-host";
+    public const string TunnelUnsupported = "tunnel-unsupported";
 
     public Task UnknownServiceAsync(HttpContext context, RoutingTable table, string authority)
     {
@@ -34,6 +35,10 @@ internal sealed class ProxyErrorWriter(string cluster, ILogger logger)
 
     public Task MissingHostAsync(HttpContext context)
         => WriteAsync(context, StatusCodes.Status400BadRequest, MissingHost, "the request names no service: send a Host header or an absolute URI");
+
+    public Task TunnelRefusedAsync(HttpContext context)
+        => WriteAsync(context, StatusCodes.Status405MethodNotAllowed, TunnelUnsupported,
+            "CONNECT tunnels are not supported: send plain http:// requests, the mesh encrypts them between clusters");
 
     public Task UpstreamFailedAsync(HttpContext context, BackendSet backend, UpstreamEndpoint endpoint, ForwarderError error)
     {

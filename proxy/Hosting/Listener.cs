@@ -36,6 +36,8 @@ internal sealed class Listener : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // A proxy must not cap what the app streams through it.
+            kestrel.Limits.MaxRequestBodySize = null;
             // An absolute-form target (sent through a forward-proxy setting) wins over a differing Host.
             kestrel.AllowHostHeaderOverride = allowHostOverride;
             kestrel.Listen(endpoint, listen =>

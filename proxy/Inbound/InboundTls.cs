@@ -52,7 +52,8 @@ internal sealed class InboundTls(WorkloadIdentity identity, TimeProvider time, I
             ProxyLog.InboundPeerRejected(logger, "(none)", "the client presented no certificate");
             return false;
         }
-        var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        using var loaded = certificate is X509Certificate2 ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        var leaf = loaded ?? (X509Certificate2)certificate;
         var id = PeerCertificateValidator.Validate(leaf, chain, identity.Anchors, time, out var error);
         if (id is null)
         {

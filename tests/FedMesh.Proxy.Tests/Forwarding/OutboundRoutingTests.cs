@@ -145,4 +145,17 @@ public sealed class OutboundRoutingTests : IAsyncLifetime
         Assert.Equal("upstream-unavailable", response.Headers.GetValues("x-fedmesh-error").Single());
         Assert.Contains("endpoint 127.0.0.1:1", await response.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task ConnectTunnel_IsRefusedWithExplanation()
+    {
+        using var http = MeshFixture.DirectClient();
+        using var request = new HttpRequestMessage(HttpMethod.Connect, $"http://{_client.OutboundEndpoint}/");
+        request.Headers.Host = "echo:443";
+
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal("tunnel-unsupported", response.Headers.GetValues("x-fedmesh-error").Single());
+    }
 }
