@@ -1,0 +1,82 @@
+using System.Net;
+using k8s;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace FedMesh.Kubernetes.Tests.ApiServer;
+
+/// <summary>
+/// A Kubernetes-API-compatible server on 127.0.0.1 (Kestrel, port 0) for what FedMesh uses: list, watch
+/// (streamed JSON lines, BOOKMARK events, timeoutSeconds), get, create, replace and merge patch with
+/// resourceVersion conflicts, delete with preconditions, 410 Gone for a resourceVersion older than its
+/// bounded history, bearer tokens with RBAC (401/403 as Status bodies), CRD structural schemas (422),
+/// and service-account token Secrets that mint usable tokens.
+/// Not served: subresources, field selectors, set-based label selectors, pagination, namespace lifecycle.
+/// </summary>
+internal sealed partial class FakeApiServer : IAsyncDisposable
+{
+    public const string AdminToken = "admin-token";
+
+    private readonly WebApplication _app;
+    private CancellationTokenSource _endWatches = new();
+    private int _watchRequests;
+
+    private FakeApiServer(WebApplication app, ObjectStore objects, Authorizer authorizer, TimeSpan bookmarkInterval)
+    {
+        _app = app;
+        Objects = objects;
+        Authorizer = authorizer;
+        BookmarkInterval = bookmarkInterval;
+    }
+
+    internal ObjectStore Objects { get; }
+    internal Authorizer Authorizer { get; }
+    public TimeSpan BookmarkInterval { get; }
+    public string Url { get; private set; } = "";
+
+    /// <summary>Watch requests received so far (each resume or relist is one more).</summary>
+    public int WatchRequests => Volatile.Read(ref _watchRequests);
+
+    public static async Task<FakeApiServer> StartAsync(int historyLimit = 1000, TimeSpan? bookmarkInterval = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var objects = new ObjectStore(historyLimit, TimeProvider.System);
+        var server = new FakeApiServer(app, objects, new Authorizer(objects), bookmarkInterval ?? TimeSpan.FromMilliseconds(200));
+        server.Authorizer.AddToken(AdminToken, "admin", [AccessRule.Everything]);
+        app.Run(server.HandleAsync);
+        await app.StartAsync().ConfigureAwait(false);
+        server.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return server;
+    }
+
+    /// <summary>A KubernetesClient for this server with <paramref name="token"/> (default: the admin token).</summary>
+    public IKubernetes Client(string token = AdminToken) =>
+        new k8s.Kubernetes(new KubernetesClientConfiguration { Host = Url, AccessToken = token });
+
+    public void AddToken(string token, params AccessRule[] rules) => Authorizer.AddToken(token, token, rules);
+
+    /// <summary>Drops the change history (etcd compaction): watches from an older resourceVersion get 410 Gone.</summary>
+    public void Compact() => Objects.Compact();
+
+    /// <summary>Ends every open watch stream now, as a server restart or a proxy timeout would.</summary>
+    public void EndAllWatches()
+    {
+        var old = Interlocked.Exchange(ref _endWatches, new CancellationTokenSource());
+        old.Cancel();
+        old.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        EndAllWatches();
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}
