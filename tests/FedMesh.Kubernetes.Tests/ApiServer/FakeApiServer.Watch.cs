@@ -16,6 +16,8 @@ internal sealed partial class FakeApiServer
     private async Task WatchAsync(HttpContext context, ApiPath path, LabelSelector selector)
     {
         Interlocked.Increment(ref _watchRequests);
+        if (Volatile.Read(ref _held) is { } held)
+            await held.Task.WaitAsync(context.RequestAborted).ConfigureAwait(false);
         var query = context.Request.Query;
         var from = long.TryParse(query["resourceVersion"], NumberStyles.None, CultureInfo.InvariantCulture, out var rv) && rv > 0 ? rv : (long?)null;
         var timeout = int.TryParse(query["timeoutSeconds"], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds > 0 ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromMinutes(30);
@@ -61,6 +63,21 @@ internal sealed partial class FakeApiServer
         {
             Objects.Unsubscribe(subscription);
         }
+    }
+
+    private TaskCompletionSource? _held;
+
+    /// <summary>Holds new watch requests (as a partitioned or restarting server) until the returned handle is disposed.</summary>
+    public IDisposable HoldWatches()
+    {
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _held, held);
+        return new Release(() => { Volatile.Write(ref _held, null); held.TrySetResult(); });
+    }
+
+    private sealed class Release(Action release) : IDisposable
+    {
+        public void Dispose() => release();
     }
 
     private static JsonObject Bookmark(ApiPath path, long version) => new()
