@@ -30,17 +30,14 @@ internal static partial class ProxyLog
     [LoggerMessage(14, LogLevel.Warning, "route of {Service} names backend {Backend}, which snapshot {Version} does not hold; it gets no traffic")]
     public static partial void RouteBackendUnknown(ILogger logger, string service, string backend, string version);
 
-    [LoggerMessage(20, LogLevel.Warning, "request to {Service} via {Address} ({Identity}) failed: {Error}: {Reason}")]
-    public static partial void UpstreamFailed(ILogger logger, string service, string address, string identity, ForwarderError error, string reason);
+    [LoggerMessage(20, LogLevel.Warning, "request to {Service} via {Address} ({Identity}) failed: {Error}: {Reason} ({Suppressed} similar failures not logged)")]
+    public static partial void UpstreamFailed(ILogger logger, string service, string address, string identity, ForwarderError error, string reason, int suppressed);
 
-    [LoggerMessage(21, LogLevel.Warning, "request to the app at {App} failed: {Error}: {Reason}")]
-    public static partial void AppFailed(ILogger logger, string app, ForwarderError error, string reason);
+    [LoggerMessage(21, LogLevel.Warning, "request to the app at {App} failed: {Error}: {Reason} ({Suppressed} similar failures not logged)")]
+    public static partial void AppFailed(ILogger logger, string app, ForwarderError error, string reason, int suppressed);
 
     [LoggerMessage(22, LogLevel.Warning, "inbound connection refused: peer {Peer}: {Reason}")]
     public static partial void InboundPeerRejected(ILogger logger, string peer, string reason);
-
-    [LoggerMessage(30, LogLevel.Warning, "could not get a certificate from the controller at {Controller}: {Reason}; retrying")]
-    public static partial void IdentityFailed(ILogger logger, string controller, string reason);
 
     [LoggerMessage(31, LogLevel.Information, "endpoint {Address} registered in Endpoints {Namespace}/{Service}")]
     public static partial void Registered(ILogger logger, string address, string @namespace, string service);

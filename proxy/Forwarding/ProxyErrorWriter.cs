@@ -42,11 +42,13 @@ internal sealed class ProxyErrorWriter(string cluster, ILogger logger)
 
     public Task UpstreamFailedAsync(HttpContext context, BackendSet backend, UpstreamEndpoint endpoint, ForwarderError error)
     {
-        var feature = context.Features.Get<IForwarderErrorFeature>();
-        var reason = feature?.Exception is { } e ? Describe(e) : error.ToString();
         if (error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled)
             return Task.CompletedTask; // the app went away; nobody to answer
-        ProxyLog.UpstreamFailed(logger, backend.DisplayName, endpoint.Address, endpoint.Identity, error, reason);
+        var feature = context.Features.Get<IForwarderErrorFeature>();
+        var reason = feature?.Exception is { } e ? Describe(e) : error.ToString();
+        var suppressed = 0;
+        if (endpoint.FailureLog is null || endpoint.FailureLog.TryEnter(out suppressed))
+            ProxyLog.UpstreamFailed(logger, backend.DisplayName, endpoint.Address, endpoint.Identity, error, reason, suppressed);
         if (context.Response.HasStarted)
             return Task.CompletedTask; // YARP aborts the response; the client sees a reset
         var status = error == ForwarderError.RequestTimedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway;

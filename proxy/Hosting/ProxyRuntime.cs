@@ -78,7 +78,7 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
         Readiness.Complete(ReadinessStep.Identity);
 
         _clients = new UpstreamClientPool(_identity, _time);
-        _routing = new RoutingState(_options.Namespace, _identity, _clients, _logger);
+        _routing = new RoutingState(_options.Namespace, _identity, _clients, _time, _logger);
         _discovery = new DiscoveryClient(_options.Controller, new Proto.Node
         {
             Id = _options.Instance,
@@ -119,7 +119,7 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
         }, disposeHandler: true);
         var tls = new InboundTls(_identity!, _time, _logger);
         _inbound = Listener.Create(Parse(_options.Inbound), HttpProtocols.Http1AndHttp2, _loggerFactory,
-            sp => new InboundHandler(sp.GetRequiredService<IHttpForwarder>(), _appClient, appPrefix, _options.Cluster, _logger).HandleAsync,
+            sp => new InboundHandler(sp.GetRequiredService<IHttpForwarder>(), _appClient, appPrefix, _options.Cluster, new LogThrottle(_time, TimeSpan.FromSeconds(5)), _logger).HandleAsync,
             listen => listen.UseHttps(tls.CallbackOptions()));
         await _inbound.StartAsync(cancellationToken).ConfigureAwait(false);
 

@@ -12,7 +12,7 @@ namespace FedMesh.Proxy.Inbound;
 /// The inbound listener's request handler: forwards to the app over plain HTTP/1.1 through one
 /// shared client, carrying the caller's identity in <c>x-fedmesh-caller</c>.
 /// </summary>
-internal sealed class InboundHandler(IHttpForwarder forwarder, HttpMessageInvoker appClient, string appPrefix, string cluster, ILogger logger)
+internal sealed class InboundHandler(IHttpForwarder forwarder, HttpMessageInvoker appClient, string appPrefix, string cluster, Forwarding.LogThrottle failureLog, ILogger logger)
 {
     private static readonly ForwarderRequestConfig AppConfig = new()
     {
@@ -28,7 +28,8 @@ internal sealed class InboundHandler(IHttpForwarder forwarder, HttpMessageInvoke
         if (error == ForwarderError.None || error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled)
             return;
         var reason = context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message ?? error.ToString();
-        ProxyLog.AppFailed(logger, appPrefix, error, reason);
+        if (failureLog.TryEnter(out var suppressed))
+            ProxyLog.AppFailed(logger, appPrefix, error, reason, suppressed);
         if (context.Response.HasStarted)
             return;
         context.Response.Clear();

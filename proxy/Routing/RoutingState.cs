@@ -21,12 +21,12 @@ internal sealed class RoutingState : IDisposable
     private Proto.Snapshot? _snapshot;
     private object? _builtWithCertificate;
 
-    public RoutingState(string proxyNamespace, WorkloadIdentity identity, UpstreamClientPool clients, ILogger logger)
+    public RoutingState(string proxyNamespace, WorkloadIdentity identity, UpstreamClientPool clients, TimeProvider time, ILogger logger)
     {
         _identity = identity;
         _clients = clients;
         _logger = logger;
-        _builder = new RoutingTableBuilder(proxyNamespace, identity.Id.ToString(), clients, logger);
+        _builder = new RoutingTableBuilder(proxyNamespace, identity.Id.ToString(), clients, time, logger);
         // Clients keep the TLS options (and certificate) they were built with: rebuild them on renewal.
         _identity.Renewed += OnRenewed;
     }

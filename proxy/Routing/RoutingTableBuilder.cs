@@ -10,11 +10,13 @@ using Proto = FedMesh.Core.Discovery.Protocol;
 namespace FedMesh.Proxy.Routing;
 
 /// <summary>Compiles a discovery snapshot into a <see cref="RoutingTable"/>. Not thread-safe; callers serialize.</summary>
-internal sealed class RoutingTableBuilder(string proxyNamespace, string callerIdentity, UpstreamClientPool clients, ILogger logger)
+internal sealed class RoutingTableBuilder(string proxyNamespace, string callerIdentity, UpstreamClientPool clients, TimeProvider time, ILogger logger)
 {
     // Local peers negotiate HTTP/2 by ALPN when they can; gateways are always reached over multiplexed HTTP/2.
     private static readonly ForwarderRequestConfig DirectConfig = new() { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
     private static readonly ForwarderRequestConfig GatewayConfig = new() { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+
+    private static readonly TimeSpan FailureLogInterval = TimeSpan.FromSeconds(5);
 
     public RoutingTable Build(Proto.Snapshot snapshot)
     {
@@ -69,7 +71,10 @@ internal sealed class RoutingTableBuilder(string proxyNamespace, string callerId
             var cluster = string.IsNullOrEmpty(ep.Cluster) ? snapshot.Cluster : ep.Cluster;
             var transformer = new UpstreamTransformer(ep.ViaGateway ? gatewayHost : null, cluster, callerIdentity);
             endpoints.Add(new UpstreamEndpoint(ep.Address, ep.Identity, cluster, string.IsNullOrEmpty(ep.Zone) ? null : ep.Zone,
-                ep.ViaGateway, clients.Get(ep.Identity), ep.ViaGateway ? GatewayConfig : DirectConfig, transformer));
+                ep.ViaGateway, clients.Get(ep.Identity), ep.ViaGateway ? GatewayConfig : DirectConfig, transformer)
+            {
+                FailureLog = new LogThrottle(time, FailureLogInterval),
+            });
             identities.Add(ep.Identity);
         }
         return new BackendSet(service.Name, ns, endpoints.ToArray(), new RoundRobinBalancer());

@@ -43,4 +43,7 @@ internal sealed class UpstreamEndpoint
     public ForwarderRequestConfig RequestConfig { get; }
 
     public UpstreamTransformer Transformer { get; }
+
+    /// <summary>Limits failure warnings for this endpoint; set by the builder.</summary>
+    public LogThrottle? FailureLog { get; init; }
 }
