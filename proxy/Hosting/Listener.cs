@@ -36,8 +36,11 @@ internal sealed class Listener : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            // A proxy must not cap what the app streams through it.
+            // A proxy must not cap what the app streams through it, nor cut a slow or idle stream
+            // (a gRPC stream between messages): peers are the local app or authenticated mesh members.
             kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Limits.MinRequestBodyDataRate = null;
+            kestrel.Limits.MinResponseDataRate = null;
             // An absolute-form target (sent through a forward-proxy setting) wins over a differing Host.
             kestrel.AllowHostHeaderOverride = allowHostOverride;
             kestrel.Listen(endpoint, listen =>

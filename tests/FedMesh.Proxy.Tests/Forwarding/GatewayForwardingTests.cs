@@ -86,4 +86,19 @@ public sealed class GatewayForwardingTests : IAsyncLifetime
         Assert.Equal(30, byCluster["east"]);
         Assert.Equal(10, byCluster["west"]);
     }
+
+    [Fact]
+    public async Task LocalEndpoint_NegotiatesHttp2ByAlpn_AndKeepsTheAppsHost()
+    {
+        var peer = await _mesh.StartGatewayAsync("peer-inbound", _mesh.Pki.East, TestPki.Id("east", "echo"));
+        _mesh.Discovery.Push(Snapshots.Of(Snapshots.Local("echo", Snapshots.Endpoint(peer, TestPki.Id("east", "echo").ToString()))));
+        using var http = MeshFixture.ForwardProxyClient(_client.OutboundEndpoint);
+
+        using var response = await GetWhenRoutedAsync(http, "http://echo/");
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Contains("server=peer-inbound", body);
+        Assert.Contains("proto=HTTP/2;", body);
+        Assert.Contains("host=echo;", body);
+    }
 }

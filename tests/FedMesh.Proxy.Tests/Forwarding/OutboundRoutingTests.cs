@@ -158,4 +158,16 @@ public sealed class OutboundRoutingTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
         Assert.Equal("tunnel-unsupported", response.Headers.GetValues("x-fedmesh-error").Single());
     }
+
+    [Fact]
+    public async Task LargeRequestBody_IsStreamedThroughBothProxies()
+    {
+        using var http = MeshFixture.ForwardProxyClient(_client.OutboundEndpoint);
+        var payload = new byte[48 * 1024 * 1024]; // above Kestrel's default 30 MB request limit
+
+        using var response = await http.PostAsync("http://echo/upload", new ByteArrayContent(payload));
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        Assert.EndsWith($";body={payload.Length}", await response.Content.ReadAsStringAsync());
+    }
 }

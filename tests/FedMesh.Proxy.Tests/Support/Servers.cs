@@ -18,6 +18,7 @@ internal static class Servers
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l =>
         {
             l.Protocols = protocols;
@@ -35,11 +36,16 @@ internal static class Servers
     public static Task<(WebApplication App, Uri Address)> StartAppAsync(string name)
         => StartAsync(HttpProtocols.Http1, null, null, app => app.Run(context => Describe(context, name)));
 
-    public static Task Describe(HttpContext context, string name)
+    public static async Task Describe(HttpContext context, string name)
     {
+        var buffer = new byte[64 * 1024];
+        long length = 0;
+        int read;
+        while ((read = await context.Request.Body.ReadAsync(buffer)) > 0)
+            length += read;
         context.Response.Headers["x-test-server"] = name;
         var caller = context.Request.Headers["x-fedmesh-caller"].ToString();
-        return context.Response.WriteAsync(
-            $"server={name};host={context.Request.Host};proto={context.Request.Protocol};path={context.Request.Path}{context.Request.QueryString};caller={caller}");
+        await context.Response.WriteAsync(
+            $"server={name};host={context.Request.Host};proto={context.Request.Protocol};path={context.Request.Path}{context.Request.QueryString};caller={caller};body={length}");
     }
 }
