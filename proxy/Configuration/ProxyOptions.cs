@@ -77,6 +77,12 @@ public static class ProxyDefaults
     /// <inheritdoc cref="RetryInitialDelay"/>
     public static readonly TimeSpan RetryMaxDelay = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// After removing the endpoint on shutdown, how long the inbound listener keeps accepting, so peers
+    /// still routing by the previous snapshot are served while the controller pushes the new one.
+    /// </summary>
+    public static readonly TimeSpan DeregisterPropagation = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Time allowed for removing the endpoint from the store on shutdown.</summary>
     public static readonly TimeSpan DeregisterTimeout = TimeSpan.FromSeconds(5);
 }

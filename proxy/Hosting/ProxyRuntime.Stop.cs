@@ -18,6 +18,7 @@ internal sealed partial class ProxyRuntime
         {
             using var deregister = new CancellationTokenSource(ProxyDefaults.DeregisterTimeout, _time);
             await _registrar.DeregisterAsync(deregister.Token).ConfigureAwait(false);
+            await Task.Delay(ProxyDefaults.DeregisterPropagation, _time).ConfigureAwait(false);
         }
 
         using (var drain = new CancellationTokenSource(ProxyDefaults.DeregisterTimeout, _time))

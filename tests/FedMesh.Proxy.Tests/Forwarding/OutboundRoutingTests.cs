@@ -170,4 +170,21 @@ public sealed class OutboundRoutingTests : IAsyncLifetime
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         Assert.EndsWith($";body={payload.Length}", await response.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task AbsoluteFormTarget_WinsOverADifferentHostHeader()
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(_client.OutboundEndpoint);
+        var stream = tcp.GetStream();
+        var request = "GET http://echo.default/raw HTTP/1.1\r\nHost: somewhere-else\r\nConnection: close\r\n\r\n"u8.ToArray();
+        await stream.WriteAsync(request);
+
+        using var reader = new StreamReader(stream);
+        var response = await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.StartsWith("HTTP/1.1 200", response);
+        Assert.Contains("server=echo-app", response);
+        Assert.Contains("path=/raw", response);
+    }
 }
