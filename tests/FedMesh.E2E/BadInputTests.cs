@@ -9,9 +9,9 @@ public sealed class BadInputTests(FederationFixture federation)
     public static TheoryData<string, string, string> Malformed => new()
     {
         { "broken.yaml", "apiVersion: fedmesh.io/v1alpha1\nkind: TrafficSplit\nmetadata:\n  name: web\n spec: [\n", "broken.yaml:" },
-        { "unknown-field.yaml", "apiVersion: fedmesh.io/v1alpha1\nkind: TrafficSplit\nmetadata:\n  name: web\nspec:\n  service: web\n  colour: blue\n  backends:\n    - service: web\n      weight: 100\n", "unknown-field.yaml:7:3" },
+        { "unknown-field.yaml", "apiVersion: fedmesh.io/v1alpha1\nkind: TrafficSplit\nmetadata:\n  name: web\nspec:\n  service: web\n  colour: blue\n  backends:\n    - service: web\n      weight: 100\n", "unknown-field.yaml:15:3" },
         { "missing.yaml", "apiVersion: fedmesh.io/v1alpha1\nkind: FailoverPolicy\nmetadata:\n  name: echo\nspec:\n  targets:\n    - cluster: east\n", "missing.yaml:" },
-        { "weight.yaml", "apiVersion: fedmesh.io/v1alpha1\nkind: TrafficSplit\nmetadata:\n  name: web\nspec:\n  service: web\n  backends:\n    - service: web\n      weight: 80\n    - service: web\n      cluster: west\n      weight: 120\n", "weight.yaml:12:15" },
+        { "weight.yaml", "apiVersion: fedmesh.io/v1alpha1\nkind: TrafficSplit\nmetadata:\n  name: web\nspec:\n  service: web\n  backends:\n    - service: web\n      weight: 80\n    - service: web\n      cluster: west\n      weight: 120\n", "weight.yaml:20:7" },
     };
 
     [Theory]
@@ -20,7 +20,8 @@ public sealed class BadInputTests(FederationFixture federation)
     {
         var dir = Directory.CreateTempSubdirectory("fedmesh-bad-").FullName;
         var file = Path.Combine(dir, name);
-        // A valid document first: it must not be written either, since the file as a whole is bad.
+        // A valid document first (8 lines, so positions below are shifted by 8): it must not be
+        // written either, since the file as a whole is bad.
         await File.WriteAllTextAsync(file, "apiVersion: v1\nkind: Service\nmetadata:\n  name: should-not-exist\nspec:\n  ports:\n    - port: 80\n---\n" + content);
         var before = StoreFingerprint();
         var result = await federation.RunAsync("apply", "-f", file, "--cluster", "east");
@@ -43,7 +44,7 @@ public sealed class BadInputTests(FederationFixture federation)
     [Fact]
     public async Task UnknownOption_ExitsTwo()
     {
-        var result = await federation.RunAsync("get", "services", "--no-such-option");
+        var result = await federation.RunAsync("status", "--no-such-option");
         Assert.Equal(2, result.ExitCode);
     }
 
