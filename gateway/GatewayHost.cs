@@ -36,6 +36,9 @@ public static class GatewayHost
         using var loggers = LoggerFactory.Create(logging => logging
             .SetMinimumLevel(LogLevel.Information)
             .AddFilter("Microsoft", LogLevel.Warning)
+            .AddFilter("System", LogLevel.Warning)
+            .AddFilter("Yarp", LogLevel.Warning)
+            .AddFilter("Grpc", LogLevel.Warning)
             .AddSimpleConsole(console =>
             {
                 console.SingleLine = true;

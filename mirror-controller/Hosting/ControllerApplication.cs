@@ -27,7 +27,10 @@ internal static class ControllerApplication
         if (configureLogging is not null)
             configureLogging(builder.Logging);
         else
+        {
             builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+            builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("System", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning);
+        }
         builder.Host.ConfigureHostOptions(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 
         var endpoints = new ListenEndpoints();

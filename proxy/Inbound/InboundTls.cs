@@ -38,6 +38,8 @@ internal sealed class InboundTls(WorkloadIdentity identity, TimeProvider time, I
             CipherSuitesPolicy = fromIdentity.CipherSuitesPolicy,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             ClientCertificateRequired = true,
+            // A resumed session shows only the peer's leaf, without the issuer needed to chain it.
+            AllowTlsResume = false,
             RemoteCertificateValidationCallback = ValidateClient,
             ApplicationProtocols = Alpn,
         };
