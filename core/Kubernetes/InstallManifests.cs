@@ -60,8 +60,20 @@ public static class InstallManifests
         return list;
     }
 
-    /// <summary>What <c>fedmesh uninstall</c> deletes: everything but the CRDs' custom resources' data, in reverse order.</summary>
+    /// <summary>What <c>fedmesh uninstall</c> deletes: everything install creates, in reverse order.</summary>
     public static IReadOnlyList<JsonObject> UninstallOrder(InstallOptions options) => Render(options).Reverse().ToList();
+
+    /// <summary>
+    /// What <c>fedmesh uninstall</c> deletes for <paramref name="cluster"/>. Deleting needs only kinds and names,
+    /// so the issuer is a placeholder that no object sent to a server ever carries.
+    /// </summary>
+    public static IReadOnlyList<JsonObject> UninstallOrder(string cluster) => UninstallOrder(new InstallOptions
+    {
+        Cluster = cluster,
+        IssuerCertificatePem = "-----BEGIN CERTIFICATE-----\nnot sent\n-----END CERTIFICATE-----\n",
+        IssuerKeyPem = "-----BEGIN PRIVATE KEY-----\nnot sent\n-----END PRIVATE KEY-----\n",
+        TrustAnchorPem = "-----BEGIN CERTIFICATE-----\nnot sent\n-----END CERTIFICATE-----\n",
+    });
 
     private static JsonObject ControllerContainer(InstallOptions o) => new()
     {
@@ -91,7 +103,15 @@ public static class InstallManifests
     {
         var pod = new JsonObject { ["serviceAccountName"] = serviceAccount, ["containers"] = new JsonArray(container) };
         if (!issuer) pod["automountServiceAccountToken"] = false;
-        if (issuer) pod["volumes"] = new JsonArray(new JsonObject { ["name"] = "issuer", ["secret"] = new JsonObject { ["secretName"] = IssuerSecret } });
+        // Mounted under the file names CertificateAuthority.Load reads: the issuer's chain and key.
+        if (issuer) pod["volumes"] = new JsonArray(new JsonObject { ["name"] = "issuer", ["secret"] = new JsonObject
+        {
+            ["secretName"] = IssuerSecret,
+            ["items"] = new JsonArray(
+                new JsonObject { ["key"] = "tls.crt", ["path"] = "ca.crt" },
+                new JsonObject { ["key"] = "tls.key", ["path"] = "ca.key" },
+                new JsonObject { ["key"] = "ca.crt", ["path"] = "anchor.crt" }),
+        } });
         var podMeta = new JsonObject { ["labels"] = new JsonObject { ["app.kubernetes.io/name"] = name, [PartOfLabel] = "fedmesh", ["app.kubernetes.io/component"] = component } };
         return Obj("apps/v1", "Deployment", Meta(name, Ns, component), ("spec", new JsonObject
         {

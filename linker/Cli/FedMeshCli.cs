@@ -53,6 +53,10 @@ internal static class FedMeshCli
         root.Subcommands.Add(GetCommand.Build());
         root.Subcommands.Add(DeleteCommand.Build());
         root.Subcommands.Add(SuperviseCommand.Build());
+        root.Subcommands.Add(ClusterCommand.Build());
+        root.Subcommands.Add(InstallCommands.BuildInstall());
+        root.Subcommands.Add(InstallCommands.BuildUninstall());
+        root.Subcommands.Add(InjectCommand.Build());
         return root;
     }
 }
