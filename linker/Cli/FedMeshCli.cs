@@ -13,7 +13,15 @@ internal static class FedMeshCli
         if (args.Length >= 2 && args[0] == "component")
             return await ComponentEntry.RunAsync(args[1], args[2..]).ConfigureAwait(false);
 
-        var root = BuildRoot();
+        using var stop = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        return await InvokeAsync(BuildRoot(), args, stop.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>Parses and runs <paramref name="args"/> against <paramref name="root"/>: usage errors exit 2, <see cref="CliException"/>s print their message.</summary>
+    internal static async Task<int> InvokeAsync(RootCommand root, string[] args, CancellationToken stop)
+    {
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -21,12 +29,9 @@ internal static class FedMeshCli
             Console.Error.WriteLine("Run 'fedmesh --help' (or the command with --help) for usage.");
             return ExitCodes.Usage;
         }
-        using var stop = new CancellationTokenSource();
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, stop.Token).ConfigureAwait(false);
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, stop).ConfigureAwait(false);
         }
         catch (CliException e)
         {

@@ -36,12 +36,12 @@ internal static class ControllerApplication
         var endpoints = new ListenEndpoints();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(IPAddress.Loopback, setup.GrpcPort, listen =>
+            kestrel.Listen(setup.ListenAddress, setup.GrpcPort, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
                 endpoints.Grpc = listen;
             });
-            kestrel.Listen(IPAddress.Loopback, setup.AdminPort, listen =>
+            kestrel.Listen(setup.ListenAddress, setup.AdminPort, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
                 endpoints.Admin = listen;
