@@ -41,8 +41,9 @@ import json,sys
 d=json.load(sys.stdin)
 for c in d["clusters"]:
     for p in c["parts"]:
+        pid = p["pid"]
         try:
-            rss=[l.split()[1] for l in open(f"/proc/{p[\"pid\"]}/status") if l.startswith("VmRSS")][0]
+            kib = int([l.split()[1] for l in open("/proc/%d/status" % pid) if l.startswith("VmRSS")][0])
         except Exception:
-            rss="?"
-        print(f"  {c[\"name\"]:6} {p[\"name\"]:20} {p[\"kind\"]:10} {int(rss)/1024:7.1f} MiB")'
+            kib = 0
+        print("  %-6s %-20s %-10s %7.1f MiB" % (c["name"], p["name"], p["kind"], kib / 1024))'
