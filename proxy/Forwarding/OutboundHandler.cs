@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FedMesh.Proxy.Routing;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
@@ -37,7 +38,9 @@ internal sealed class OutboundHandler(RoutingState routing, IHttpForwarder forwa
             await errors.NoEndpointsAsync(context, route.Self, backend).ConfigureAwait(false);
             return;
         }
+        var started = Stopwatch.GetTimestamp();
         var error = await forwarder.SendAsync(context, endpoint.DestinationPrefix, endpoint.Invoker, endpoint.RequestConfig, endpoint.Transformer).ConfigureAwait(false);
+        route.StatsCell(backend, endpoint).Record(error != ForwarderError.None || context.Response.StatusCode >= 500, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         if (error != ForwarderError.None)
             await errors.UpstreamFailedAsync(context, backend, endpoint, error).ConfigureAwait(false);
     }

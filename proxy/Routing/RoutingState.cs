@@ -1,4 +1,5 @@
 using FedMesh.Core.Identity;
+using FedMesh.Core.Telemetry;
 using FedMesh.Proxy.Forwarding;
 using Microsoft.Extensions.Logging;
 using Proto = FedMesh.Core.Discovery.Protocol;
@@ -21,12 +22,12 @@ internal sealed class RoutingState : IDisposable
     private Proto.Snapshot? _snapshot;
     private object? _builtWithCertificate;
 
-    public RoutingState(string proxyNamespace, WorkloadIdentity identity, UpstreamClientPool clients, TimeProvider time, ILogger logger)
+    public RoutingState(string proxyNamespace, WorkloadIdentity identity, UpstreamClientPool clients, RequestStatsRecorder stats, TimeProvider time, ILogger logger)
     {
         _identity = identity;
         _clients = clients;
         _logger = logger;
-        _builder = new RoutingTableBuilder(proxyNamespace, identity.Id.ToString(), clients, time, logger);
+        _builder = new RoutingTableBuilder(proxyNamespace, identity.Id.ToString(), clients, stats, time, logger);
         // Clients keep the TLS options (and certificate) they were built with: rebuild them on renewal.
         _identity.Renewed += OnRenewed;
     }
