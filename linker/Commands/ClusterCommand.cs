@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FedMesh.Core.Federation;
+using FedMesh.Core.Identity;
 using FedMesh.Linker.Kubernetes;
 
 namespace FedMesh.Linker.Commands;
@@ -23,8 +24,8 @@ internal static class ClusterCommand
 
     internal static int Add(FederationPaths paths, string name, string context, string? kubeconfig, string? apiServer, TimeProvider time)
     {
-        if (!Names.IsDnsLabel(name))
-            throw new CliException($"'{name}' is not a valid cluster name; use lower-case letters, digits and '-' (at most 63)", ExitCodes.Usage);
+        if (!DnsNames.IsLabel(name))
+            throw new CliException($"'{name}' is not a valid cluster name: use {DnsNames.LabelRule}", ExitCodes.Usage);
         if (apiServer is not null && !(Uri.TryCreate(apiServer, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"))
             throw new CliException($"--api-server '{apiServer}' is not an http(s) URL; for example https://172.18.0.3:6443", ExitCodes.Usage);
         var created = !File.Exists(paths.ConfigFile);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FedMesh.Core.Kubernetes;
+using FedMesh.Core.Identity;
 using YamlDotNet.Core;
 
 namespace FedMesh.Linker.Commands;
@@ -21,8 +22,8 @@ internal static class InjectCommand
                 using var federation = Federation.Load(GlobalOptions.Paths(parse));
                 name = federation.ClusterOrDefault(null).Name;
             }
-            else if (!Names.IsDnsLabel(name))
-                throw new CliException($"'{name}' is not a valid cluster name", ExitCodes.Usage);
+            else if (!DnsNames.IsLabel(name))
+                throw new CliException($"'{name}' is not a valid cluster name: use {DnsNames.LabelRule}", ExitCodes.Usage);
             string text;
             try { text = path == "-" ? await Console.In.ReadToEndAsync(ct).ConfigureAwait(false) : await File.ReadAllTextAsync(path, ct).ConfigureAwait(false); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
