@@ -39,6 +39,12 @@ internal static class FedMeshCli
             Console.Error.WriteLine($"error: {e.Message}");
             return e.ExitCode;
         }
+        catch (Exception e) when (e is HttpRequestException or FedMesh.Core.Store.StoreForbiddenException)
+        {
+            // A Kubernetes cluster's API server could not be reached or refused the kubeconfig's credentials.
+            Console.Error.WriteLine($"error: {e.Message}; check the cluster's context with 'kubectl --context CONTEXT get ns'");
+            return ExitCodes.Failure;
+        }
         catch (ResourceDecodeException e)
         {
             Console.Error.WriteLine("error: " + string.Join("\n  ", e.Errors.Select(x => x.ToString())));

@@ -66,6 +66,30 @@ public sealed class KubernetesLinkCliTests
         }
         var again = await federation.CliAsync("unlink", "a", "b");
         Assert.Equal((1, "error: a and b are not linked"), (again.ExitCode, again.Error.Trim()));
+
+        // Linking again mints a new token under the same Secret name; the running controller must use it.
+        var relinked = await federation.CliAsync("link", "a", "b", "--timeout", "20");
+        Assert.True(relinked.ExitCode == 0, relinked.Error + relinked.Out);
+        Assert.NotNull(await a.GetAsync<Service>("default", "web-b"));
+    }
+
+    [Fact]
+    public async Task Link_GatewayWithoutLoadBalancerAddress_FailsWithTheFlagToUse()
+    {
+        await using var federation = await StartAsync();
+        await federation.B.Client().CoreV1.PatchNamespacedServiceAsync(
+            new V1Patch("{\"status\":null}", V1Patch.PatchType.MergePatch), InstallDefaults.GatewayName, WellKnown.SystemNamespace);
+
+        var refused = await federation.CliAsync("link", "a", "b", "--wait", "false");
+        var given = await federation.CliAsync("link", "a", "b", "--one-way", "--wait", "false", "--gateway-address", "b=192.0.2.7:4143");
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("has no LoadBalancer address yet", refused.Error);
+        Assert.Contains("--gateway-address b=HOST:PORT", refused.Error);
+        Assert.True(given.ExitCode == 0, given.Error + given.Out);
+        Assert.Equal("192.0.2.7:4143", (await federation.Store("a").GetAsync<Link>(WellKnown.SystemNamespace, "b"))!.Spec.GatewayAddress);
+        var admit = (await federation.Store("b").GetAsync<Link>(WellKnown.SystemNamespace, "a"))!;
+        Assert.Equal((false, null), (admit.Spec.Mirror, admit.Spec.CredentialsSecret));
     }
 
     [Fact]
