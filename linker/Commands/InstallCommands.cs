@@ -35,6 +35,7 @@ internal static class InstallCommands
                 IssuerCertificatePem = issuer.CertificatePem,
                 IssuerKeyPem = issuer.KeyPem,
                 TrustAnchorPem = issuer.AnchorPem,
+                BootstrapToken = issuer.BootstrapToken,
             });
             if (!parse.GetValue(apply))
             {

@@ -16,7 +16,7 @@ namespace FedMesh.MirrorController.Hosting;
 /// </summary>
 internal static class KubernetesControllerHost
 {
-    public const string BootstrapTokenFile = "bootstrap-token";
+    public const string BootstrapTokenFile = InstallDefaults.BootstrapTokenKey;
 
     public static async Task<int> RunAsync(MirrorControllerOptions options, KubernetesControllerSettings settings, CancellationToken ct)
     {

@@ -6,6 +6,8 @@ using FedMesh.Kubernetes.Tests.Manifests;
 using FedMesh.Linker;
 using FedMesh.Linker.Commands;
 using FedMesh.Linker.Kubernetes;
+using FedMesh.MirrorController;
+using FedMesh.MirrorController.Hosting;
 
 namespace FedMesh.Kubernetes.Tests.Cli;
 
@@ -16,6 +18,7 @@ public sealed class InstallInjectCliTests
     private const string Cert = "-----BEGIN CERTIFICATE-----\nMIIBissuer\n-----END CERTIFICATE-----\n";
     private const string Key = "-----BEGIN PRIVATE KEY-----\nMIGHkey\n-----END PRIVATE KEY-----\n";
     private const string Anchor = "-----BEGIN CERTIFICATE-----\nMIIBanchor\n-----END CERTIFICATE-----\n";
+    private const string Token = "0123456789abcdef0123456789abcdef";
 
     [Fact]
     public async Task Install_EastWithGatewayPort14143_PrintsTheGoldenManifests()
@@ -25,7 +28,7 @@ public sealed class InstallInjectCliTests
         await CliRun.OkAsync("cluster", "add", "east", "--context", "kind-east", "--kubeconfig", home.Kubeconfig, "--home", home.Path);
         var root = FedMeshCli.BuildRoot();
         root.Subcommands.Remove(root.Subcommands.Single(c => c.Name == "install"));
-        root.Subcommands.Add(InstallCommands.BuildInstall((_, _) => new IssuerPem(Cert, Key, Anchor)));
+        root.Subcommands.Add(InstallCommands.BuildInstall((_, _) => new IssuerPem(Cert, Key, Anchor, Token)));
 
         var result = await CliRun.RunAsync(root, "install", "--cluster", "east", "--gateway-port", "14143", "--home", home.Path);
 
@@ -54,6 +57,32 @@ public sealed class InstallInjectCliTests
         Assert.True(chain.Build(issuer), string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation)));
         Assert.Contains("FedMesh issuer east", issuer.Subject);
         Assert.Equal(File.ReadAllText(Path.Combine(home.Path, "anchor", "ca.crt")), Data(first, "ca.crt"));
+        Assert.Equal(64, Data(first, InstallDefaults.BootstrapTokenKey).Length);
+    }
+
+    [Fact]
+    public async Task Install_IssuerSecretMountedAsTheDeploymentSays_IsLoadedByTheKubernetesController()
+    {
+        using var home = new TempHome();
+        home.WriteKubeconfig("t", ("kind-east", "http://127.0.0.1:1"));
+        await CliRun.OkAsync("cluster", "add", "east", "--context", "kind-east", "--kubeconfig", home.Kubeconfig, "--home", home.Path);
+        var manifests = ManifestYaml.Read((await CliRun.OkAsync("install", "--cluster", "east", "--home", home.Path)).Out).OfType<JsonObject>().ToList();
+        var secret = manifests.Single(d => d["kind"]!.GetValue<string>() == "Secret");
+        var controller = manifests.Single(d => d["kind"]!.GetValue<string>() == "Deployment" && d["metadata"]!["name"]!.GetValue<string>() == InstallDefaults.ControllerName);
+        var mount = Path.Combine(home.Path, "mounted-issuer");
+        Directory.CreateDirectory(mount);
+        foreach (var item in controller["spec"]!["template"]!["spec"]!["volumes"]![0]!["secret"]!["items"]!.AsArray())
+            File.WriteAllText(Path.Combine(mount, item!["path"]!.GetValue<string>()), Data(secret, item["key"]!.GetValue<string>()));
+        using var client = new k8s.Kubernetes(new k8s.KubernetesClientConfiguration { Host = "http://127.0.0.1:1" });
+
+        var setup = KubernetesControllerHost.CreateSetup(client, new MirrorControllerOptions { Cluster = "east" },
+            new KubernetesControllerSettings("fedmesh-system", "fedmesh.local", mount), TimeProvider.System, System.Net.IPAddress.Loopback, 0, 0);
+
+        Assert.NotNull(setup.Issuer);
+        Assert.Equal("east", setup.Issuer.Issuer.Cluster);
+        Assert.Equal(Data(secret, InstallDefaults.BootstrapTokenKey), setup.Issuer.BootstrapToken);
+        setup.Issuer.Issuer.Dispose();
+        ((IDisposable)setup.Store).Dispose();
     }
 
     [Fact]
