@@ -38,15 +38,19 @@ pids_to_stop=()
 cleanup() {
   set +e
   for p in "${pids_to_stop[@]}"; do kill "$p" 2>/dev/null; done
-  (cd "$root" && ./fedmesh down >/dev/null 2>&1)
+  fedmesh down >/dev/null 2>&1
   wait 2>/dev/null
   log "results in $work"
 }
 trap cleanup EXIT
 
 # ---------------------------------------------------------------- build
+# fedmesh is built into the output directory, so editing the sources while a run goes on changes
+# nothing under it (./fedmesh would rebuild when a source changes).
 log "building fedmesh (Release) and the load generator"
-(cd "$root" && ./fedmesh --help >/dev/null)
+dotnet build "$root/linker/FedMesh.Linker.csproj" -c Release -o "$work/fedmesh" -nologo -v:q >"$work/fedmesh-build.log" 2>&1 \
+  || { tail -20 "$work/fedmesh-build.log"; exit 1; }
+fedmesh() { "$work/fedmesh/fedmesh" "$@"; }
 dotnet build "$here/loadgen/FedMesh.Bench.LoadGen.csproj" -c Release -o "$work/loadgen" -nologo -v:q >"$work/loadgen-build.log" 2>&1 \
   || { tail -20 "$work/loadgen-build.log"; exit 1; }
 LOADGEN="$work/loadgen/FedMesh.Bench.LoadGen"
@@ -59,8 +63,8 @@ P_HA=$(free_port); P_HA_TLS=$(free_port); P_HA_X=$(free_port); P_HA_B=$(free_por
 
 # ---------------------------------------------------------------- federation (also our CA)
 log "starting the FedMesh local federation (east: proxy; west: gateway)"
-(cd "$root" && ./fedmesh up --detach -f "$here/federation.yaml" >"$work/up.log" 2>&1) || { cat "$work/up.log"; exit 1; }
-status_json=$(cd "$root" && ./fedmesh status -o json)
+(fedmesh up --detach -f "$here/federation.yaml" >"$work/up.log" 2>&1) || { cat "$work/up.log"; exit 1; }
+status_json=$(fedmesh status -o json)
 part() { jq -r --arg c "$1" --arg p "$2" --arg k "$3" '.clusters[] | select(.name==$c) | .parts[] | select(.name==$p) | '"$3" <<<"$status_json"; }
 FM_PROXY_PID=$(part east echo-east-0-proxy .pid)
 FM_GATEWAY_PID=$(part west gateway .pid)
@@ -214,8 +218,8 @@ spec:
 EOF
 sed -e 's/east/west/g' -e "s/$P_TLS_E/$P_TLS_W/" -e 's/metadata: { name: bench, namespace: default }/metadata: { name: bench, namespace: default, labels: { fedmesh.io\/exported: "true" } }/' \
   "$work/east.yaml" >"$work/west.yaml"
-(cd "$root" && ./fedmesh apply -f "$work/east.yaml" --cluster east >/dev/null && ./fedmesh apply -f "$work/west.yaml" --cluster west >/dev/null \
-  && ./fedmesh link east west --one-way --wait >/dev/null)
+fedmesh apply -f "$work/east.yaml" --cluster east >/dev/null && fedmesh apply -f "$work/west.yaml" --cluster west >/dev/null
+fedmesh link east west --one-way --wait >/dev/null
 # Every other part of the federation (controllers, supervisor, the idle echo app) stays off the proxy core.
 for p in $(jq -r '.supervisorPid, (.clusters[].parts[].pid)' <<<"$status_json"); do taskset -a -c -p $LG_CPU "$p" >/dev/null 2>&1 || true; done
 for p in $FM_PROXY_PID $FM_GATEWAY_PID; do
