@@ -1,0 +1,22 @@
+namespace FedMesh.Linker.Local;
+
+/// <summary>
+/// Runtime settings for the data-plane parts (proxy, gateway) that can only be given before the
+/// runtime starts, hence as environment variables of the child process. Measured with
+/// <c>bench/dataplane/run.sh</c>; the images in <c>deploy/docker</c> set the same.
+/// </summary>
+internal static class DataPlaneEnvironment
+{
+    /// <summary>Adds the settings for the part started with <paramref name="args"/> (<c>component proxy ...</c>).</summary>
+    public static void Apply(IReadOnlyList<string> args, IDictionary<string, string?> environment)
+    {
+        if (args.Count < 2 || args[0] != "component" || args[1] is not ("proxy" or "gateway"))
+            return;
+        // Run socket continuations on the epoll thread instead of queueing them to the thread pool:
+        // one hop less per read and write; our handlers never block. Each engine thread then does
+        // the request work itself, so give the gateway one per core.
+        environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
+        if (args[1] == "gateway")
+            environment["DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT"] = Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
