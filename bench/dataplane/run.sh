@@ -287,8 +287,11 @@ for r in $ROWS; do
   c1=$(cpu_ticks "$pids"); o1=$(origin_accepts)
   log "$r: saturation"
   read -r b0 a0 < <(cpu_busy $PX_CPU); read -r lb0 la0 < <(cpu_busy $LG_CPU)
-  sat=$(nice -n "$NICE" taskset -c $LG_CPU wrk -t1 -c16 -d"${SAT}s" -H "Host: $h" "http://$t/1k" | awk '/Requests\/sec/ {print $2}')
+  s0=$(cpu_ticks "$pids")
+  nice -n "$NICE" taskset -c $LG_CPU wrk -t1 -c16 -d"${SAT}s" -H "Host: $h" "http://$t/1k" >"$work/$r.wrk.txt"
+  s1=$(cpu_ticks "$pids")
   read -r b1 a1 < <(cpu_busy $PX_CPU); read -r lb1 la1 < <(cpu_busy $LG_CPU)
+  sat=$(awk '/Requests\/sec/ {print $2}' "$work/$r.wrk.txt"); satn=$(awk '/requests in/ {print $1}' "$work/$r.wrk.txt")
   log "$r: 100 connections"
   loadgen --target "$t" --host "$h" --path /1k --rate $RATE --connections 100 --seconds "$FIXED" >"$work/$r.load100.json" &
   lg=$!; peak=0
@@ -296,12 +299,12 @@ for r in $ROWS; do
     now=$(rss_kib "$pids"); [ "$now" -gt "$peak" ] && peak=$now; sleep 0.5
   done
   wait $lg
-  jq -c --arg row "$r" --argjson cpu $((c1 - c0)) --argjson opens $((o1 - o0 - 1)) --argjson sat "${sat:-0}" \
+  jq -c --arg row "$r" --argjson cpu $((c1 - c0)) --argjson opens $((o1 - o0 - 1)) --argjson sat "${sat:-0}" --argjson satn "${satn:-0}" --argjson satcpu $((s1 - s0)) \
      --argjson idle "${IDLE[$r]}" --argjson load "$peak" \
      --argjson pxbusy "$(( (b1 - b0) * 100 / ((a1 - a0) > 0 ? (a1 - a0) : 1) ))" \
      --argjson lgbusy "$(( (lb1 - lb0) * 100 / ((la1 - la0) > 0 ? (la1 - la0) : 1) ))" \
      --slurpfile l100 "$work/$r.load100.json" \
-     '{row:$row, fixed:., cpuTicks:$cpu, originAccepts:$opens, satRps:$sat, rssIdleKiB:$idle, rssLoadKiB:$load,
+     '{row:$row, fixed:., cpuTicks:$cpu, originAccepts:$opens, satRps:$sat, satRequests:$satn, satCpuTicks:$satcpu, rssIdleKiB:$idle, rssLoadKiB:$load,
        proxyCoreBusyAtSat:$pxbusy, clientCoreBusyAtSat:$lgbusy, load100:$l100[0]}' <<<"$fixed" >>"$results"
 done
 python3 "$here/report.py" "$results" | tee "$work/table.md"
