@@ -16,6 +16,13 @@ internal static class DataPlaneEnvironment
         // one hop less per read and write; our handlers never block. Each engine thread then does
         // the request work itself, so give the gateway one per core.
         environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
+        // Memory for a sidecar: a small gen0 budget (the default follows the L3 size, tens of MiB on
+        // a server CPU) and no background GC thread; data-plane garbage is short-lived.
+        environment["DOTNET_GCgen0size"] = "0x400000";
+        environment["DOTNET_gcConcurrent"] = "0";
+        // Thread-pool workers spin before sleeping; at sidecar rates that is CPU burnt for nothing.
+        environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";
+        // W^X stays on: turning it off only moved ~14 MiB of JIT code from shared to anonymous RSS.
         if (args[1] == "gateway")
             environment["DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT"] = Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
