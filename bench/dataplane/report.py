@@ -38,6 +38,8 @@ def figures(r, direct):
         "satcpu": r["satCpuTicks"] / CLK_TCK / max(r["satRequests"], 1) * 1000 * 1000,
         "idle": r["rssIdleKiB"] / 1024,
         "load": r["rssLoadKiB"] / 1024,
+        "anon": r.get("anonIdleKiB", 0) / 1024,
+        "anonload": r.get("anonLoadKiB", 0) / 1024,
         # connections the origin accepted from the last hop (the load generator's own excluded for direct)
         "conns": max(r["originAccepts"] - (LOADGEN_CONNECTIONS if r["row"] == "direct" else 0), 0) / n * 1000,
     }
@@ -47,7 +49,8 @@ COLUMNS = [
     ("p50", "added p50 µs", "{:.0f}", False), ("p99", "added p99 µs", "{:.0f}", False),
     ("p999", "added p99.9 µs", "{:.0f}", False), ("rps", "max rps", "{:,.0f}", True),
     ("cpu", "CPU ms/1k req at 1k rps", "{:.1f}", False), ("satcpu", "CPU ms/1k req at max", "{:.1f}", False), ("idle", "RSS idle MiB", "{:.1f}", False),
-    ("load", "RSS 100 conns MiB", "{:.1f}", False), ("conns", "origin conns opened/1k req", "{:.2f}", False),
+    ("load", "RSS 100 conns MiB", "{:.1f}", False),
+    ("anon", "private (anon) RSS idle MiB", "{:.1f}", False), ("anonload", "private RSS 100 conns MiB", "{:.1f}", False), ("conns", "origin conns opened/1k req", "{:.2f}", False),
 ]
 
 

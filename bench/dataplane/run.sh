@@ -268,13 +268,15 @@ log "every path answers; measuring (fixed ${FIXED}s at $RATE rps, saturation ${S
 # ---------------------------------------------------------------- measurement helpers
 cpu_ticks() { local t=0; for p in $1; do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo $t; }
 rss_kib() { local t=0; for p in $1; do t=$((t + $(awk '/VmRSS/ {print $2}' "/proc/$p/status"))); done; echo $t; }
+# The private part of RSS: heap, stacks, JIT code; not the shared, file-backed pages of libraries.
+anon_kib() { local t=0; for p in $1; do t=$((t + $(awk '/RssAnon/ {print $2}' "/proc/$p/status"))); done; echo $t; }
 # Connections the origin accepted (nginx stub_status; the query's own connection is one of them).
 origin_accepts() { curl -s "http://127.0.0.1:$P_STATUS/" | awk 'NR==3 {print $1}'; }
 cpu_busy() { awk -v c="cpu$1" '$1==c { print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8 }' /proc/stat; }
 loadgen() { nice -n "$NICE" taskset -c $LG_CPU "$LOADGEN" "$@"; }
 
-declare -A IDLE
-for r in $ROWS; do IDLE[$r]=$(rss_kib "$(pids_of "${PIDS[$r]}")"); done   # before any load
+declare -A IDLE IDLE_ANON
+for r in $ROWS; do IDLE[$r]=$(rss_kib "$(pids_of "${PIDS[$r]}")"); IDLE_ANON[$r]=$(anon_kib "$(pids_of "${PIDS[$r]}")"); done   # before any load
 results="$work/results.jsonl"; : >"$results"
 for r in $ROWS; do
   if [ "$ONLY" != all ] && [ "$r" != direct ] && [[ " $ONLY " != *" $r "* ]]; then continue; fi
@@ -294,17 +296,19 @@ for r in $ROWS; do
   sat=$(awk '/Requests\/sec/ {print $2}' "$work/$r.wrk.txt"); satn=$(awk '/requests in/ {print $1}' "$work/$r.wrk.txt")
   log "$r: 100 connections"
   loadgen --target "$t" --host "$h" --path /1k --rate $RATE --connections 100 --seconds "$FIXED" >"$work/$r.load100.json" &
-  lg=$!; peak=0
+  lg=$!; peak=0; peak_anon=0
   while kill -0 $lg 2>/dev/null; do
-    now=$(rss_kib "$pids"); [ "$now" -gt "$peak" ] && peak=$now; sleep 0.5
+    now=$(rss_kib "$pids"); [ "$now" -gt "$peak" ] && peak=$now
+    now=$(anon_kib "$pids"); [ "$now" -gt "$peak_anon" ] && peak_anon=$now
+    sleep 0.5
   done
   wait $lg
   jq -c --arg row "$r" --argjson cpu $((c1 - c0)) --argjson opens $((o1 - o0 - 1)) --argjson sat "${sat:-0}" --argjson satn "${satn:-0}" --argjson satcpu $((s1 - s0)) \
-     --argjson idle "${IDLE[$r]}" --argjson load "$peak" \
+     --argjson idle "${IDLE[$r]}" --argjson load "$peak" --argjson idleanon "${IDLE_ANON[$r]}" --argjson loadanon "$peak_anon" \
      --argjson pxbusy "$(( (b1 - b0) * 100 / ((a1 - a0) > 0 ? (a1 - a0) : 1) ))" \
      --argjson lgbusy "$(( (lb1 - lb0) * 100 / ((la1 - la0) > 0 ? (la1 - la0) : 1) ))" \
      --slurpfile l100 "$work/$r.load100.json" \
-     '{row:$row, fixed:., cpuTicks:$cpu, originAccepts:$opens, satRps:$sat, satRequests:$satn, satCpuTicks:$satcpu, rssIdleKiB:$idle, rssLoadKiB:$load,
+     '{row:$row, fixed:., cpuTicks:$cpu, originAccepts:$opens, satRps:$sat, satRequests:$satn, satCpuTicks:$satcpu, rssIdleKiB:$idle, rssLoadKiB:$load, anonIdleKiB:$idleanon, anonLoadKiB:$loadanon,
        proxyCoreBusyAtSat:$pxbusy, clientCoreBusyAtSat:$lgbusy, load100:$l100[0]}' <<<"$fixed" >>"$results"
 done
 python3 "$here/report.py" "$results" | tee "$work/table.md"
