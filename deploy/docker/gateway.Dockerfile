@@ -16,5 +16,11 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0
 
 WORKDIR /app
 COPY --from=build /out/ ./
+# Data-plane runtime settings, the same as the local federation's (linker/Local/DataPlaneEnvironment.cs);
+# measured with bench/dataplane/run.sh. No inline socket completions: one epoll thread would cap a gateway at one core.
+ENV DOTNET_gcServer=0 \
+    DOTNET_gcConcurrent=0 \
+    DOTNET_GCgen0size=0x400000 \
+    DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0
 USER 2102
 ENTRYPOINT ["dotnet", "/app/fedmesh.dll", "component", "gateway"]

@@ -17,5 +17,12 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0
 RUN apt-get update && apt-get install -y --no-install-recommends iptables && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /out/ ./
+# Data-plane runtime settings, the same as the local federation's (linker/Local/DataPlaneEnvironment.cs);
+# measured with bench/dataplane/run.sh.
+ENV DOTNET_gcServer=0 \
+    DOTNET_gcConcurrent=0 \
+    DOTNET_GCgen0size=0x400000 \
+    DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
+    DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0
 USER 2102
 ENTRYPOINT ["dotnet", "/app/fedmesh.dll", "component", "proxy"]

@@ -63,6 +63,7 @@ internal static partial class ProcessControl
         psi.Environment["FEDMESH_LOG"] = logFile;
         // A sidecar wants a small heap and quick start rather than a server GC per core.
         psi.Environment["DOTNET_gcServer"] = "0";
+        DataPlaneEnvironment.Apply([.. args], psi.Environment);
         return Process.Start(psi) ?? throw new InvalidOperationException($"could not start {file}");
     }
 }

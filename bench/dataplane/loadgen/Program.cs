@@ -1,0 +1,194 @@
+// A constant-rate ("open model") HTTP/1.1 load generator, in the spirit of wrk2: every request has
+// an intended send time on a fixed schedule, and its latency is measured from that time, not from
+// when it was actually sent, so a stalled server is charged for the requests it delayed
+// (no coordinated omission). One blocking socket per connection on its own thread, woken with
+// clock_nanosleep(TIMER_ABSTIME) and a 1 ns timer slack, so pacing jitter stays in microseconds.
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+
+var opts = Options.Parse(args);
+if (opts is null)
+{
+    Console.Error.WriteLine("usage: loadgen --target host:port --host HOST [--path /] --rate RPS --connections N --seconds S [--warmup S]");
+    return 2;
+}
+if (Stopwatch.Frequency != 1_000_000_000)
+{
+    Console.Error.WriteLine($"loadgen: Stopwatch frequency is {Stopwatch.Frequency}, expected CLOCK_MONOTONIC in ns");
+    return 1;
+}
+Native.prctl(29 /* PR_SET_TIMERSLACK */, 1, 0, 0, 0);
+
+var request = Encoding.ASCII.GetBytes($"GET {opts.Path} HTTP/1.1\r\nHost: {opts.Host}\r\nUser-Agent: fedmesh-loadgen\r\n\r\n");
+var sockets = new Socket[opts.Connections];
+for (var i = 0; i < sockets.Length; i++)
+{
+    var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+    s.Connect(opts.Target);
+    sockets[i] = s;
+}
+
+// Warm-up at the same rate (JIT, pools), then the measured run on a fresh schedule.
+if (opts.Warmup > 0)
+    Run(sockets, request, opts.Rate, opts.Warmup, record: false);
+var result = Run(sockets, request, opts.Rate, opts.Seconds, record: true);
+foreach (var s in sockets) s.Dispose();
+Console.WriteLine(JsonSerializer.Serialize(result));
+return result.Errors > 0 && result.Requests == 0 ? 1 : 0;
+
+static Result Run(Socket[] sockets, byte[] request, double rate, double seconds, bool record)
+{
+    var n = sockets.Length;
+    var total = (long)(rate * seconds);
+    var periodNs = 1e9 / rate;
+    var start = Stopwatch.GetTimestamp() + 20_000_000; // 20 ms to get every thread waiting
+    var latencies = new List<long>[n];
+    var errors = new int[n];
+    var threads = new Thread[n];
+    for (var c = 0; c < n; c++)
+    {
+        var conn = c;
+        latencies[c] = new List<long>((int)(total / n + 16));
+        threads[c] = new Thread(() =>
+        {
+            var buffer = new byte[64 * 1024];
+            var reader = new ResponseReader(sockets[conn], buffer);
+            for (long k = conn; k < total; k += n)
+            {
+                var intended = start + (long)(k * periodNs);
+                Native.SleepUntil(intended);
+                try
+                {
+                    sockets[conn].Send(request);
+                    var status = reader.ReadResponse();
+                    var done = Stopwatch.GetTimestamp();
+                    if (status is < 200 or >= 400) errors[conn]++;
+                    else latencies[conn].Add(done - intended);
+                }
+                catch (Exception e) when (e is SocketException or IOException)
+                {
+                    errors[conn]++;
+                    return; // a broken connection ends its share of the schedule
+                }
+            }
+        }) { IsBackground = true, Name = $"conn-{conn}" };
+    }
+    foreach (var t in threads) t.Start();
+    foreach (var t in threads) t.Join();
+    var elapsed = (Stopwatch.GetTimestamp() - start) / 1e9;
+    var all = new List<long>((int)total);
+    foreach (var l in latencies) all.AddRange(l);
+    all.Sort();
+    var errs = 0;
+    foreach (var e in errors) errs += e;
+    return new Result(all.Count, errs, elapsed, all.Count / elapsed,
+        Pct(all, 50), Pct(all, 90), Pct(all, 99), Pct(all, 99.9), all.Count > 0 ? all[^1] / 1e3 : 0);
+}
+
+static double Pct(List<long> sorted, double p)
+{
+    if (sorted.Count == 0) return 0;
+    var rank = (int)Math.Ceiling(p / 100.0 * sorted.Count) - 1;
+    return sorted[Math.Clamp(rank, 0, sorted.Count - 1)] / 1e3; // µs
+}
+
+/// <summary>Latency figures in microseconds, measured from each request's intended send time.</summary>
+internal sealed record Result(int Requests, int Errors, double Seconds, double Rps, double P50Us, double P90Us, double P99Us, double P999Us, double MaxUs);
+
+internal sealed record Options(IPEndPoint Target, string Host, string Path, double Rate, int Connections, double Seconds, double Warmup)
+{
+    public static Options? Parse(string[] args)
+    {
+        var map = new Dictionary<string, string>();
+        for (var i = 0; i + 1 < args.Length; i += 2) map[args[i].TrimStart('-')] = args[i + 1];
+        if (!map.TryGetValue("target", out var target) || !IPEndPoint.TryParse(target, out var ep)) return null;
+        return new Options(ep, map.GetValueOrDefault("host", target), map.GetValueOrDefault("path", "/"),
+            double.Parse(map.GetValueOrDefault("rate", "1000")), int.Parse(map.GetValueOrDefault("connections", "16")),
+            double.Parse(map.GetValueOrDefault("seconds", "10")), double.Parse(map.GetValueOrDefault("warmup", "0")));
+    }
+}
+
+/// <summary>Reads one HTTP/1.1 response (Content-Length or chunked body) from a keep-alive connection.</summary>
+internal sealed class ResponseReader(Socket socket, byte[] buffer)
+{
+    private int _start, _end;
+
+    public int ReadResponse()
+    {
+        int headerEnd;
+        while ((headerEnd = buffer.AsSpan(_start, _end - _start).IndexOf("\r\n\r\n"u8)) < 0) Fill();
+        var head = buffer.AsSpan(_start, headerEnd);
+        var status = int.Parse(Encoding.ASCII.GetString(head.Slice(9, 3)));
+        long length = -1;
+        var chunked = false;
+        foreach (var range in head.Split("\r\n"u8))
+        {
+            var line = head[range];
+            var colon = line.IndexOf((byte)':');
+            if (colon < 0) continue;
+            var name = Encoding.ASCII.GetString(line[..colon]).Trim();
+            var value = Encoding.ASCII.GetString(line[(colon + 1)..]).Trim();
+            if (name.Equals("content-length", StringComparison.OrdinalIgnoreCase)) length = long.Parse(value);
+            else if (name.Equals("transfer-encoding", StringComparison.OrdinalIgnoreCase) && value.Contains("chunked", StringComparison.OrdinalIgnoreCase)) chunked = true;
+        }
+        _start += headerEnd + 4;
+        if (chunked)
+        {
+            while (true)
+            {
+                int lineEnd;
+                while ((lineEnd = buffer.AsSpan(_start, _end - _start).IndexOf("\r\n"u8)) < 0) Fill();
+                var sizeText = Encoding.ASCII.GetString(buffer, _start, lineEnd).Split(';')[0].Trim();
+                var size = Convert.ToInt64(sizeText, 16);
+                _start += lineEnd + 2;
+                Skip(size + 2);
+                if (size == 0) break; // no trailers expected
+            }
+        }
+        else if (length > 0) Skip(length);
+        return status;
+    }
+
+    private void Skip(long count)
+    {
+        while (count > 0)
+        {
+            if (_start == _end) Fill();
+            var take = (int)Math.Min(count, _end - _start);
+            _start += take;
+            count -= take;
+        }
+    }
+
+    private void Fill()
+    {
+        if (_start == _end) { _start = _end = 0; }
+        else if (_end == buffer.Length) { Buffer.BlockCopy(buffer, _start, buffer, 0, _end - _start); _end -= _start; _start = 0; }
+        var read = socket.Receive(buffer, _end, buffer.Length - _end, SocketFlags.None);
+        if (read == 0) throw new IOException("connection closed by the server");
+        _end += read;
+    }
+}
+
+internal static partial class Native
+{
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Timespec { public long Sec; public long Nsec; }
+
+    [LibraryImport("libc")]
+    private static partial int clock_nanosleep(int clock, int flags, ref Timespec request, IntPtr remain);
+
+    [LibraryImport("libc")]
+    public static partial int prctl(int option, ulong arg2, ulong arg3, ulong arg4, ulong arg5);
+
+    /// <summary>Sleeps until the CLOCK_MONOTONIC instant <paramref name="ns"/> (Stopwatch timestamps are that clock in ns on Linux).</summary>
+    public static void SleepUntil(long ns)
+    {
+        var ts = new Timespec { Sec = ns / 1_000_000_000, Nsec = ns % 1_000_000_000 };
+        while (clock_nanosleep(1 /* CLOCK_MONOTONIC */, 1 /* TIMER_ABSTIME */, ref ts, IntPtr.Zero) == 4 /* EINTR */) { }
+    }
+}
