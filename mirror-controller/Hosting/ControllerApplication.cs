@@ -2,6 +2,7 @@ using System.Net;
 using FedMesh.Core.Identity;
 using FedMesh.Core.Store;
 using FedMesh.MirrorController.Admin;
+using FedMesh.MirrorController.Canary;
 using FedMesh.MirrorController.Discovery;
 using FedMesh.MirrorController.Mirroring;
 using FedMesh.MirrorController.Targets;
@@ -62,6 +63,7 @@ internal static class ControllerApplication
         services.AddSingleton<IRequestStatsView>(sp => sp.GetRequiredService<StatsAggregator>());
         services.AddHostedService<MirroringService>();
         services.AddHostedService<DiscoveryModelService>();
+        services.AddCanaryRollouts();
         services.AddGrpc();
         if (setup.Issuer is { } issuer)
             services.AddIdentityService(issuer.Issuer, setup.Identity.Cluster, setup.Identity.TrustDomain, issuer.BootstrapToken);
