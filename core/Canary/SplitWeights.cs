@@ -22,6 +22,10 @@ public static class SplitWeights
     /// <summary>"service@cluster", the cluster defaulting to <paramref name="cluster"/>.</summary>
     public static string Describe(SplitBackend backend, string cluster) => $"{backend.Service}@{Normalize(backend.Cluster, cluster)}";
 
+    /// <summary>The service a proxy in <paramref name="cluster"/> routes to for <paramref name="backend"/>: itself, or its mirror <c>service-cluster</c>.</summary>
+    public static string RouteService(SplitBackend backend, string cluster) =>
+        string.IsNullOrEmpty(backend.Cluster) || backend.Cluster == cluster ? backend.Service : WellKnown.MirrorName(backend.Service, backend.Cluster);
+
     /// <summary>
     /// Gives <paramref name="canary"/> <paramref name="weight"/> percent and moves it last; the other
     /// backends share the rest in proportion to their current weights (evenly if they have none).

@@ -52,6 +52,7 @@ internal static class FedMeshCli
         root.Subcommands.Add(ApplyCommand.Build());
         root.Subcommands.Add(GetCommand.Build());
         root.Subcommands.Add(DeleteCommand.Build());
+        root.Subcommands.Add(CanaryCommands.Build());
         root.Subcommands.Add(SuperviseCommand.Build());
         return root;
     }

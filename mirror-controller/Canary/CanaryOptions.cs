@@ -13,6 +13,12 @@ public sealed class CanaryOptions
     /// </summary>
     public int MinRequests { get; init; } = CanaryDefaults.MinRequests;
 
+    /// <summary>
+    /// Added to the interval to make a check's window: proxies report once a second, so the newest
+    /// second is still filling when a check runs. Default 1 s.
+    /// </summary>
+    public TimeSpan ReportLag { get; init; } = CanaryDefaults.ReportLag;
+
     /// <summary>How many entries <c>status.history</c> keeps (the oldest go first). Default 20.</summary>
     public int HistoryLimit { get; init; } = CanaryDefaults.HistoryLimit;
 }
@@ -23,4 +29,5 @@ public static class CanaryDefaults
     public static readonly TimeSpan TickPeriod = TimeSpan.FromMilliseconds(250);
     public const int MinRequests = 10;
     public const int HistoryLimit = 20;
+    public static readonly TimeSpan ReportLag = TimeSpan.FromSeconds(1);
 }

@@ -38,7 +38,7 @@ internal sealed class CanaryRollout(CanaryAnalyzer analyzer, CanaryOptions optio
         if (now < last + interval || now < collectingSince + interval)
             return null;
 
-        var verdict = analyzer.Analyze(split, cluster, interval);
+        var verdict = analyzer.Analyze(split, cluster, interval + options.ReportLag);
         var weight = SplitWeights.CanaryWeight(status.Weights);
         var canary = SplitWeights.Describe(split.Spec.Backends[^1], cluster);
         var next = Copy(status, now, verdict.Summary);

@@ -75,7 +75,7 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _admin = Listener.Create(Parse(_options.AdminListen), HttpProtocols.Http1, _loggerFactory,
-            _ => new AdminHandler(Readiness).HandleAsync);
+            _ => new AdminHandler(Readiness, () => _routing?.Snapshot).HandleAsync);
         await _admin.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var id = SpiffeId.Create(_options.TrustDomain, _options.Cluster, _options.Namespace, _options.EffectiveServiceAccount);
