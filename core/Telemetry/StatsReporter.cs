@@ -1,3 +1,4 @@
+using FedMesh.Core.Common;
 using FedMesh.Core.Discovery.Protocol;
 using FedMesh.Core.Telemetry.Protocol;
 using Grpc.Core;
@@ -38,7 +39,7 @@ public sealed class StatsReporter : IAsyncDisposable
     private async Task RunAsync(CancellationToken ct)
     {
         var client = new Protocol.Telemetry.TelemetryClient(_channel);
-        var backoff = TimeSpan.FromMilliseconds(200);
+        var backoff = new ReconnectBackoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5), _time);
         while (!ct.IsCancellationRequested)
         {
             try
@@ -50,7 +51,7 @@ public sealed class StatsReporter : IAsyncDisposable
                     var report = new StatsReport { Node = _node };
                     report.Stats.AddRange(_recorder.Drain());
                     await call.RequestStream.WriteAsync(report, ct).ConfigureAwait(false);
-                    backoff = TimeSpan.FromMilliseconds(200);
+                    backoff.Reset();
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -61,10 +62,8 @@ public sealed class StatsReporter : IAsyncDisposable
             {
                 _logger.LogDebug("stats stream to the controller failed: {Error}", e.Message);
             }
-            var delay = backoff * (0.5 + Random.Shared.NextDouble());
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
-            try { await Task.Delay(delay, _time, ct).ConfigureAwait(false); }
-            catch (OperationCanceledException) { break; }
+            if (!await backoff.WaitAsync(ct).ConfigureAwait(false))
+                break;
         }
     }
 
