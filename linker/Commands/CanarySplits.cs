@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using FedMesh.Core.Canary;
 using FedMesh.Core.Resources;
 using FedMesh.Core.Store;
@@ -11,8 +12,11 @@ namespace FedMesh.Linker.Commands;
 /// computed from the weights in effect, validated and checked against the cluster (backends exist)
 /// before it is written by compare-and-swap; a refused edit changes nothing.
 /// </summary>
-internal static class CanarySplits
+internal static partial class CanarySplits
 {
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+    private static partial Regex DnsLabel();
+
     /// <summary>The split that routes <paramref name="service"/> (the first by name, as the controller picks), or null.</summary>
     public static async Task<TrafficSplit?> FindAsync(IClusterStore store, string ns, string service, CancellationToken ct) =>
         (await store.ListAsync<TrafficSplit>(ns, ct).ConfigureAwait(false))
@@ -28,7 +32,7 @@ internal static class CanarySplits
         var at = text.IndexOf('@');
         var service = at < 0 ? text : text[..at];
         var cluster = at < 0 ? null : text[(at + 1)..];
-        if (!Names.IsDnsLabel(service) || (cluster is not null && !Names.IsDnsLabel(cluster)))
+        if (!DnsLabel().IsMatch(service) || (cluster is not null && !DnsLabel().IsMatch(cluster)))
             throw new CliException($"--to '{text}' is not SERVICE@CLUSTER (or SERVICE for this cluster) with lower-case DNS labels, e.g. web-v2@west", ExitCodes.Usage);
         return new SplitBackend { Service = service, Cluster = cluster };
     }
