@@ -64,6 +64,8 @@ internal static class FedMeshCli
         root.Subcommands.Add(GetCommand.Build());
         root.Subcommands.Add(DeleteCommand.Build());
         root.Subcommands.Add(CanaryCommands.Build());
+        root.Subcommands.Add(LatencyCommand.Build());
+        root.Subcommands.Add(GatewaysCommand.Build());
         root.Subcommands.Add(SuperviseCommand.Build());
         return root;
     }

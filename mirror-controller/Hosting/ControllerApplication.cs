@@ -1,6 +1,7 @@
 using System.Net;
 using FedMesh.Core.Identity;
 using FedMesh.Core.Store;
+using FedMesh.Core.Telemetry;
 using FedMesh.MirrorController.Admin;
 using FedMesh.MirrorController.Canary;
 using FedMesh.MirrorController.Discovery;
@@ -64,6 +65,10 @@ internal static class ControllerApplication
         services.AddHostedService<MirroringService>();
         services.AddHostedService<DiscoveryModelService>();
         services.AddCanaryRollouts();
+        // Disposed by the container with the app: the meter provider, then the gauges' meter.
+        services.AddSingleton(_ => TelemetryHost.Start("fedmesh-controller", setup.Identity.Cluster, $"{setup.Identity.Cluster}-controller",
+            TelemetrySettings.FromEnvironment(), traces: false, LinkMetrics.MeterName));
+        services.AddHostedService<LinkMetrics>();
         services.AddGrpc();
         if (setup.Issuer is { } issuer)
             services.AddIdentityService(issuer.Issuer, setup.Identity.Cluster, setup.Identity.TrustDomain, issuer.BootstrapToken);
@@ -74,7 +79,12 @@ internal static class ControllerApplication
         app.Lifetime.ApplicationStarted.Register(readiness.MarkGrpcListening);
 
         // Requests on the admin port never reach gRPC routing, and gRPC is never served on the admin port.
-        app.MapWhen(context => context.Connection.LocalPort == endpoints.AdminPort, admin => AdminEndpoints.Map(admin, readiness));
+        var telemetry = app.Services.GetRequiredService<TelemetryHost>();
+        app.MapWhen(context => context.Connection.LocalPort == endpoints.AdminPort, admin =>
+        {
+            telemetry.MapMetrics(admin, static _ => true);
+            AdminEndpoints.Map(admin, readiness);
+        });
         app.MapGrpcService<DiscoveryService>();
         app.MapGrpcService<TelemetryService>();
         if (setup.Issuer is not null)

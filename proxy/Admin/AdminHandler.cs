@@ -3,7 +3,7 @@ using Proto = FedMesh.Core.Discovery.Protocol;
 
 namespace FedMesh.Proxy.Admin;
 
-/// <summary>The admin listener: <c>/live</c> (the process answers), <c>/ready</c> (it can carry traffic) and <c>/routes</c> (the applied routes).</summary>
+/// <summary>The admin listener: <c>/live</c> (the process answers), <c>/ready</c> (it can carry traffic) and <c>/routes</c> (the applied routes); <c>/metrics</c> is served before this handler.</summary>
 internal sealed class AdminHandler(ReadinessGate readiness, Func<Proto.Snapshot?>? snapshot = null)
 {
     public Task HandleAsync(HttpContext context)
@@ -24,6 +24,6 @@ internal sealed class AdminHandler(ReadinessGate readiness, Func<Proto.Snapshot?
         if (path.Equals("/routes", StringComparison.Ordinal))
             return RoutesEndpoint.WriteAsync(response, snapshot?.Invoke());
         response.StatusCode = StatusCodes.Status404NotFound;
-        return response.WriteAsync("unknown admin path; try /ready, /live or /routes\n");
+        return response.WriteAsync("unknown admin path; try /ready, /live, /routes or /metrics\n");
     }
 }

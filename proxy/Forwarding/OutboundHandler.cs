@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FedMesh.Core.Telemetry;
 using FedMesh.Proxy.Routing;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
@@ -38,9 +39,13 @@ internal sealed class OutboundHandler(RoutingState routing, IHttpForwarder forwa
             await errors.NoEndpointsAsync(context, route.Self, backend).ConfigureAwait(false);
             return;
         }
+        using var span = MeshTracing.StartSpan(context, MeshTracing.ProxyOutboundSpan, ActivityKind.Client);
         var started = Stopwatch.GetTimestamp();
         var error = await forwarder.SendAsync(context, endpoint.DestinationPrefix, endpoint.Invoker, endpoint.RequestConfig, endpoint.Transformer).ConfigureAwait(false);
-        route.StatsCell(backend, endpoint).Record(error != ForwarderError.None || context.Response.StatusCode >= 500, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        var status = error == ForwarderError.None ? context.Response.StatusCode : StatusCodes.Status502BadGateway;
+        var cell = route.StatsCell(backend, endpoint);
+        cell.Record(status, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        MeshTracing.Complete(span, cell.Key, status);
         if (error != ForwarderError.None)
             await errors.UpstreamFailedAsync(context, backend, endpoint, error).ConfigureAwait(false);
     }
