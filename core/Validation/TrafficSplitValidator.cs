@@ -10,7 +10,11 @@ internal sealed class TrafficSplitValidator
         FieldChecks.DnsLabel(c, "spec.service", spec.Service);
         ValidateBackends(spec.Backends, c);
         if (spec.Analysis is { } analysis)
+        {
             ValidateAnalysis(analysis, c);
+            if (spec.Backends.Count == 1)
+                c.Add("spec.backends", "a progressive canary (spec.analysis) needs at least two backends: the stable ones first, the canary last");
+        }
     }
 
     private static void ValidateBackends(List<SplitBackend> backends, ValidationCollector c)

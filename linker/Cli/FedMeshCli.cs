@@ -74,6 +74,7 @@ internal static class FedMeshCli
         root.Subcommands.Add(ApplyCommand.Build());
         root.Subcommands.Add(GetCommand.Build());
         root.Subcommands.Add(DeleteCommand.Build());
+        root.Subcommands.Add(CanaryCommands.Build());
         root.Subcommands.Add(LatencyCommand.Build());
         root.Subcommands.Add(GatewaysCommand.Build());
         root.Subcommands.Add(SuperviseCommand.Build());

@@ -25,7 +25,7 @@ internal static class ApplyCommand
         var resources = Read(file);
         using var federation = Federation.Load(GlobalOptions.Paths(parse));
         var cluster = federation.ClusterOrDefault(clusterName);
-        await ApplyAllAsync(federation.Store(cluster), cluster.Name, resources, ct).ConfigureAwait(false);
+        await ApplyAllAsync(federation.Store(cluster), cluster.Name, resources, ct, file).ConfigureAwait(false);
         return ExitCodes.Success;
     }
 
@@ -50,8 +50,9 @@ internal static class ApplyCommand
         }
     }
 
-    internal static async Task ApplyAllAsync(IClusterStore store, string cluster, IReadOnlyList<Resource> resources, CancellationToken ct)
+    internal static async Task ApplyAllAsync(IClusterStore store, string cluster, IReadOnlyList<Resource> resources, CancellationToken ct, string? file = null)
     {
+        await EnsureSplitBackendsExistAsync(store, resources, file ?? "the input", ct).ConfigureAwait(false);
         foreach (var resource in resources)
         {
             var kind = ResourceKinds.Of(resource.GetType());
@@ -59,5 +60,16 @@ internal static class ApplyCommand
             await StoreByKind.ApplyAsync(store, resource, ct).ConfigureAwait(false);
             Console.WriteLine($"{kind.Kind.ToLowerInvariant()}/{resource.Name} {(existed ? "configured" : "created")} in cluster {cluster}");
         }
+    }
+
+    /// <summary>Every split's backends must exist in the cluster (services, links, mirrors); all problems at once, before any write.</summary>
+    private static async Task EnsureSplitBackendsExistAsync(IClusterStore store, IReadOnlyList<Resource> resources, string file, CancellationToken ct)
+    {
+        var problems = new List<string>();
+        foreach (var split in resources.OfType<TrafficSplit>())
+            foreach (var problem in await SplitBackendCheck.ProblemsAsync(store, split, ct, resources).ConfigureAwait(false))
+                problems.Add($"  trafficsplit/{split.Name}: {problem}");
+        if (problems.Count > 0)
+            throw new CliException($"{file} was not applied to cluster {store.Cluster}; nothing changed:\n" + string.Join("\n", problems));
     }
 }

@@ -1,3 +1,4 @@
+using FedMesh.Core.Canary;
 using FedMesh.Core.Resources;
 using Proto = FedMesh.Core.Discovery.Protocol;
 
@@ -21,7 +22,8 @@ internal static class RouteCompiler
             var route = RouteFor(routes, split.Namespace, split.Spec.Service);
             if (route.Backends.Count > 0)
                 continue;
-            foreach (var backend in split.Spec.Backends)
+            // A running (or finished) progressive canary owns the weights: they live in status.
+            foreach (var backend in SplitWeights.Effective(split))
                 route.Backends.Add(Backend(backend.Service.Length > 0 ? backend.Service : split.Spec.Service, split.Namespace, backend.Cluster, backend.Weight, cluster));
         }
 

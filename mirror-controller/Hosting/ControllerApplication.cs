@@ -3,6 +3,7 @@ using FedMesh.Core.Identity;
 using FedMesh.Core.Store;
 using FedMesh.Core.Telemetry;
 using FedMesh.MirrorController.Admin;
+using FedMesh.MirrorController.Canary;
 using FedMesh.MirrorController.Discovery;
 using FedMesh.MirrorController.Mirroring;
 using FedMesh.MirrorController.Targets;
@@ -63,6 +64,7 @@ internal static class ControllerApplication
         services.AddSingleton<IRequestStatsView>(sp => sp.GetRequiredService<StatsAggregator>());
         services.AddHostedService<MirroringService>();
         services.AddHostedService<DiscoveryModelService>();
+        services.AddCanaryRollouts();
         // Disposed by the container with the app: the meter provider, then the gauges' meter.
         services.AddSingleton(_ => TelemetryHost.Start("fedmesh-controller", setup.Identity.Cluster, $"{setup.Identity.Cluster}-controller",
             TelemetrySettings.FromEnvironment(), traces: false, LinkMetrics.MeterName));

@@ -1,9 +1,10 @@
 using Microsoft.AspNetCore.Http;
+using Proto = FedMesh.Core.Discovery.Protocol;
 
 namespace FedMesh.Proxy.Admin;
 
-/// <summary>The admin listener: <c>/live</c> (the process answers) and <c>/ready</c> (it can carry traffic); <c>/metrics</c> is served before this handler.</summary>
-internal sealed class AdminHandler(ReadinessGate readiness)
+/// <summary>The admin listener: <c>/live</c> (the process answers), <c>/ready</c> (it can carry traffic) and <c>/routes</c> (the applied routes); <c>/metrics</c> is served before this handler.</summary>
+internal sealed class AdminHandler(ReadinessGate readiness, Func<Proto.Snapshot?>? snapshot = null)
 {
     public Task HandleAsync(HttpContext context)
     {
@@ -20,7 +21,9 @@ internal sealed class AdminHandler(ReadinessGate readiness)
             response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             return response.WriteAsync("not ready: " + reason + "\n");
         }
+        if (path.Equals("/routes", StringComparison.Ordinal))
+            return RoutesEndpoint.WriteAsync(response, snapshot?.Invoke());
         response.StatusCode = StatusCodes.Status404NotFound;
-        return response.WriteAsync("unknown admin path; try /ready, /live or /metrics\n");
+        return response.WriteAsync("unknown admin path; try /ready, /live, /routes or /metrics\n");
     }
 }

@@ -34,6 +34,9 @@ internal sealed class RoutingState : IDisposable
 
     public RoutingTable Current => Volatile.Read(ref _current);
 
+    /// <summary>The snapshot the current table was compiled from (null before the first).</summary>
+    public Proto.Snapshot? Snapshot => Volatile.Read(ref _snapshot);
+
     /// <summary>True once a snapshot has been compiled.</summary>
     public bool HasSnapshot => Volatile.Read(ref _snapshot) is not null;
 
