@@ -1,3 +1,4 @@
+using FedMesh.Proxy.Resilience;
 using FedMesh.Proxy.Routing;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
@@ -8,7 +9,7 @@ namespace FedMesh.Proxy.Forwarding;
 /// The outbound listener's only request handler: finds the service named by the authority,
 /// lets its policy choose a backend and its balancer an endpoint, and forwards with YARP.
 /// </summary>
-internal sealed class OutboundHandler(RoutingState routing, IHttpForwarder forwarder, ProxyErrorWriter errors)
+internal sealed class OutboundHandler(RoutingState routing, ResilientForwarder forwarder, ProxyErrorWriter errors)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -30,15 +31,10 @@ internal sealed class OutboundHandler(RoutingState routing, IHttpForwarder forwa
             await errors.UnknownServiceAsync(context, table, authority).ConfigureAwait(false);
             return;
         }
-        var backend = route!.Policy.Choose();
-        var endpoint = backend.Pick();
-        if (endpoint is null)
-        {
-            await errors.NoEndpointsAsync(context, route.Self, backend).ConfigureAwait(false);
-            return;
-        }
-        var error = await forwarder.SendAsync(context, endpoint.DestinationPrefix, endpoint.Invoker, endpoint.RequestConfig, endpoint.Transformer).ConfigureAwait(false);
-        if (error != ForwarderError.None)
-            await errors.UpstreamFailedAsync(context, backend, endpoint, error).ConfigureAwait(false);
+        var request = await forwarder.ForwardAsync(context, route!).ConfigureAwait(false);
+        if (request.Endpoint is null)
+            await errors.NoEndpointsAsync(context, route!.Self, request.Backend).ConfigureAwait(false);
+        else if (request.Error != ForwarderError.None)
+            await errors.UpstreamFailedAsync(context, request.Backend, request.Endpoint, request.Error).ConfigureAwait(false);
     }
 }

@@ -7,6 +7,7 @@ using FedMesh.Proxy.Configuration;
 using FedMesh.Proxy.Forwarding;
 using FedMesh.Proxy.Inbound;
 using FedMesh.Proxy.Registration;
+using FedMesh.Proxy.Resilience;
 using FedMesh.Proxy.Routing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -39,6 +40,7 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
     private DiscoveryClient? _discovery;
     private UpstreamClientPool? _clients;
     private RoutingState? _routing;
+    private readonly ResilienceOptions _resilience = new ResilienceOptions().Validated();
     private HttpMessageInvoker? _appClient;
     private IClusterStore? _store;
     private EndpointRegistrar? _registrar;
@@ -78,7 +80,8 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
         Readiness.Complete(ReadinessStep.Identity);
 
         _clients = new UpstreamClientPool(_identity, _time);
-        _routing = new RoutingState(_options.Namespace, _identity, _clients, _time, _logger);
+        var states = new EndpointStateRegistry(new AccrualSettings(_resilience, _time, Random.Shared), _time);
+        _routing = new RoutingState(_options.Namespace, _identity, _clients, states, Random.Shared, _time, _logger);
         _discovery = new DiscoveryClient(_options.Controller, new Proto.Node
         {
             Id = _options.Instance,
@@ -125,7 +128,7 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
 
         var errors = new ProxyErrorWriter(_options.Cluster, _logger);
         _outbound = Listener.Create(Parse(_options.Outbound), OutboundProtocols, _loggerFactory,
-            sp => new OutboundHandler(_routing!, sp.GetRequiredService<IHttpForwarder>(), errors).HandleAsync,
+            sp => new OutboundHandler(_routing!, new ResilientForwarder(sp.GetRequiredService<IHttpForwarder>(), _resilience, new RetryBudget(_resilience, _time), _time, _routing!.CurrentRouteOf), errors).HandleAsync,
             allowHostOverride: true);
         await _outbound.StartAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -1,5 +1,6 @@
 using FedMesh.Core.Identity;
 using FedMesh.Proxy.Forwarding;
+using FedMesh.Proxy.Resilience;
 using Microsoft.Extensions.Logging;
 using Proto = FedMesh.Core.Discovery.Protocol;
 
@@ -22,16 +23,25 @@ internal sealed class RoutingState : IDisposable
     private object? _builtWithCertificate;
 
     public RoutingState(string proxyNamespace, WorkloadIdentity identity, UpstreamClientPool clients, TimeProvider time, ILogger logger)
+        : this(proxyNamespace, identity, clients, new EndpointStateRegistry(new AccrualSettings(new ResilienceOptions(), time, Random.Shared), time), Random.Shared, time, logger)
+    {
+    }
+
+    public RoutingState(string proxyNamespace, WorkloadIdentity identity, UpstreamClientPool clients, EndpointStateRegistry states, Random random, TimeProvider time, ILogger logger)
     {
         _identity = identity;
         _clients = clients;
         _logger = logger;
-        _builder = new RoutingTableBuilder(proxyNamespace, identity.Id.ToString(), clients, time, logger);
+        _builder = new RoutingTableBuilder(proxyNamespace, identity.Id.ToString(), clients, states, random, time, logger);
         // Clients keep the TLS options (and certificate) they were built with: rebuild them on renewal.
         _identity.Renewed += OnRenewed;
     }
 
     public RoutingTable Current => Volatile.Read(ref _current);
+
+    /// <summary>The route for a request's authority in the current table, or null.</summary>
+    public ServiceRoute? CurrentRouteOf(Microsoft.AspNetCore.Http.HttpContext context) =>
+        Current.TryFind(context.Request.Host.Value ?? "", out var route) ? route : null;
 
     /// <summary>True once a snapshot has been compiled.</summary>
     public bool HasSnapshot => Volatile.Read(ref _snapshot) is not null;
