@@ -53,6 +53,9 @@ internal static class FedMeshCli
         root.Subcommands.Add(GetCommand.Build());
         root.Subcommands.Add(DeleteCommand.Build());
         root.Subcommands.Add(SuperviseCommand.Build());
+        root.Subcommands.Add(FailoverCommands.Build());
+        root.Subcommands.Add(PartCommands.BuildStop());
+        root.Subcommands.Add(PartCommands.BuildStart());
         return root;
     }
 }
