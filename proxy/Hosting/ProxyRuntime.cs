@@ -146,6 +146,8 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
                 Readiness.Complete(ReadinessStep.Registration);
             }
             ProxyLog.Ready(_logger);
+            if (_registrar is not null)
+                await new AppReadinessWatcher(new Uri(_options.App), _registrar, _time).RunAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
