@@ -1,3 +1,4 @@
+using FedMesh.Core.Common;
 using FedMesh.Core.Discovery.Protocol;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -46,7 +47,7 @@ public sealed class DiscoveryClient : IAsyncDisposable
     private async Task RunAsync(CancellationToken ct)
     {
         var client = new Protocol.Discovery.DiscoveryClient(_channel);
-        var backoff = TimeSpan.FromMilliseconds(100);
+        var backoff = new ReconnectBackoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), _time);
         while (!ct.IsCancellationRequested)
         {
             try
@@ -55,7 +56,7 @@ public sealed class DiscoveryClient : IAsyncDisposable
                 await foreach (var snapshot in call.ResponseStream.ReadAllAsync(ct).ConfigureAwait(false))
                 {
                     Connected = true;
-                    backoff = TimeSpan.FromMilliseconds(100);
+                    backoff.Reset();
                     Volatile.Write(ref _current, snapshot);
                     _first.TrySetResult();
                     Updated?.Invoke(snapshot);
@@ -70,10 +71,8 @@ public sealed class DiscoveryClient : IAsyncDisposable
                 _logger.LogDebug("discovery stream to controller failed: {Error}", e.Message);
             }
             Connected = false;
-            var delay = backoff * (0.5 + Random.Shared.NextDouble());
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
-            try { await Task.Delay(delay, _time, ct).ConfigureAwait(false); }
-            catch (OperationCanceledException) { break; }
+            if (!await backoff.WaitAsync(ct).ConfigureAwait(false))
+                break;
         }
     }
 

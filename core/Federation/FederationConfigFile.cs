@@ -43,12 +43,14 @@ public static class FederationConfigFile
         }
     }
 
-    /// <summary>Rules of the config: valid, unique cluster names and a known cluster type.</summary>
+    /// <summary>Rules of the config: valid, unique cluster and workload names, a known cluster type, runnable workloads.</summary>
     public static IReadOnlyList<ValidationError> Validate(FederationConfig config)
     {
         var errors = new List<ValidationError>();
         if (config.Kind != "Federation")
             errors.Add(new("kind", $"must be \"Federation\" (got \"{config.Kind}\")"));
+        if (config.Clusters.Count == 0)
+            errors.Add(new("clusters", "at least one cluster is required"));
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < config.Clusters.Count; i++)
         {
@@ -66,7 +68,31 @@ public static class FederationConfigFile
                 errors.Add(new(path + ".type", $"must be \"local\" or \"kubernetes\" (got \"{cluster.Type}\")"));
             else if (cluster.Type == "kubernetes" && string.IsNullOrEmpty(cluster.Context))
                 errors.Add(new(path + ".context", "is required for a kubernetes cluster (the kubeconfig context to use)"));
+            ValidateWorkloads(cluster, path, errors);
         }
         return errors;
+    }
+
+    /// <summary>The local federation runs the built-in apps only, each instance with its own proxy.</summary>
+    private static void ValidateWorkloads(ClusterConfig cluster, string clusterPath, List<ValidationError> errors)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var j = 0; j < cluster.Workloads.Count; j++)
+        {
+            var path = $"{clusterPath}.workloads[{j}]";
+            var w = cluster.Workloads[j];
+            if (!FieldChecks.IsDnsLabel(w.Name, out var why))
+                errors.Add(new(path + ".name", $"\"{w.Name}\" is not a valid workload name: {why}"));
+            else if (!names.Add(w.Name))
+                errors.Add(new(path + ".name", $"duplicate workload \"{w.Name}\" in cluster \"{cluster.Name}\""));
+            if (!string.IsNullOrEmpty(w.Service) && !FieldChecks.IsDnsLabel(w.Service, out why))
+                errors.Add(new(path + ".service", $"\"{w.Service}\" is not a valid service name: {why}"));
+            if (!string.IsNullOrEmpty(w.Namespace) && !FieldChecks.IsDnsLabel(w.Namespace, out why))
+                errors.Add(new(path + ".namespace", $"\"{w.Namespace}\" is not a valid namespace: {why}"));
+            if (w.App != "echo")
+                errors.Add(new(path + ".app", $"only the built-in \"echo\" app can run in a local federation (got \"{w.App}\")"));
+            if (w.Replicas is < 1 or > 16)
+                errors.Add(new(path + ".replicas", $"must be between 1 and 16 (got {w.Replicas})"));
+        }
     }
 }

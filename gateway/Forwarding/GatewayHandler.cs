@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Net;
 using System.Text;
 using FedMesh.Core.Resources;
+using FedMesh.Core.Telemetry;
 using FedMesh.Gateway.Hosting;
 using FedMesh.Gateway.Routing;
 using FedMesh.Gateway.Security;
@@ -14,7 +16,7 @@ namespace FedMesh.Gateway.Forwarding;
 /// The mTLS listener's request handler: admits verified peers of linked clusters, answers the probe, and forwards
 /// requests for exported services to a healthy endpoint. Nothing that is refused reaches a backend.
 /// </summary>
-internal sealed class GatewayHandler(GatewayState state, IHttpForwarder forwarder, string cluster, string trustDomain, ILogger logger)
+internal sealed class GatewayHandler(GatewayState state, IHttpForwarder forwarder, RequestStatsRecorder stats, string cluster, string trustDomain, ILogger logger)
 {
     private static readonly ForwarderRequestConfig UpstreamConfig = new()
     {
@@ -73,12 +75,14 @@ internal sealed class GatewayHandler(GatewayState state, IHttpForwarder forwarde
         {
             return ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorResponse.NoEndpoints, service.NoEndpointBody);
         }
-        return ForwardAsync(context, service, endpoint);
+        return ForwardAsync(context, service, endpoint, caller.Cluster);
     }
 
-    private async Task ForwardAsync(HttpContext context, GatewayService service, GatewayEndpoint endpoint)
+    private async Task ForwardAsync(HttpContext context, GatewayService service, GatewayEndpoint endpoint, string callerCluster)
     {
+        var started = Stopwatch.GetTimestamp();
         var error = await forwarder.SendAsync(context, endpoint.Prefix, endpoint.Client, UpstreamConfig, _transformer).ConfigureAwait(false);
+        service.StatsCell(stats, callerCluster).Record(error != ForwarderError.None || context.Response.StatusCode >= 500, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         if (error is ForwarderError.None or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled)
         {
             return;

@@ -2,6 +2,7 @@ using System.Net;
 using FedMesh.Core.Discovery;
 using FedMesh.Core.Discovery.Protocol;
 using FedMesh.Core.Identity;
+using FedMesh.Core.Telemetry;
 using FedMesh.Gateway.Admin;
 using FedMesh.Gateway.Configuration;
 using FedMesh.Gateway.Forwarding;
@@ -30,6 +31,7 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
     private WorkloadIdentity? _identity;
     private EndpointClientPool? _clients;
     private DiscoveryClient? _discovery;
+    private StatsReporter? _reporter;
 
     private GatewayRuntime(WebApplication app, ListenOptions[] listeners, GatewayState state, ILogger logger, string cluster)
     {
@@ -100,7 +102,7 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
             });
         });
         var app = builder.Build();
-        var handler = new GatewayHandler(state, app.Services.GetRequiredService<IHttpForwarder>(), options.Cluster, options.TrustDomain, logger);
+        var handler = new GatewayHandler(state, app.Services.GetRequiredService<IHttpForwarder>(), state.Stats, options.Cluster, options.TrustDomain, logger);
         app.Run(new ListenerDispatch(handler, new AdminHandler(state)).HandleAsync);
         return new GatewayRuntime(app, listeners, state, logger, options.Cluster);
     }
@@ -123,6 +125,8 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
         _discovery = new DiscoveryClient(options.Controller, node, loggers.CreateLogger("FedMesh.Gateway.Discovery"), time);
         _discovery.Updated += updater.Apply;
         _discovery.Start();
+        _reporter = new StatsReporter(options.Controller, node, State.Stats, loggers.CreateLogger("FedMesh.Gateway.Stats"), time);
+        _reporter.Start();
     }
 
     public async ValueTask DisposeAsync()
@@ -137,6 +141,10 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
             catch (OperationCanceledException)
             {
             }
+        }
+        if (_reporter is not null)
+        {
+            await _reporter.DisposeAsync().ConfigureAwait(false);
         }
         if (_discovery is not null)
         {

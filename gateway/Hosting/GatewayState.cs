@@ -1,3 +1,4 @@
+using FedMesh.Core.Telemetry;
 using FedMesh.Core.Identity;
 using FedMesh.Gateway.Routing;
 
@@ -9,6 +10,9 @@ internal sealed class GatewayState
     private WorkloadIdentity? _identity;
     private GatewayRoutes? _routes;
     private volatile bool _listenerBound;
+
+    /// <summary>What forwarded requests saw, by service and calling cluster; reported to the controller.</summary>
+    public RequestStatsRecorder Stats { get; } = new();
 
     /// <summary>Our certificate; null until the controller has signed one.</summary>
     public WorkloadIdentity? Identity

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Text;
+using FedMesh.Core.Telemetry;
 
 namespace FedMesh.Gateway.Routing;
 
@@ -9,12 +11,15 @@ namespace FedMesh.Gateway.Routing;
 internal sealed class GatewayService
 {
     private readonly GatewayEndpoint[] _endpoints;
+    private readonly ConcurrentDictionary<string, RequestStatsCell> _cells = new(StringComparer.Ordinal);
+    private readonly string _cluster;
     private uint _next;
 
     public GatewayService(string displayName, bool reachable, GatewayEndpoint[] endpoints, string cluster)
     {
         DisplayName = displayName;
         Reachable = reachable;
+        _cluster = cluster;
         _endpoints = endpoints;
         NotExportedBody = NotExported(displayName, cluster);
         NoEndpointBody = Encoding.UTF8.GetBytes($"service '{displayName}' has no healthy endpoint in cluster {cluster}\n");
@@ -42,6 +47,17 @@ internal sealed class GatewayService
         }
         var n = Interlocked.Increment(ref _next);
         return endpoints[(int)(n % (uint)endpoints.Length)];
+    }
+
+    /// <summary>Where requests from <paramref name="callerCluster"/> to this service are counted.</summary>
+    public RequestStatsCell StatsCell(RequestStatsRecorder recorder, string callerCluster)
+    {
+        if (_cells.TryGetValue(callerCluster, out var cell))
+            return cell;
+        var dot = DisplayName.IndexOf('.');
+        var name = dot < 0 ? DisplayName : DisplayName[..dot];
+        var ns = dot < 0 ? "default" : DisplayName[(dot + 1)..];
+        return _cells.GetOrAdd(callerCluster, recorder.Cell(new RequestKey(ns, name, name, callerCluster, _cluster)));
     }
 
     public static byte[] NotExported(string displayName, string cluster) =>

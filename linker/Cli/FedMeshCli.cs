@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using FedMesh.Core.Yaml;
 using FedMesh.Linker.Commands;
 
 namespace FedMesh.Linker;
@@ -32,6 +33,16 @@ internal static class FedMeshCli
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return e.ExitCode;
+        }
+        catch (ResourceDecodeException e)
+        {
+            Console.Error.WriteLine("error: " + string.Join("\n  ", e.Errors.Select(x => x.ToString())));
+            return ExitCodes.Failure;
+        }
+        catch (FileNotFoundException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Failure;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {

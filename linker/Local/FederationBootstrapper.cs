@@ -24,13 +24,13 @@ internal sealed class FederationBootstrapper(FederationPaths paths, TimeProvider
         if (created)
         {
             config = FederationConfigFile.Load(specFile);
-            Check(config, specFile);
+            FillDefaults(config);
             AssignPorts(config);
         }
         else
         {
             config = FederationConfigFile.Load(paths.ConfigFile);
-            Check(config, paths.ConfigFile);
+            FillDefaults(config);
         }
 
         Directory.CreateDirectory(paths.Home);
@@ -46,31 +46,12 @@ internal sealed class FederationBootstrapper(FederationPaths paths, TimeProvider
         return config;
     }
 
-    /// <summary>Rules the file format cannot express: unique names, instances consistent with replicas.</summary>
-    private static void Check(FederationConfig config, string file)
+    /// <summary>A workload without a service name backs the service of its own name.</summary>
+    private static void FillDefaults(FederationConfig config)
     {
-        var errors = new List<string>();
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        if (config.Clusters.Count == 0) errors.Add("clusters: at least one cluster is required");
-        for (var i = 0; i < config.Clusters.Count; i++)
-        {
-            var c = config.Clusters[i];
-            if (!Names.IsDnsLabel(c.Name)) errors.Add($"clusters[{i}].name: '{c.Name}' must be a DNS label (lower-case letters, digits and '-')");
-            else if (!names.Add(c.Name)) errors.Add($"clusters[{i}].name: duplicate cluster '{c.Name}'");
-            if (c.Type is not ("local" or "kubernetes")) errors.Add($"clusters[{i}].type: must be 'local' or 'kubernetes' (got '{c.Type}')");
-            var workloads = new HashSet<string>(StringComparer.Ordinal);
-            for (var j = 0; j < c.Workloads.Count; j++)
-            {
-                var w = c.Workloads[j];
-                if (!Names.IsDnsLabel(w.Name)) errors.Add($"clusters[{i}].workloads[{j}].name: '{w.Name}' must be a DNS label");
-                else if (!workloads.Add(w.Name)) errors.Add($"clusters[{i}].workloads[{j}].name: duplicate workload '{w.Name}'");
+        foreach (var c in config.Clusters)
+            foreach (var w in c.Workloads)
                 if (string.IsNullOrEmpty(w.Service)) w.Service = w.Name;
-                if (!Names.IsDnsLabel(w.Service)) errors.Add($"clusters[{i}].workloads[{j}].service: '{w.Service}' must be a DNS label");
-                if (w.App != "echo") errors.Add($"clusters[{i}].workloads[{j}].app: only the built-in 'echo' app can be run locally (got '{w.App}')");
-                if (w.Replicas is < 1 or > 16) errors.Add($"clusters[{i}].workloads[{j}].replicas: must be between 1 and 16 (got {w.Replicas})");
-            }
-        }
-        if (errors.Count > 0) throw new CliException($"{file}: invalid federation:\n  " + string.Join("\n  ", errors));
     }
 
     private static void AssignPorts(FederationConfig config)

@@ -5,6 +5,7 @@ using FedMesh.MirrorController.Admin;
 using FedMesh.MirrorController.Discovery;
 using FedMesh.MirrorController.Mirroring;
 using FedMesh.MirrorController.Targets;
+using FedMesh.MirrorController.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -57,6 +58,8 @@ internal static class ControllerApplication
         services.AddSingleton<ITargetStoreResolver>(setup.Targets);
         services.AddSingleton<ReadinessState>();
         services.AddSingleton<SnapshotPublisher>();
+        services.AddSingleton<StatsAggregator>();
+        services.AddSingleton<IRequestStatsView>(sp => sp.GetRequiredService<StatsAggregator>());
         services.AddHostedService<MirroringService>();
         services.AddHostedService<DiscoveryModelService>();
         services.AddSingleton(new Probing.ProbeIdentitySource(setup.Identity, setup.Issuer, setup.Time));
@@ -76,6 +79,7 @@ internal static class ControllerApplication
         // Requests on the admin port never reach gRPC routing, and gRPC is never served on the admin port.
         app.MapWhen(context => context.Connection.LocalPort == endpoints.AdminPort, admin => AdminEndpoints.Map(admin, readiness));
         app.MapGrpcService<DiscoveryService>();
+        app.MapGrpcService<TelemetryService>();
         if (setup.Issuer is not null)
             app.MapGrpcService<IdentityService>();
         return app;

@@ -33,6 +33,8 @@ internal sealed partial class ProxyRuntime
             }
         }
 
+        if (_reporter is not null)
+            await _reporter.DisposeAsync().ConfigureAwait(false);
         if (_discovery is not null)
             await _discovery.DisposeAsync().ConfigureAwait(false);
         _routing?.Dispose();

@@ -2,6 +2,7 @@ using System.Net;
 using FedMesh.Core.Discovery;
 using FedMesh.Core.Identity;
 using FedMesh.Core.Store;
+using FedMesh.Core.Telemetry;
 using FedMesh.Proxy.Admin;
 using FedMesh.Proxy.Configuration;
 using FedMesh.Proxy.Forwarding;
@@ -38,6 +39,7 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
     private Listener? _admin, _inbound, _outbound;
     private WorkloadIdentity? _identity;
     private DiscoveryClient? _discovery;
+    private StatsReporter? _reporter;
     private UpstreamClientPool? _clients;
     private RoutingState? _routing;
     private readonly ResilienceOptions _resilience = new ResilienceOptions().Validated();
@@ -60,6 +62,9 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
 
     public ReadinessGate Readiness { get; }
 
+    /// <summary>What this proxy's outbound requests saw, reported to the controller every second.</summary>
+    public RequestStatsRecorder Stats { get; } = new();
+
     public IPEndPoint AdminEndpoint => _admin?.BoundEndpoint ?? throw NotStarted();
     public IPEndPoint InboundEndpoint => _inbound?.BoundEndpoint ?? throw NotStarted();
     public IPEndPoint OutboundEndpoint => _outbound?.BoundEndpoint ?? throw NotStarted();
@@ -81,15 +86,18 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
 
         _clients = new UpstreamClientPool(_identity, _time);
         var states = new EndpointStateRegistry(new AccrualSettings(_resilience, _time, Random.Shared), _time);
-        _routing = new RoutingState(_options.Namespace, _identity, _clients, states, Random.Shared, _time, _logger);
-        _discovery = new DiscoveryClient(_options.Controller, new Proto.Node
+        _routing = new RoutingState(_options.Namespace, _identity, _clients, Stats, states, Random.Shared, _time, _logger);
+        var node = new Proto.Node
         {
             Id = _options.Instance,
             Cluster = _options.Cluster,
             Kind = Proto.NodeKind.Proxy,
             Namespace = _options.Namespace,
             Service = _options.Service,
-        }, _loggerFactory.CreateLogger<DiscoveryClient>(), _time);
+        };
+        _discovery = new DiscoveryClient(_options.Controller, node, _loggerFactory.CreateLogger<DiscoveryClient>(), _time);
+        _reporter = new StatsReporter(_options.Controller, node, Stats, _loggerFactory.CreateLogger<StatsReporter>(), _time);
+        _reporter.Start();
         _discovery.Updated += _routing.Apply;
         _discovery.Start();
         ProxyLog.WaitingForSnapshot(_logger, _options.Controller);

@@ -28,6 +28,10 @@ internal sealed partial class ResilientForwarder
         }
         request.Error = error;
         var now = _time.GetTimestamp();
+        // Every attempt is a request to that backend: the stats pipeline counts each.
+        request.Route.StatsCell(request.Backend, endpoint).Record(
+            error != ForwarderError.None || request.HeldBackStatus >= 500 || context.Response.StatusCode >= 500,
+            _time.GetElapsedTime(started, now).TotalMilliseconds);
         if (error == ForwarderError.None)
         {
             var status = request.HeldBackStatus != 0 ? request.HeldBackStatus : context.Response.StatusCode;

@@ -1,4 +1,5 @@
 using FedMesh.Core.Identity;
+using FedMesh.Core.Telemetry;
 using FedMesh.Proxy.Forwarding;
 using FedMesh.Proxy.Resilience;
 using Microsoft.Extensions.Logging;
@@ -22,17 +23,18 @@ internal sealed class RoutingState : IDisposable
     private Proto.Snapshot? _snapshot;
     private object? _builtWithCertificate;
 
-    public RoutingState(string proxyNamespace, WorkloadIdentity identity, UpstreamClientPool clients, TimeProvider time, ILogger logger)
-        : this(proxyNamespace, identity, clients, new EndpointStateRegistry(new AccrualSettings(new ResilienceOptions(), time, Random.Shared), time), Random.Shared, time, logger)
+    public RoutingState(string proxyNamespace, WorkloadIdentity identity, UpstreamClientPool clients, RequestStatsRecorder stats, TimeProvider time, ILogger logger)
+        : this(proxyNamespace, identity, clients, stats, new EndpointStateRegistry(new AccrualSettings(new ResilienceOptions(), time, Random.Shared), time), Random.Shared, time, logger)
     {
     }
 
-    public RoutingState(string proxyNamespace, WorkloadIdentity identity, UpstreamClientPool clients, EndpointStateRegistry states, Random random, TimeProvider time, ILogger logger)
+    public RoutingState(string proxyNamespace, WorkloadIdentity identity, UpstreamClientPool clients, RequestStatsRecorder stats,
+        EndpointStateRegistry states, Random random, TimeProvider time, ILogger logger)
     {
         _identity = identity;
         _clients = clients;
         _logger = logger;
-        _builder = new RoutingTableBuilder(proxyNamespace, identity.Id.ToString(), clients, states, random, time, logger);
+        _builder = new RoutingTableBuilder(proxyNamespace, identity.Id.ToString(), clients, stats, states, random, time, logger);
         // Clients keep the TLS options (and certificate) they were built with: rebuild them on renewal.
         _identity.Renewed += OnRenewed;
     }

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Net;
 using FedMesh.Core.Resources;
+using FedMesh.Core.Telemetry;
 using FedMesh.Proxy.Forwarding;
 using FedMesh.Proxy.Failover;
 using FedMesh.Proxy.LoadBalancing;
@@ -12,7 +13,8 @@ using Proto = FedMesh.Core.Discovery.Protocol;
 namespace FedMesh.Proxy.Routing;
 
 /// <summary>Compiles a discovery snapshot into a <see cref="RoutingTable"/>. Not thread-safe; callers serialize.</summary>
-internal sealed class RoutingTableBuilder(string proxyNamespace, string callerIdentity, UpstreamClientPool clients, EndpointStateRegistry states, Random random, TimeProvider time, ILogger logger)
+internal sealed class RoutingTableBuilder(string proxyNamespace, string callerIdentity, UpstreamClientPool clients, RequestStatsRecorder stats,
+    EndpointStateRegistry states, Random random, TimeProvider time, ILogger logger)
 {
     // Local peers negotiate HTTP/2 by ALPN when they can; gateways are always reached over multiplexed HTTP/2.
     private static readonly ForwarderRequestConfig DirectConfig = new() { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
@@ -53,7 +55,7 @@ internal sealed class RoutingTableBuilder(string proxyNamespace, string callerId
             var self = sets[NameOf(service)];
             if (routes.ContainsKey(self.DisplayName))
                 continue;
-            var route = new ServiceRoute(self, BuildPolicy(snapshot, service, self, sets));
+            var route = new ServiceRoute(self, BuildPolicy(snapshot, service, self, sets), stats, snapshot.Cluster);
             routes[self.DisplayName] = route;
             routes[self.DisplayName + ".svc"] = route;
             routes[self.DisplayName + ".svc.cluster.local"] = route;
