@@ -31,5 +31,10 @@ internal sealed class OutboundHandler(RoutingState routing, ResilientForwarder f
             await errors.UnknownServiceAsync(context, table, authority).ConfigureAwait(false);
             return;
         }
+        var request = await forwarder.ForwardAsync(context, route!).ConfigureAwait(false);
+        if (request.Endpoint is null)
+            await errors.NoEndpointsAsync(context, route!.Self, request.Backend).ConfigureAwait(false);
+        else if (request.Error != ForwarderError.None)
+            await errors.UpstreamFailedAsync(context, request.Backend, request.Endpoint, request.Error).ConfigureAwait(false);
     }
 }
