@@ -34,6 +34,9 @@ public sealed class ClusterConfig
     public string? Context { get; set; }
     public string? Kubeconfig { get; set; }
 
+    /// <summary>Kubernetes: the API server URL other clusters' controllers use (default: the kubeconfig's server).</summary>
+    public string? ApiServer { get; set; }
+
     public ControllerPorts Controller { get; set; } = new();
     public GatewayPorts Gateway { get; set; } = new();
     public List<WorkloadConfig> Workloads { get; set; } = new();

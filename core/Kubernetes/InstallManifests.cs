@@ -42,6 +42,7 @@ public static class InstallManifests
                 ["tls.crt"] = Base64(options.IssuerCertificatePem),
                 ["tls.key"] = Base64(options.IssuerKeyPem),
                 ["ca.crt"] = Base64(options.TrustAnchorPem),
+                [BootstrapTokenKey] = Base64(options.BootstrapToken),
             })),
             Deployment(ControllerName, "controller", options, ControllerContainer(options), serviceAccount: ControllerName, issuer: true),
             Obj("v1", "Service", Meta(ControllerName, Ns, "controller"), ("spec", new JsonObject
@@ -60,8 +61,21 @@ public static class InstallManifests
         return list;
     }
 
-    /// <summary>What <c>fedmesh uninstall</c> deletes: everything but the CRDs' custom resources' data, in reverse order.</summary>
+    /// <summary>What <c>fedmesh uninstall</c> deletes: everything install creates, in reverse order.</summary>
     public static IReadOnlyList<JsonObject> UninstallOrder(InstallOptions options) => Render(options).Reverse().ToList();
+
+    /// <summary>
+    /// What <c>fedmesh uninstall</c> deletes for <paramref name="cluster"/>. Deleting needs only kinds and names,
+    /// so the issuer is a placeholder that no object sent to a server ever carries.
+    /// </summary>
+    public static IReadOnlyList<JsonObject> UninstallOrder(string cluster) => UninstallOrder(new InstallOptions
+    {
+        Cluster = cluster,
+        IssuerCertificatePem = "-----BEGIN CERTIFICATE-----\nnot sent\n-----END CERTIFICATE-----\n",
+        IssuerKeyPem = "-----BEGIN PRIVATE KEY-----\nnot sent\n-----END PRIVATE KEY-----\n",
+        TrustAnchorPem = "-----BEGIN CERTIFICATE-----\nnot sent\n-----END CERTIFICATE-----\n",
+        BootstrapToken = "not-sent-not-sent",
+    });
 
     private static JsonObject ControllerContainer(InstallOptions o) => new()
     {
@@ -91,7 +105,16 @@ public static class InstallManifests
     {
         var pod = new JsonObject { ["serviceAccountName"] = serviceAccount, ["containers"] = new JsonArray(container) };
         if (!issuer) pod["automountServiceAccountToken"] = false;
-        if (issuer) pod["volumes"] = new JsonArray(new JsonObject { ["name"] = "issuer", ["secret"] = new JsonObject { ["secretName"] = IssuerSecret } });
+        // Mounted under the file names CertificateAuthority.Load reads: the issuer's chain and key.
+        if (issuer) pod["volumes"] = new JsonArray(new JsonObject { ["name"] = "issuer", ["secret"] = new JsonObject
+        {
+            ["secretName"] = IssuerSecret,
+            ["items"] = new JsonArray(
+                new JsonObject { ["key"] = "tls.crt", ["path"] = "ca.crt" },
+                new JsonObject { ["key"] = "tls.key", ["path"] = "ca.key" },
+                new JsonObject { ["key"] = "ca.crt", ["path"] = "anchor.crt" },
+                new JsonObject { ["key"] = BootstrapTokenKey, ["path"] = BootstrapTokenKey }),
+        } });
         var podMeta = new JsonObject { ["labels"] = new JsonObject { ["app.kubernetes.io/name"] = name, [PartOfLabel] = "fedmesh", ["app.kubernetes.io/component"] = component } };
         return Obj("apps/v1", "Deployment", Meta(name, Ns, component), ("spec", new JsonObject
         {

@@ -47,7 +47,11 @@ public static class LinkCredentials
     /// Opens the store of <paramref name="link"/>'s target with the credentials its Secret holds in the local cluster.
     /// Throws <see cref="StoreNotFoundException"/> when the link names no Secret or it is missing a key, with what to fix.
     /// </summary>
-    public static async Task<KubernetesClusterStore> OpenTargetStoreAsync(IKubernetes local, Link link, KubernetesStoreOptions? options = null, CancellationToken cancellationToken = default)
+    public static async Task<KubernetesClusterStore> OpenTargetStoreAsync(IKubernetes local, Link link, KubernetesStoreOptions? options = null, CancellationToken cancellationToken = default) =>
+        Open(link.Spec.TargetCluster, await ReadAsync(local, link, cancellationToken).ConfigureAwait(false), options);
+
+    /// <summary>Reads the credentials of <paramref name="link"/> from the Secret its <c>credentialsSecret</c> names.</summary>
+    public static async Task<LinkCredentialValues> ReadAsync(IKubernetes local, Link link, CancellationToken cancellationToken = default)
     {
         var name = link.Spec.CredentialsSecret;
         if (string.IsNullOrEmpty(name))
@@ -64,9 +68,23 @@ public static class LinkCredentials
         string Value(string key) => secret.Data is { } d && d.TryGetValue(key, out var v) && v.Length > 0 ? Encoding.UTF8.GetString(v)
             : throw new StoreNotFoundException($"Secret {link.Namespace}/{name} has no '{key}'; run 'fedmesh link' again to recreate it");
         var server = Value(ServerKey);
-        var config = new KubernetesClientConfiguration { Host = server, AccessToken = Value(TokenKey) };
-        if (server.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
-            config.SslCaCerts = [X509Certificate2.CreateFromPem(Value(CaKey))];
-        return new KubernetesClusterStore(link.Spec.TargetCluster, new k8s.Kubernetes(config), options, ownsClient: true);
+        var ca = server.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? Value(CaKey) : "";
+        return new LinkCredentialValues(server, Value(TokenKey), ca);
     }
+
+    /// <summary>A store of cluster <paramref name="target"/> reached with <paramref name="credentials"/>; the store owns its client.</summary>
+    public static KubernetesClusterStore Open(string target, LinkCredentialValues credentials, KubernetesStoreOptions? options = null)
+    {
+        var config = new KubernetesClientConfiguration { Host = credentials.Server, AccessToken = credentials.Token };
+        if (credentials.CaPem.Length > 0)
+            config.SslCaCerts = [X509Certificate2.CreateFromPem(credentials.CaPem)];
+        return new KubernetesClusterStore(target, new k8s.Kubernetes(config), options, ownsClient: true);
+    }
+}
+
+/// <summary>What a link's credentials Secret holds: the target's API URL, the token and the API's CA (PEM, empty for plain HTTP).</summary>
+public sealed record LinkCredentialValues(string Server, string Token, string CaPem)
+{
+    /// <summary>The token stays out of logs and exception messages.</summary>
+    public override string ToString() => $"LinkCredentialValues {{ Server = {Server} }}";
 }

@@ -40,7 +40,8 @@ public static class EchoApp
         app.MapGet("/_echo/stats", (EchoState s) => Results.Json(s.Stats(), EchoJson.Default.EchoStats));
         app.MapPost("/_echo/stats/reset", (EchoState s) => { s.ResetStats(); return Results.NoContent(); });
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.Run(context => context.RequestServices.GetRequiredService<EchoState>().AnswerAsync(context));
+        // A fallback endpoint, not app.Run: a terminal middleware would run before the endpoints above and shadow them.
+        app.MapFallback(context => context.RequestServices.GetRequiredService<EchoState>().AnswerAsync(context));
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         Console.WriteLine($"echo {options.Instance} of cluster {options.Cluster} listening on {options.Listen}");

@@ -10,7 +10,7 @@ internal sealed class AdminHandler(GatewayState state)
 {
     private static readonly byte[] Live = "live\n"u8.ToArray();
     private static readonly byte[] ReadyBody = "ready\n"u8.ToArray();
-    private static readonly byte[] Unknown = "unknown admin path; the gateway answers /ready and /live here\n"u8.ToArray();
+    private static readonly byte[] Unknown = "unknown admin path; the gateway answers /ready, /live and /metrics here\n"u8.ToArray();
 
     public Task HandleAsync(HttpContext context)
     {

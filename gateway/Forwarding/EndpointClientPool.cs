@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Net;
+using Yarp.ReverseProxy.Forwarder;
 using System.Security.Cryptography.X509Certificates;
 using FedMesh.Core.Identity;
 
@@ -79,7 +81,8 @@ internal sealed class EndpointClientPool(WorkloadIdentity identity, TimeProvider
         KeepAlivePingDelay = GatewayDefaults.KeepAlivePingDelay,
         KeepAlivePingTimeout = GatewayDefaults.KeepAlivePingTimeout,
         KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-        ActivityHeadersPropagator = null, // the forwarder propagates trace context itself
+        // The gateway's span (when tracing) replaces the caller's traceparent; otherwise it passes through.
+        ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
         SslOptions = identity.ClientOptions(expectedIdentity),
     };
 

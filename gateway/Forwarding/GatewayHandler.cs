@@ -80,9 +80,13 @@ internal sealed class GatewayHandler(GatewayState state, IHttpForwarder forwarde
 
     private async Task ForwardAsync(HttpContext context, GatewayService service, GatewayEndpoint endpoint, string callerCluster)
     {
+        using var span = MeshTracing.StartSpan(context, MeshTracing.GatewaySpan, ActivityKind.Server);
         var started = Stopwatch.GetTimestamp();
         var error = await forwarder.SendAsync(context, endpoint.Prefix, endpoint.Client, UpstreamConfig, _transformer).ConfigureAwait(false);
-        service.StatsCell(stats, callerCluster).Record(error != ForwarderError.None || context.Response.StatusCode >= 500, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        var seen = error == ForwarderError.None ? context.Response.StatusCode : StatusCodes.Status502BadGateway;
+        var cell = service.StatsCell(stats, callerCluster);
+        cell.Record(seen, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        MeshTracing.Complete(span, cell.Key, seen);
         if (error is ForwarderError.None or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled)
         {
             return;

@@ -32,10 +32,14 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
     private EndpointClientPool? _clients;
     private DiscoveryClient? _discovery;
     private StatsReporter? _reporter;
+    private readonly TelemetryHost _telemetry;
+    private readonly IDisposable _published;
 
-    private GatewayRuntime(WebApplication app, ListenOptions[] listeners, GatewayState state, ILogger logger, string cluster)
+    private GatewayRuntime(WebApplication app, ListenOptions[] listeners, GatewayState state, ILogger logger, string cluster, TelemetryHost telemetry)
     {
         _app = app;
+        _telemetry = telemetry;
+        _published = MeshMetrics.Publish(state.Stats);
         _listeners = listeners;
         State = state;
         _logger = logger;
@@ -102,9 +106,11 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
             });
         });
         var app = builder.Build();
+        var telemetry = TelemetryHost.Start("fedmesh-gateway", options.Cluster, NodeId(options.Cluster), TelemetrySettings.FromEnvironment());
+        telemetry.MapMetrics(app, ListenerDispatch.IsAdmin);
         var handler = new GatewayHandler(state, app.Services.GetRequiredService<IHttpForwarder>(), state.Stats, options.Cluster, options.TrustDomain, logger);
         app.Run(new ListenerDispatch(handler, new AdminHandler(state)).HandleAsync);
-        return new GatewayRuntime(app, listeners, state, logger, options.Cluster);
+        return new GatewayRuntime(app, listeners, state, logger, options.Cluster, telemetry);
     }
 
     private async Task ConnectAsync(GatewayOptions options, string token, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
@@ -118,7 +124,7 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
         State.Identity = identity;
         var node = new Node
         {
-            Id = $"{options.Cluster}-gateway-{Environment.ProcessId}",
+            Id = NodeId(options.Cluster),
             Cluster = options.Cluster,
             Kind = NodeKind.Gateway,
         };
@@ -128,6 +134,8 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
         _reporter = new StatsReporter(options.Controller, node, State.Stats, loggers.CreateLogger("FedMesh.Gateway.Stats"), time);
         _reporter.Start();
     }
+
+    private static string NodeId(string cluster) => $"{cluster}-gateway-{Environment.ProcessId}";
 
     public async ValueTask DisposeAsync()
     {
@@ -153,6 +161,8 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
         _clients?.Dispose();
         _identity?.Dispose();
+        _published.Dispose();
+        _telemetry.Dispose();
         GatewayLog.Stopped(_logger, _cluster);
     }
 }

@@ -22,10 +22,13 @@ internal sealed class ListenerDispatch(GatewayHandler gateway, AdminHandler admi
         return next(connection);
     });
 
+    /// <summary>True for a request that arrived on the admin listener.</summary>
+    public static bool IsAdmin(HttpContext context) =>
+        context.Features.Get<IConnectionItemsFeature>()?.Items is { } items && items.ContainsKey(AdminKey);
+
     public Task HandleAsync(HttpContext context)
     {
-        var items = context.Features.Get<IConnectionItemsFeature>()?.Items;
-        if (items is not null && items.ContainsKey(AdminKey))
+        if (IsAdmin(context))
         {
             return admin.HandleAsync(context);
         }

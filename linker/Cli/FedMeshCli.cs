@@ -14,7 +14,15 @@ internal static class FedMeshCli
         if (args.Length >= 2 && args[0] == "component")
             return await ComponentEntry.RunAsync(args[1], args[2..]).ConfigureAwait(false);
 
-        var root = BuildRoot();
+        using var stop = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        return await InvokeAsync(BuildRoot(), args, stop.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>Parses and runs <paramref name="args"/> against <paramref name="root"/>: usage errors exit 2, <see cref="CliException"/>s print their message.</summary>
+    internal static async Task<int> InvokeAsync(RootCommand root, string[] args, CancellationToken stop)
+    {
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -22,17 +30,20 @@ internal static class FedMeshCli
             Console.Error.WriteLine("Run 'fedmesh --help' (or the command with --help) for usage.");
             return ExitCodes.Usage;
         }
-        using var stop = new CancellationTokenSource();
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, stop.Token).ConfigureAwait(false);
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, stop).ConfigureAwait(false);
         }
         catch (CliException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return e.ExitCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or FedMesh.Core.Store.StoreForbiddenException)
+        {
+            // A Kubernetes cluster's API server could not be reached or refused the kubeconfig's credentials.
+            Console.Error.WriteLine($"error: {e.Message}; check the cluster's context with 'kubectl --context CONTEXT get ns'");
+            return ExitCodes.Failure;
         }
         catch (ResourceDecodeException e)
         {
@@ -63,7 +74,13 @@ internal static class FedMeshCli
         root.Subcommands.Add(ApplyCommand.Build());
         root.Subcommands.Add(GetCommand.Build());
         root.Subcommands.Add(DeleteCommand.Build());
+        root.Subcommands.Add(LatencyCommand.Build());
+        root.Subcommands.Add(GatewaysCommand.Build());
         root.Subcommands.Add(SuperviseCommand.Build());
+        root.Subcommands.Add(ClusterCommand.Build());
+        root.Subcommands.Add(InstallCommands.BuildInstall());
+        root.Subcommands.Add(InstallCommands.BuildUninstall());
+        root.Subcommands.Add(InjectCommand.Build());
         root.Subcommands.Add(FailoverCommands.Build());
         root.Subcommands.Add(PartCommands.BuildStop());
         root.Subcommands.Add(PartCommands.BuildStart());

@@ -1,5 +1,6 @@
 using FedMesh.Core.Federation;
 using FedMesh.Core.Store;
+using FedMesh.Core.Store.Kubernetes;
 using FedMesh.Core.Store.Local;
 
 namespace FedMesh.Linker;
@@ -37,6 +38,7 @@ internal sealed class Federation(FederationPaths paths, FederationConfig config)
         IClusterStore store = cluster.Type switch
         {
             "local" => new LocalClusterStore(cluster.Name, Paths.StoreDirectory(cluster)),
+            "kubernetes" => new KubernetesClusterStore(cluster.Name, Kubernetes.KubeContexts.Open(cluster), ownsClient: true),
             _ => throw new CliException($"cluster '{cluster.Name}' is of type '{cluster.Type}', which this command cannot reach yet"),
         };
         _stores[cluster.Name] = store;

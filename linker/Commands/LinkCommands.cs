@@ -3,6 +3,7 @@ using FedMesh.Core.Federation;
 using FedMesh.Core.Identity;
 using FedMesh.Core.Resources;
 using FedMesh.Core.Store;
+using FedMesh.Linker.Kubernetes;
 using FedMesh.Linker.Local;
 
 namespace FedMesh.Linker.Commands;
@@ -21,8 +22,9 @@ internal static class LinkCommands
         var oneWay = new Option<bool>("--one-way") { Description = $"Only the first cluster mirrors the second" };
         var wait = new Option<bool>("--wait") { Description = "Wait until the mirrors exist (default)", DefaultValueFactory = _ => true };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the mirrors", DefaultValueFactory = _ => 60 };
-        var command = new Command("link", "Link two clusters: each mirrors the other's exported services (--one-way: only the first)") { a, b, oneWay, wait, timeout };
-        command.SetAction((parse, ct) => LinkAsync(GlobalOptions.Paths(parse), parse.GetValue(a)!, parse.GetValue(b)!, parse.GetValue(oneWay), parse.GetValue(wait), TimeSpan.FromSeconds(parse.GetValue(timeout)), ct));
+        var gateway = new Option<string[]>("--gateway-address") { Description = "Kubernetes: [CLUSTER=]HOST:PORT of a gateway without a LoadBalancer address (default CLUSTER: the target)" };
+        var command = new Command("link", "Link two clusters: each mirrors the other's exported services (--one-way: only the first)") { a, b, oneWay, wait, timeout, gateway };
+        command.SetAction((parse, ct) => LinkAsync(GlobalOptions.Paths(parse), parse.GetValue(a)!, parse.GetValue(b)!, parse.GetValue(oneWay), parse.GetValue(wait), TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(gateway) ?? [], ct));
         return command;
     }
 
@@ -36,10 +38,19 @@ internal static class LinkCommands
         return command;
     }
 
-    private static async Task<int> LinkAsync(FederationPaths paths, string aName, string bName, bool oneWay, bool wait, TimeSpan timeout, CancellationToken ct)
+    private static async Task<int> LinkAsync(FederationPaths paths, string aName, string bName, bool oneWay, bool wait, TimeSpan timeout, string[] gateways, CancellationToken ct)
     {
         using var federation = Federation.Load(paths);
         var (a, b) = Pair(federation, aName, bName);
+        if (KubernetesLinking.Applies(a, b))
+        {
+            await KubernetesLinking.LinkAsync(federation, a, b, oneWay, new GatewayAddresses(gateways, b.Name), ct).ConfigureAwait(false);
+            Console.WriteLine(oneWay ? $"Linked {a.Name} -> {b.Name}" : $"Linked {a.Name} <-> {b.Name}");
+            if (wait)
+                foreach (var (mirroring, target) in oneWay ? [(a, b)] : new[] { (a, b), (b, a) })
+                    await WaitMirrorsAsync(federation.Store(mirroring), federation.Store(target), mirroring.Name, target.Name, present: true, timeout, ct).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
         var storeA = federation.Store(a);
         var storeB = federation.Store(b);
         await storeA.ApplyAsync(NewLink(federation.Config, b, mirror: true), ct).ConfigureAwait(false);
@@ -65,6 +76,14 @@ internal static class LinkCommands
     {
         using var federation = Federation.Load(paths);
         var (a, b) = Pair(federation, aName, bName);
+        if (KubernetesLinking.Applies(a, b))
+        {
+            if (!await KubernetesLinking.UnlinkAsync(a, b, ct).ConfigureAwait(false)) throw new CliException($"{a.Name} and {b.Name} are not linked");
+            Console.WriteLine($"Unlinked {a.Name} and {b.Name}");
+            foreach (var (mirroring, target) in new[] { (a, b), (b, a) })
+                await WaitMirrorsAsync(federation.Store(mirroring), federation.Store(target), mirroring.Name, target.Name, present: false, timeout, ct).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
         var removedA = await federation.Store(a).DeleteAsync<Link>(WellKnown.SystemNamespace, b.Name, cancellationToken: ct).ConfigureAwait(false);
         var removedB = await federation.Store(b).DeleteAsync<Link>(WellKnown.SystemNamespace, a.Name, cancellationToken: ct).ConfigureAwait(false);
         if (!removedA && !removedB) throw new CliException($"{a.Name} and {b.Name} are not linked");

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace FedMesh.MirrorController.Admin;
 
-/// <summary>The admin port (HTTP/1.1): <c>/live</c> while the process runs, <c>/ready</c> once it serves.</summary>
+/// <summary>The admin port (HTTP/1.1): <c>/live</c> while the process runs, <c>/ready</c> once it serves (<c>/metrics</c> is mapped before).</summary>
 internal static class AdminEndpoints
 {
     public static void Map(IApplicationBuilder admin, ReadinessState readiness)
@@ -27,7 +27,7 @@ internal static class AdminEndpoints
                 return context.Response.WriteAsync("not ready: " + string.Join(", ", readiness.Missing()) + "\n", context.RequestAborted);
             }
             context.Response.StatusCode = StatusCodes.Status404NotFound;
-            return context.Response.WriteAsync("not found: the admin port serves /ready and /live\n", context.RequestAborted);
+            return context.Response.WriteAsync("not found: the admin port serves /ready, /live and /metrics\n", context.RequestAborted);
         });
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using FedMesh.Core.Identity;
 using FedMesh.Core.Store;
+using FedMesh.Core.Telemetry;
 using FedMesh.MirrorController.Admin;
 using FedMesh.MirrorController.Discovery;
 using FedMesh.MirrorController.Mirroring;
@@ -37,12 +38,12 @@ internal static class ControllerApplication
         var endpoints = new ListenEndpoints();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(IPAddress.Loopback, setup.GrpcPort, listen =>
+            kestrel.Listen(setup.ListenAddress, setup.GrpcPort, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
                 endpoints.Grpc = listen;
             });
-            kestrel.Listen(IPAddress.Loopback, setup.AdminPort, listen =>
+            kestrel.Listen(setup.ListenAddress, setup.AdminPort, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
                 endpoints.Admin = listen;
@@ -62,6 +63,10 @@ internal static class ControllerApplication
         services.AddSingleton<IRequestStatsView>(sp => sp.GetRequiredService<StatsAggregator>());
         services.AddHostedService<MirroringService>();
         services.AddHostedService<DiscoveryModelService>();
+        // Disposed by the container with the app: the meter provider, then the gauges' meter.
+        services.AddSingleton(_ => TelemetryHost.Start("fedmesh-controller", setup.Identity.Cluster, $"{setup.Identity.Cluster}-controller",
+            TelemetrySettings.FromEnvironment(), traces: false, LinkMetrics.MeterName));
+        services.AddHostedService<LinkMetrics>();
         services.AddSingleton(new Probing.ProbeIdentitySource(setup.Identity, setup.Issuer, setup.Time));
         services.AddSingleton<Probing.GatewayHealthBook>();
         services.AddHostedService<Probing.GatewayProber>();
@@ -77,7 +82,12 @@ internal static class ControllerApplication
         app.Lifetime.ApplicationStarted.Register(readiness.MarkGrpcListening);
 
         // Requests on the admin port never reach gRPC routing, and gRPC is never served on the admin port.
-        app.MapWhen(context => context.Connection.LocalPort == endpoints.AdminPort, admin => AdminEndpoints.Map(admin, readiness));
+        var telemetry = app.Services.GetRequiredService<TelemetryHost>();
+        app.MapWhen(context => context.Connection.LocalPort == endpoints.AdminPort, admin =>
+        {
+            telemetry.MapMetrics(admin, static _ => true);
+            AdminEndpoints.Map(admin, readiness);
+        });
         app.MapGrpcService<DiscoveryService>();
         app.MapGrpcService<TelemetryService>();
         if (setup.Issuer is not null)

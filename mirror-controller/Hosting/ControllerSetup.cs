@@ -12,6 +12,9 @@ internal sealed class ControllerSetup
     public required ITargetStoreResolver Targets { get; init; }
     public required MirrorControllerOptions Options { get; init; }
 
+    /// <summary>Where both ports listen: 127.0.0.1 unless the controller runs in a pod.</summary>
+    public System.Net.IPAddress ListenAddress { get; init; } = System.Net.IPAddress.Loopback;
+
     /// <summary>gRPC port on 127.0.0.1 (0: any free port).</summary>
     public int GrpcPort { get; init; }
 

@@ -26,6 +26,8 @@ public static class MirrorControllerHost
             await Console.Error.WriteLineAsync("usage: mirror-controller --Home <federation home> --Cluster <name> [--RepairInterval hh:mm:ss] [--DiscoveryDebounce hh:mm:ss.fff]").ConfigureAwait(false);
             return 2;
         }
+        if (Hosting.KubernetesControllerSettings.Requested(Environment.GetEnvironmentVariable))
+            return await RunInKubernetesAsync(options, ct).ConfigureAwait(false);
 
         var time = TimeProvider.System;
         var paths = FederationPaths.Resolve(options.Home);
@@ -85,5 +87,13 @@ public static class MirrorControllerHost
             store.Dispose();
             setup.Issuer?.Issuer.Dispose();
         }
+    }
+
+    private static async Task<int> RunInKubernetesAsync(MirrorControllerOptions options, CancellationToken ct)
+    {
+        var (settings, errors) = Hosting.KubernetesControllerSettings.Read(Environment.GetEnvironmentVariable);
+        foreach (var error in errors)
+            await Console.Error.WriteLineAsync("mirror-controller: " + error).ConfigureAwait(false);
+        return settings is null ? 2 : await Hosting.KubernetesControllerHost.RunAsync(options, settings, ct).ConfigureAwait(false);
     }
 }

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace FedMesh.Proxy.Admin;
 
-/// <summary>The admin listener: <c>/live</c> (the process answers) and <c>/ready</c> (it can carry traffic).</summary>
+/// <summary>The admin listener: <c>/live</c> (the process answers) and <c>/ready</c> (it can carry traffic); <c>/metrics</c> is served before this handler.</summary>
 internal sealed class AdminHandler(ReadinessGate readiness)
 {
     public Task HandleAsync(HttpContext context)
@@ -21,6 +21,6 @@ internal sealed class AdminHandler(ReadinessGate readiness)
             return response.WriteAsync("not ready: " + reason + "\n");
         }
         response.StatusCode = StatusCodes.Status404NotFound;
-        return response.WriteAsync("unknown admin path; try /ready or /live\n");
+        return response.WriteAsync("unknown admin path; try /ready, /live or /metrics\n");
     }
 }

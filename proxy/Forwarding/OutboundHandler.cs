@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using FedMesh.Core.Telemetry;
 using FedMesh.Proxy.Resilience;
 using FedMesh.Proxy.Routing;
 using Microsoft.AspNetCore.Http;
@@ -31,10 +33,16 @@ internal sealed class OutboundHandler(RoutingState routing, ResilientForwarder f
             await errors.UnknownServiceAsync(context, table, authority).ConfigureAwait(false);
             return;
         }
+        using var span = MeshTracing.StartSpan(context, MeshTracing.ProxyOutboundSpan, ActivityKind.Client);
         var request = await forwarder.ForwardAsync(context, route!).ConfigureAwait(false);
         if (request.Endpoint is null)
+        {
             await errors.NoEndpointsAsync(context, route!.Self, request.Backend).ConfigureAwait(false);
-        else if (request.Error != ForwarderError.None)
+            return;
+        }
+        var status = request.Error == ForwarderError.None ? context.Response.StatusCode : StatusCodes.Status502BadGateway;
+        MeshTracing.Complete(span, route!.StatsCell(request.Backend, request.Endpoint).Key, status);
+        if (request.Error != ForwarderError.None)
             await errors.UpstreamFailedAsync(context, request.Backend, request.Endpoint, request.Error).ConfigureAwait(false);
     }
 }

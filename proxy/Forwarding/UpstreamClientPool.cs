@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using FedMesh.Core.Identity;
 using FedMesh.Proxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace FedMesh.Proxy.Forwarding;
 
@@ -87,6 +89,8 @@ internal sealed class UpstreamClientPool : IDisposable
             KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
             SslOptions = _identity.ClientOptions(expectedIdentity),
+            // The outbound span (when tracing) replaces the app's traceparent; otherwise it passes through.
+            ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
         };
         return new HttpMessageInvoker(handler, disposeHandler: true);
     }

@@ -26,7 +26,8 @@ internal sealed class Listener : IAsyncDisposable
 
     /// <summary>Creates the listener; <paramref name="handler"/> gets the app's services (e.g. the forwarder).</summary>
     public static Listener Create(IPEndPoint endpoint, HttpProtocols protocols, ILoggerFactory loggerFactory,
-        Func<IServiceProvider, RequestDelegate> handler, Action<ListenOptions>? configureListen = null, bool allowHostOverride = false)
+        Func<IServiceProvider, RequestDelegate> handler, Action<ListenOptions>? configureListen = null, bool allowHostOverride = false,
+        Action<IApplicationBuilder>? configurePipeline = null)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddSingleton(loggerFactory);
@@ -50,6 +51,7 @@ internal sealed class Listener : IAsyncDisposable
             });
         });
         var app = builder.Build();
+        configurePipeline?.Invoke(app);
         app.Run(handler(app.Services));
         return new Listener(app);
     }

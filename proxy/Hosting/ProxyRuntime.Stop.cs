@@ -46,6 +46,8 @@ internal sealed partial class ProxyRuntime
             case IDisposable disposable: disposable.Dispose(); break;
         }
         _identity?.Dispose();
+        _published?.Dispose();
+        _telemetry?.Dispose();
         _backgroundStop.Dispose();
     }
 

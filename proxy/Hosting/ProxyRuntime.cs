@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using FedMesh.Core.Discovery;
 using FedMesh.Core.Identity;
@@ -40,6 +41,8 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
     private WorkloadIdentity? _identity;
     private DiscoveryClient? _discovery;
     private StatsReporter? _reporter;
+    private TelemetryHost? _telemetry;
+    private IDisposable? _published;
     private UpstreamClientPool? _clients;
     private RoutingState? _routing;
     private readonly ResilienceOptions _resilience = new ResilienceOptions().Validated();
@@ -76,8 +79,10 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        _telemetry = TelemetryHost.Start("fedmesh-proxy", _options.Cluster, _options.Instance, TelemetrySettings.FromEnvironment());
+        _published = MeshMetrics.Publish(Stats);
         _admin = Listener.Create(Parse(_options.AdminListen), HttpProtocols.Http1, _loggerFactory,
-            _ => new AdminHandler(Readiness).HandleAsync);
+            _ => new AdminHandler(Readiness).HandleAsync, configurePipeline: app => _telemetry.MapMetrics(app, static _ => true));
         await _admin.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var id = SpiffeId.Create(_options.TrustDomain, _options.Cluster, _options.Namespace, _options.EffectiveServiceAccount);
@@ -127,6 +132,8 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
             AutomaticDecompression = DecompressionMethods.None,
             UseCookies = false,
             ConnectTimeout = ProxyDefaults.ConnectTimeout,
+            // The inbound span (when tracing) replaces the caller's traceparent; otherwise it passes through.
+            ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
         }, disposeHandler: true);
         var tls = new InboundTls(_identity!, _time, _logger);
         _inbound = Listener.Create(Parse(_options.Inbound), HttpProtocols.Http1AndHttp2, _loggerFactory,

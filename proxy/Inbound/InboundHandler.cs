@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography.X509Certificates;
 using FedMesh.Core.Identity;
 using FedMesh.Core.Resources;
+using FedMesh.Core.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Forwarder;
@@ -24,7 +25,9 @@ internal sealed class InboundHandler(IHttpForwarder forwarder, HttpMessageInvoke
 
     public async Task HandleAsync(HttpContext context)
     {
+        using var span = MeshTracing.StartSpan(context, MeshTracing.ProxyInboundSpan, System.Diagnostics.ActivityKind.Server);
         var error = await forwarder.SendAsync(context, appPrefix, appClient, AppConfig, _transformer).ConfigureAwait(false);
+        MeshTracing.Complete(span, error == ForwarderError.None ? context.Response.StatusCode : StatusCodes.Status502BadGateway);
         if (error == ForwarderError.None || error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled)
             return;
         var reason = context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message ?? error.ToString();

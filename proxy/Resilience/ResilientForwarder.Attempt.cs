@@ -30,7 +30,7 @@ internal sealed partial class ResilientForwarder
         var now = _time.GetTimestamp();
         // Every attempt is a request to that backend: the stats pipeline counts each.
         request.Route.StatsCell(request.Backend, endpoint).Record(
-            error != ForwarderError.None || request.HeldBackStatus >= 500 || context.Response.StatusCode >= 500,
+            error != ForwarderError.None ? StatusCodes.Status502BadGateway : request.HeldBackStatus != 0 ? request.HeldBackStatus : context.Response.StatusCode,
             _time.GetElapsedTime(started, now).TotalMilliseconds);
         if (error == ForwarderError.None)
         {

@@ -16,7 +16,10 @@ internal static class Cli
     /// <summary>The fedmesh.dll built next to this test run (same configuration), or FEDMESH_CLI_DLL.</summary>
     public static string Dll { get; } = FindDll();
 
-    public static async Task<Result> RunAsync(string home, TimeSpan timeout, params string[] args)
+    public static Task<Result> RunAsync(string home, TimeSpan timeout, params string[] args) => RunAsync(home, timeout, null, args);
+
+    /// <summary>Runs fedmesh with <paramref name="environment"/> added (the parts it starts inherit it).</summary>
+    public static async Task<Result> RunAsync(string home, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         psi.ArgumentList.Add(Dll);
@@ -24,6 +27,7 @@ internal static class Cli
         psi.ArgumentList.Add("--home");
         psi.ArgumentList.Add(home);
         psi.Environment.Remove("FEDMESH_HOME");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         using var process = Process.Start(psi)!;
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();

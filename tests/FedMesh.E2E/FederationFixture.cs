@@ -14,10 +14,20 @@ public sealed class FederationFixture : IAsyncLifetime
     public TimeSpan UpTime { get; private set; }
     internal Cli.Result Up { get; private set; } = null!;
 
+    /// <summary>Receives the parts' spans (OTLP/HTTP), so tests can follow a trace across processes.</summary>
+    public OtlpSink Otlp { get; } = new();
+
     public async Task InitializeAsync()
     {
         var clock = Stopwatch.StartNew();
-        Up = await Cli.RunAsync(Home, TimeSpan.FromMinutes(3), "up", "--detach");
+        await Otlp.StartAsync();
+        Up = await Cli.RunAsync(Home, TimeSpan.FromMinutes(3), new Dictionary<string, string>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = Otlp.Endpoint,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "5000",
+        }, "up", "--detach");
         UpTime = clock.Elapsed;
         if (Up.ExitCode != 0) throw new InvalidOperationException("fedmesh up --detach failed: " + Up + "\n" + Logs());
     }
@@ -25,6 +35,7 @@ public sealed class FederationFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Cli.RunAsync(Home, TimeSpan.FromMinutes(1), "down");
+        await Otlp.DisposeAsync();
         try { Directory.Delete(Home, recursive: true); } catch (IOException) { }
     }
 

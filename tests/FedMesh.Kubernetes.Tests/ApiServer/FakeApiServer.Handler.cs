@@ -10,6 +10,7 @@ internal sealed partial class FakeApiServer
     private async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
+        Interlocked.Increment(ref _requests);
         try
         {
             var path = ApiPath.Parse(request.Path) ?? throw new ApiError(404, "NotFound", "the server could not find the requested resource");

@@ -24,6 +24,7 @@ internal sealed partial class FakeApiServer : IAsyncDisposable
     private readonly WebApplication _app;
     private CancellationTokenSource _endWatches = new();
     private int _watchRequests;
+    private int _requests;
 
     private FakeApiServer(WebApplication app, ObjectStore objects, Authorizer authorizer, TimeSpan bookmarkInterval)
     {
@@ -40,6 +41,9 @@ internal sealed partial class FakeApiServer : IAsyncDisposable
 
     /// <summary>Watch requests received so far (each resume or relist is one more).</summary>
     public int WatchRequests => Volatile.Read(ref _watchRequests);
+
+    /// <summary>Requests received so far, of any verb and outcome.</summary>
+    public int Requests => Volatile.Read(ref _requests);
 
     public static async Task<FakeApiServer> StartAsync(int historyLimit = 1000, TimeSpan? bookmarkInterval = null)
     {

@@ -7,9 +7,9 @@ using static FedMesh.Kubernetes.Tests.Store.StoreFixture;
 namespace FedMesh.Kubernetes.Tests.Linking;
 
 /// <summary>
-/// Two test API servers as clusters a and b. The mirror-controller's reconciler is internal to its
-/// project, so mirroring is exercised here at the store level: b read through the link's own credentials,
-/// a written through the Kubernetes store, as a's controller does.
+/// Two test API servers as clusters a and b: the provisioner on its own, with mirroring done at the store
+/// level (b read through the link's own credentials). The real controllers and the CLI are exercised in
+/// <see cref="Federation.KubernetesLinkCliTests"/>.
 /// </summary>
 public sealed class KubernetesLinkProvisionerTests
 {

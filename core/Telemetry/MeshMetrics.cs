@@ -1,0 +1,67 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+
+namespace FedMesh.Core.Telemetry;
+
+/// <summary>
+/// The request instruments every proxy and gateway publishes. The duration histogram is recorded at the
+/// same point as the stats pipeline (<see cref="RequestStatsCell.Record(int, double)"/>) and costs nothing
+/// while no meter provider listens; the request counter is observed from the cells' own counters at
+/// collection time, so it adds nothing per request.
+/// </summary>
+public static class MeshMetrics
+{
+    /// <summary>Meter of the data plane (proxies and gateways).</summary>
+    public const string MeterName = "FedMesh";
+
+    public const string SourceClusterTag = "source_cluster";
+    public const string DestinationClusterTag = "destination_cluster";
+    public const string NamespaceTag = "namespace";
+    public const string ServiceTag = "service";
+    public const string BackendTag = "backend";
+    public const string StatusClassTag = "status_class";
+
+    /// <summary>Histogram bounds in seconds (Prometheus base unit), the same buckets as <see cref="LatencyBuckets.BoundsMs"/>.</summary>
+    public static readonly double[] BoundsSeconds = Array.ConvertAll(LatencyBuckets.BoundsMs, ms => ms / 1000);
+
+    private static readonly Meter Meter = new(MeterName, "1.0");
+    private static readonly ConcurrentDictionary<RequestStatsRecorder, byte> Recorders = new();
+
+    /// <summary><c>fedmesh_request_duration_seconds</c>: from handing a request to the forwarder until its response was copied back.</summary>
+    public static readonly Histogram<double> RequestDuration = Meter.CreateHistogram(
+        "fedmesh.request.duration", "s", "Duration of requests forwarded by the proxy or gateway",
+        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = BoundsSeconds });
+
+    static MeshMetrics()
+    {
+        Meter.CreateObservableCounter("fedmesh.requests", ObserveRequests, "{request}",
+            "Requests forwarded by the proxy or gateway");
+    }
+
+    /// <summary>Publishes <paramref name="recorder"/>'s cells through <c>fedmesh_requests_total</c> until disposed.</summary>
+    public static IDisposable Publish(RequestStatsRecorder recorder)
+    {
+        Recorders.TryAdd(recorder, 0);
+        return new Registration(recorder);
+    }
+
+    private static IEnumerable<Measurement<long>> ObserveRequests()
+    {
+        foreach (var recorder in Recorders.Keys)
+        {
+            foreach (var cell in recorder.Cells)
+            {
+                for (var i = 0; i < StatusClass.Count; i++)
+                {
+                    var count = cell.StatusClassCount(i);
+                    if (count > 0) yield return new Measurement<long>(count, cell.Tags(i).AsSpan());
+                }
+            }
+        }
+    }
+
+    private sealed class Registration(RequestStatsRecorder recorder) : IDisposable
+    {
+        public void Dispose() => Recorders.TryRemove(recorder, out _);
+    }
+}

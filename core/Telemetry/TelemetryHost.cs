@@ -1,0 +1,93 @@
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace FedMesh.Core.Telemetry;
+
+/// <summary>
+/// One process's OpenTelemetry pipeline: a meter provider with the FedMesh meters, read by the
+/// Prometheus exporter behind <see cref="ServeMetricsAsync"/> (the admin port's <c>/metrics</c>) and
+/// by OTLP when configured, and a tracer provider for the FedMesh spans (exported over OTLP).
+/// </summary>
+public sealed class TelemetryHost : IDisposable
+{
+    private static readonly byte[] DisabledBody = Encoding.UTF8.GetBytes(
+        $"metrics are off in this process ({TelemetrySettings.SwitchVariable}=off or OTEL_SDK_DISABLED=true)\n");
+
+    private readonly MeterProvider? _meters;
+    private readonly TracerProvider? _tracer;
+
+    private TelemetryHost(MeterProvider? meters, TracerProvider? tracer)
+    {
+        _meters = meters;
+        _tracer = tracer;
+    }
+
+    /// <summary>True when this process publishes metrics and traces.</summary>
+    public bool Enabled => _meters is not null;
+
+    /// <summary>Admin path of the Prometheus text endpoint.</summary>
+    public const string MetricsPath = "/metrics";
+
+    /// <summary>
+    /// Starts the pipeline for one component. <paramref name="component"/> becomes <c>service.name</c>
+    /// (fedmesh-proxy, fedmesh-gateway, fedmesh-controller); <paramref name="extraMeters"/> adds the
+    /// component's own meters; <paramref name="traces"/> is false where no spans are made.
+    /// </summary>
+    public static TelemetryHost Start(string component, string cluster, string instance, TelemetrySettings settings,
+        bool traces = true, params string[] extraMeters)
+    {
+        if (!settings.Enabled) return new TelemetryHost(null, null);
+        var resource = ResourceBuilder.CreateEmpty()
+            .AddService(component, serviceInstanceId: instance)
+            .AddAttributes([new("fedmesh.cluster", cluster)]);
+        var meters = Sdk.CreateMeterProviderBuilder()
+            .SetResourceBuilder(resource)
+            .AddMeter(MeshMetrics.MeterName)
+            .AddMeter(extraMeters)
+            .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
+        if (settings.ExportOtlp) meters.AddOtlpExporter();
+        // Spans only go somewhere over OTLP: without it none are made, and the caller's trace headers pass through.
+        TracerProvider? tracer = traces && settings.ExportOtlp
+            ? Sdk.CreateTracerProviderBuilder()
+                .SetResourceBuilder(resource)
+                .AddSource(MeshTracing.SourceName)
+                .SetSampler(new ParentBasedSampler(new AlwaysOnSampler()))
+                .AddOtlpExporter()
+                .Build()
+            : null;
+        return new TelemetryHost(meters.Build(), tracer);
+    }
+
+    /// <summary>
+    /// Serves <c>GET /metrics</c> (Prometheus text format) in <paramref name="app"/>'s pipeline for requests
+    /// <paramref name="onAdmin"/> accepts (the admin listener); with telemetry off it answers 404 saying why.
+    /// </summary>
+    public void MapMetrics(IApplicationBuilder app, Func<HttpContext, bool> onAdmin)
+    {
+        bool IsScrape(HttpContext context) => onAdmin(context) && context.Request.Path.Equals(MetricsPath, StringComparison.Ordinal);
+        if (_meters is not null)
+        {
+            app.UseOpenTelemetryPrometheusScrapingEndpoint(_meters, IsScrape, null, null, null);
+            return;
+        }
+        app.Use((context, next) =>
+        {
+            if (!IsScrape(context)) return next(context);
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            return context.Response.Body.WriteAsync(DisabledBody).AsTask();
+        });
+    }
+
+    public void Dispose()
+    {
+        _tracer?.Dispose();
+        _meters?.Dispose();
+    }
+}
