@@ -82,6 +82,9 @@ internal static class FedMeshCli
         root.Subcommands.Add(InstallCommands.BuildInstall());
         root.Subcommands.Add(InstallCommands.BuildUninstall());
         root.Subcommands.Add(InjectCommand.Build());
+        root.Subcommands.Add(FailoverCommands.Build());
+        root.Subcommands.Add(PartCommands.BuildStop());
+        root.Subcommands.Add(PartCommands.BuildStart());
         return root;
     }
 }

@@ -5,7 +5,8 @@ namespace FedMesh.Linker.Local;
 
 /// <summary>
 /// Runs every part of the local federation as its own process and keeps them running: a part that
-/// exits is restarted with backoff (1 s doubling to 10 s, reset after 30 s of health). Parts left
+/// exits is restarted with backoff (1 s doubling to 10 s, reset after 30 s of health), unless it is held
+/// (<see cref="PartHolds"/>: stopped on purpose), and started at once when released. Parts left
 /// running by an earlier supervisor are adopted rather than started twice. On stop, every part gets
 /// SIGTERM, then SIGKILL after a grace period; nothing is left running.
 /// </summary>
@@ -72,6 +73,22 @@ internal sealed class Supervisor(FederationPaths paths, FederationConfig config,
         var now = time.GetUtcNow();
         foreach (var part in _parts)
         {
+            if (PartHolds.IsHeld(paths.RunDirectory, part.Spec.Name))
+            {
+                // Stopped on purpose ('fedmesh stop-part'): not a crash, no restart, no backoff.
+                part.RestartAt = null;
+                part.WasHeld = true;
+                continue;
+            }
+            if (part.WasHeld && !part.IsAlive)
+            {
+                part.WasHeld = false;
+                part.Backoff = TimeSpan.FromSeconds(1);
+                Start(part);
+                changed = true;
+                continue;
+            }
+            part.WasHeld = false;
             if (part.IsAlive)
             {
                 if (part.Backoff > TimeSpan.FromSeconds(1) && now - part.LastStart > TimeSpan.FromSeconds(30))
@@ -144,6 +161,7 @@ internal sealed class Supervisor(FederationPaths paths, FederationConfig config,
         public DateTimeOffset LastStart { get; set; }
         public DateTimeOffset? RestartAt { get; set; }
         public TimeSpan Backoff { get; set; } = TimeSpan.FromSeconds(1);
+        public bool WasHeld { get; set; }
 
         public bool IsAlive => AdoptedPid > 0 ? ProcessControl.IsAlive(AdoptedPid) : Process is { HasExited: false };
     }

@@ -17,6 +17,8 @@ internal sealed partial class DiscoveryModelService(
     ControllerIdentity identity,
     MirrorControllerOptions options,
     ReadinessState readiness,
+    Probing.GatewayHealthBook gateways,
+    Failover.FailoverCoordinator failover,
     TimeProvider time,
     ILoggerFactory loggers) : BackgroundService
 {
@@ -26,6 +28,9 @@ internal sealed partial class DiscoveryModelService(
     {
         var logger = loggers.CreateLogger("FedMesh.MirrorController.Discovery");
         var model = new ClusterModel(MarkDirty);
+        // Probe verdicts and due failbacks change the snapshot without any store change.
+        gateways.Changed += MarkDirty;
+        failover.Changed += MarkDirty;
         var backoff = new Backoff(TimeSpan.FromMilliseconds(200), options.WatchRetryMaxDelay, Random.Shared);
         ValueTask<IClusterStore> Open(CancellationToken _) => ValueTask.FromResult(store);
         var what = $"cluster '{store.Cluster}'";
@@ -64,7 +69,9 @@ internal sealed partial class DiscoveryModelService(
                     await Task.Delay(options.DiscoveryDebounce, time, cancellationToken).ConfigureAwait(false);
                 // Changes during the delay are in this build; drop their signal so they do not cause an empty rebuild.
                 _dirty.Wait(0, CancellationToken.None);
-                var snapshot = SnapshotBuilder.Build(model.Capture(), identity.Cluster, identity.TrustDomain);
+                var view = model.Capture();
+                var health = new HealthView(gateways, failover.Evaluate(view, identity.Cluster));
+                var snapshot = SnapshotBuilder.Build(view, identity.Cluster, identity.TrustDomain, health);
                 if (publisher.Publish(snapshot))
                     LogPublished(logger, snapshot.Version, snapshot.Services.Count, publisher.WatcherCount);
                 readiness.MarkDiscoverySynced();

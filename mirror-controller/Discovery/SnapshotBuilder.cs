@@ -11,10 +11,15 @@ namespace FedMesh.MirrorController.Discovery;
 /// </summary>
 internal static class SnapshotBuilder
 {
-    public static Proto.Snapshot Build(ModelView model, string cluster, string trustDomain)
+    /// <param name="health">Gateway probe verdicts and failover decisions; null: every gateway counts as alive, first targets active.</param>
+    public static Proto.Snapshot Build(ModelView model, string cluster, string trustDomain, HealthView? health = null)
     {
         var snapshot = new Proto.Snapshot { Cluster = cluster, TrustDomain = trustDomain };
         var routes = RouteCompiler.Compile(model.TrafficSplits, model.FailoverPolicies, cluster);
+        if (health is not null)
+            foreach (var (key, active) in health.ActiveTargets)
+                if (routes.TryGetValue(key, out var compiled) && compiled.Failover is { } failover && active < failover.Targets.Count)
+                    failover.Active = active;
 
         foreach (var service in model.Services.OrderBy(s => s.Namespace, StringComparer.Ordinal).ThenBy(s => s.Name, StringComparer.Ordinal))
         {
@@ -28,7 +33,7 @@ internal static class SnapshotBuilder
                 MirrorCluster = service.Metadata.Label(WellKnown.MirrorClusterLabel) ?? "",
             };
             if (model.Endpoints.TryGetValue(key, out var endpoints))
-                AddEndpoints(message, endpoints, cluster);
+                AddEndpoints(message, endpoints, cluster, health);
             if (routes.TryGetValue(key, out var route))
                 message.Route = route;
             snapshot.Services.Add(message);
@@ -41,21 +46,24 @@ internal static class SnapshotBuilder
         return snapshot;
     }
 
-    private static void AddEndpoints(Proto.Service message, Endpoints endpoints, string cluster)
+    private static void AddEndpoints(Proto.Service message, Endpoints endpoints, string cluster, HealthView? health)
     {
         var ordered = endpoints.Spec.Endpoints
             .OrderBy(e => e.Address, StringComparer.Ordinal)
             .ThenBy(e => e.Instance ?? "", StringComparer.Ordinal);
         foreach (var entry in ordered)
         {
+            var endpointCluster = string.IsNullOrEmpty(entry.Cluster) ? cluster : entry.Cluster;
+            // A gateway the probes declared dead keeps its mirror but takes no traffic.
+            var gatewayDead = entry.ViaGateway && health is not null && health.Gateways.IsDead(endpointCluster);
             message.Endpoints.Add(new Proto.Endpoint
             {
                 Address = entry.Address,
                 Identity = entry.Identity ?? "",
-                Cluster = string.IsNullOrEmpty(entry.Cluster) ? cluster : entry.Cluster,
+                Cluster = endpointCluster,
                 Zone = entry.Zone ?? "",
                 Weight = (uint)Math.Max(0, entry.Weight),
-                Healthy = entry.Ready,
+                Healthy = entry.Ready && !gatewayDead,
                 Instance = entry.Instance ?? "",
                 ViaGateway = entry.ViaGateway,
             });
@@ -70,3 +78,6 @@ internal static class SnapshotBuilder
         return Convert.ToHexStringLower(hash[..8]);
     }
 }
+
+/// <summary>What discovery adds to the stored model: probe verdicts and the failover coordinator's active targets by "namespace/service".</summary>
+internal sealed record HealthView(Probing.GatewayHealthBook Gateways, IReadOnlyDictionary<string, uint> ActiveTargets);

@@ -69,6 +69,11 @@ internal static class ControllerApplication
         services.AddSingleton(_ => TelemetryHost.Start("fedmesh-controller", setup.Identity.Cluster, $"{setup.Identity.Cluster}-controller",
             TelemetrySettings.FromEnvironment(), traces: false, LinkMetrics.MeterName));
         services.AddHostedService<LinkMetrics>();
+        services.AddSingleton(new Probing.ProbeIdentitySource(setup.Identity, setup.Issuer, setup.Time));
+        services.AddSingleton<Probing.GatewayHealthBook>();
+        services.AddHostedService<Probing.GatewayProber>();
+        services.AddSingleton<Failover.FailoverCoordinator>();
+        services.AddHostedService(sp => sp.GetRequiredService<Failover.FailoverCoordinator>());
         services.AddGrpc();
         if (setup.Issuer is { } issuer)
             services.AddIdentityService(issuer.Issuer, setup.Identity.Cluster, setup.Identity.TrustDomain, issuer.BootstrapToken);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FedMesh.Core.Telemetry;
+using FedMesh.Proxy.Resilience;
 using FedMesh.Proxy.Routing;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
@@ -10,7 +11,7 @@ namespace FedMesh.Proxy.Forwarding;
 /// The outbound listener's only request handler: finds the service named by the authority,
 /// lets its policy choose a backend and its balancer an endpoint, and forwards with YARP.
 /// </summary>
-internal sealed class OutboundHandler(RoutingState routing, IHttpForwarder forwarder, ProxyErrorWriter errors)
+internal sealed class OutboundHandler(RoutingState routing, ResilientForwarder forwarder, ProxyErrorWriter errors)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -32,21 +33,16 @@ internal sealed class OutboundHandler(RoutingState routing, IHttpForwarder forwa
             await errors.UnknownServiceAsync(context, table, authority).ConfigureAwait(false);
             return;
         }
-        var backend = route!.Policy.Choose();
-        var endpoint = backend.Pick();
-        if (endpoint is null)
+        using var span = MeshTracing.StartSpan(context, MeshTracing.ProxyOutboundSpan, ActivityKind.Client);
+        var request = await forwarder.ForwardAsync(context, route!).ConfigureAwait(false);
+        if (request.Endpoint is null)
         {
-            await errors.NoEndpointsAsync(context, route.Self, backend).ConfigureAwait(false);
+            await errors.NoEndpointsAsync(context, route!.Self, request.Backend).ConfigureAwait(false);
             return;
         }
-        using var span = MeshTracing.StartSpan(context, MeshTracing.ProxyOutboundSpan, ActivityKind.Client);
-        var started = Stopwatch.GetTimestamp();
-        var error = await forwarder.SendAsync(context, endpoint.DestinationPrefix, endpoint.Invoker, endpoint.RequestConfig, endpoint.Transformer).ConfigureAwait(false);
-        var status = error == ForwarderError.None ? context.Response.StatusCode : StatusCodes.Status502BadGateway;
-        var cell = route.StatsCell(backend, endpoint);
-        cell.Record(status, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        MeshTracing.Complete(span, cell.Key, status);
-        if (error != ForwarderError.None)
-            await errors.UpstreamFailedAsync(context, backend, endpoint, error).ConfigureAwait(false);
+        var status = request.Error == ForwarderError.None ? context.Response.StatusCode : StatusCodes.Status502BadGateway;
+        MeshTracing.Complete(span, route!.StatsCell(request.Backend, request.Endpoint).Key, status);
+        if (request.Error != ForwarderError.None)
+            await errors.UpstreamFailedAsync(context, request.Backend, request.Endpoint, request.Error).ConfigureAwait(false);
     }
 }

@@ -1,4 +1,5 @@
 using FedMesh.Core.Resources;
+using FedMesh.Proxy.Resilience;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -24,6 +25,10 @@ internal sealed class UpstreamTransformer(string? hostRewrite, string upstreamCl
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
+        // A 5xx that will be retried elsewhere is dropped before anything reaches the client.
+        if (proxyResponse is { StatusCode: >= System.Net.HttpStatusCode.InternalServerError } && httpContext.Features.Get<ForwardRequest>() is { } request
+            && request.TryHoldBack((int)proxyResponse.StatusCode))
+            return false;
         var copyBody = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
         if (proxyResponse is not null)
             httpContext.Response.Headers[WellKnown.UpstreamClusterHeader] = upstreamCluster;

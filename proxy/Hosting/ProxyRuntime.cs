@@ -9,6 +9,7 @@ using FedMesh.Proxy.Configuration;
 using FedMesh.Proxy.Forwarding;
 using FedMesh.Proxy.Inbound;
 using FedMesh.Proxy.Registration;
+using FedMesh.Proxy.Resilience;
 using FedMesh.Proxy.Routing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -44,6 +45,7 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
     private IDisposable? _published;
     private UpstreamClientPool? _clients;
     private RoutingState? _routing;
+    private readonly ResilienceOptions _resilience = new ResilienceOptions().Validated();
     private HttpMessageInvoker? _appClient;
     private IClusterStore? _store;
     private EndpointRegistrar? _registrar;
@@ -88,7 +90,8 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
         Readiness.Complete(ReadinessStep.Identity);
 
         _clients = new UpstreamClientPool(_identity, _time);
-        _routing = new RoutingState(_options.Namespace, _identity, _clients, Stats, _time, _logger);
+        var states = new EndpointStateRegistry(new AccrualSettings(_resilience, _time, Random.Shared), _time);
+        _routing = new RoutingState(_options.Namespace, _identity, _clients, Stats, states, Random.Shared, _time, _logger);
         var node = new Proto.Node
         {
             Id = _options.Instance,
@@ -140,7 +143,7 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
 
         var errors = new ProxyErrorWriter(_options.Cluster, _logger);
         _outbound = Listener.Create(Parse(_options.Outbound), OutboundProtocols, _loggerFactory,
-            sp => new OutboundHandler(_routing!, sp.GetRequiredService<IHttpForwarder>(), errors).HandleAsync,
+            sp => new OutboundHandler(_routing!, new ResilientForwarder(sp.GetRequiredService<IHttpForwarder>(), _resilience, new RetryBudget(_resilience, _time), _time, _routing!.CurrentRouteOf), errors).HandleAsync,
             allowHostOverride: true);
         await _outbound.StartAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -158,6 +161,8 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
                 Readiness.Complete(ReadinessStep.Registration);
             }
             ProxyLog.Ready(_logger);
+            if (_registrar is not null)
+                await new AppReadinessWatcher(new Uri(_options.App), _registrar, _time).RunAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -33,6 +33,28 @@ internal sealed class EndpointRegistrar(IClusterStore store, ProxyOptions option
     }
 
     /// <summary>Removes our entry (the Endpoints object stays, possibly empty). Errors are logged, not thrown.</summary>
+    /// <summary>Sets our entry's readiness; false (nothing written) when the store cannot be reached.</summary>
+    public async Task<bool> SetReadyAsync(bool ready, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.MutateAsync<Endpoints>(options.Namespace, options.Service, current =>
+            {
+                var entry = current?.Spec.Endpoints.Find(IsOurs);
+                if (entry is null || entry.Ready == ready)
+                    return null;
+                entry.Ready = ready;
+                return current;
+            }, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            ProxyLog.RegistrationFailed(logger, options.Namespace, options.Service, e.Message);
+            return false;
+        }
+    }
+
     public async Task DeregisterAsync(CancellationToken cancellationToken)
     {
         try

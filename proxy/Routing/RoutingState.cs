@@ -1,6 +1,7 @@
 using FedMesh.Core.Identity;
 using FedMesh.Core.Telemetry;
 using FedMesh.Proxy.Forwarding;
+using FedMesh.Proxy.Resilience;
 using Microsoft.Extensions.Logging;
 using Proto = FedMesh.Core.Discovery.Protocol;
 
@@ -23,11 +24,17 @@ internal sealed class RoutingState : IDisposable
     private object? _builtWithCertificate;
 
     public RoutingState(string proxyNamespace, WorkloadIdentity identity, UpstreamClientPool clients, RequestStatsRecorder stats, TimeProvider time, ILogger logger)
+        : this(proxyNamespace, identity, clients, stats, new EndpointStateRegistry(new AccrualSettings(new ResilienceOptions(), time, Random.Shared), time), Random.Shared, time, logger)
+    {
+    }
+
+    public RoutingState(string proxyNamespace, WorkloadIdentity identity, UpstreamClientPool clients, RequestStatsRecorder stats,
+        EndpointStateRegistry states, Random random, TimeProvider time, ILogger logger)
     {
         _identity = identity;
         _clients = clients;
         _logger = logger;
-        _builder = new RoutingTableBuilder(proxyNamespace, identity.Id.ToString(), clients, stats, time, logger);
+        _builder = new RoutingTableBuilder(proxyNamespace, identity.Id.ToString(), clients, stats, states, random, time, logger);
         // Clients keep the TLS options (and certificate) they were built with: rebuild them on renewal.
         _identity.Renewed += OnRenewed;
     }
@@ -36,6 +43,10 @@ internal sealed class RoutingState : IDisposable
 
     /// <summary>The snapshot the current table was compiled from (null before the first).</summary>
     public Proto.Snapshot? Snapshot => Volatile.Read(ref _snapshot);
+
+    /// <summary>The route for a request's authority in the current table, or null.</summary>
+    public ServiceRoute? CurrentRouteOf(Microsoft.AspNetCore.Http.HttpContext context) =>
+        Current.TryFind(context.Request.Host.Value ?? "", out var route) ? route : null;
 
     /// <summary>True once a snapshot has been compiled.</summary>
     public bool HasSnapshot => Volatile.Read(ref _snapshot) is not null;

@@ -3,7 +3,9 @@ using System.Net;
 using FedMesh.Core.Resources;
 using FedMesh.Core.Telemetry;
 using FedMesh.Proxy.Forwarding;
+using FedMesh.Proxy.Failover;
 using FedMesh.Proxy.LoadBalancing;
+using FedMesh.Proxy.Resilience;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Forwarder;
 using Proto = FedMesh.Core.Discovery.Protocol;
@@ -11,7 +13,8 @@ using Proto = FedMesh.Core.Discovery.Protocol;
 namespace FedMesh.Proxy.Routing;
 
 /// <summary>Compiles a discovery snapshot into a <see cref="RoutingTable"/>. Not thread-safe; callers serialize.</summary>
-internal sealed class RoutingTableBuilder(string proxyNamespace, string callerIdentity, UpstreamClientPool clients, RequestStatsRecorder stats, TimeProvider time, ILogger logger)
+internal sealed class RoutingTableBuilder(string proxyNamespace, string callerIdentity, UpstreamClientPool clients, RequestStatsRecorder stats,
+    EndpointStateRegistry states, Random random, TimeProvider time, ILogger logger)
 {
     // Local peers negotiate HTTP/2 by ALPN when they can; gateways are always reached over multiplexed HTTP/2.
     private static readonly ForwarderRequestConfig DirectConfig = new() { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
@@ -20,6 +23,21 @@ internal sealed class RoutingTableBuilder(string proxyNamespace, string callerId
     private static readonly TimeSpan FailureLogInterval = TimeSpan.FromSeconds(5);
 
     public RoutingTable Build(Proto.Snapshot snapshot)
+    {
+        try
+        {
+            var table = BuildTable(snapshot);
+            states.Commit();
+            return table;
+        }
+        catch
+        {
+            states.Abandon();
+            throw;
+        }
+    }
+
+    private RoutingTable BuildTable(Proto.Snapshot snapshot)
     {
         var identities = new HashSet<string>(StringComparer.Ordinal);
         var sets = new Dictionary<string, BackendSet>(StringComparer.OrdinalIgnoreCase);
@@ -63,7 +81,10 @@ internal sealed class RoutingTableBuilder(string proxyNamespace, string callerId
         foreach (var ep in service.Endpoints)
         {
             if (!ep.Healthy)
+            {
+                states.MarkUnhealthy(ep.Address, ep.Identity);
                 continue;
+            }
             if (string.IsNullOrEmpty(ep.Address) || string.IsNullOrEmpty(ep.Identity))
             {
                 ProxyLog.EndpointSkipped(logger, service.Name, ns, ep.Address, "it has no address or no identity");
@@ -75,16 +96,18 @@ internal sealed class RoutingTableBuilder(string proxyNamespace, string callerId
                 ep.ViaGateway, clients.Get(ep.Identity), ep.ViaGateway ? GatewayConfig : DirectConfig, transformer)
             {
                 FailureLog = new LogThrottle(time, FailureLogInterval),
+                State = states.Get(ep.Address, ep.Identity),
             });
             identities.Add(ep.Identity);
         }
-        return new BackendSet(service.Name, ns, endpoints.ToArray(), new RoundRobinBalancer());
+        return new BackendSet(service.Name, ns, endpoints.ToArray(), new PeakEwmaBalancer(random, time), service.Endpoints.Count);
     }
 
     private IBackendPolicy BuildPolicy(Proto.Snapshot snapshot, Proto.Service service, BackendSet self, Dictionary<string, BackendSet> sets)
     {
-        // Seam: route.Failover (ordered targets, active index) will wrap the policy chosen here.
         var route = service.Route;
+        if (route?.Failover is { Targets.Count: > 0 } failover)
+            return BuildFailover(snapshot, failover, self, sets);
         if (route is null || route.Backends.Count == 0)
             return new SingleBackendPolicy(self);
 
@@ -109,5 +132,24 @@ internal sealed class RoutingTableBuilder(string proxyNamespace, string callerId
         if (backends.Count == 0)
             return new SingleBackendPolicy(firstResolved ?? self);
         return new SmoothWeightedPolicy(backends.ToArray(), weights.ToArray());
+    }
+
+    private FailoverBackendPolicy BuildFailover(Proto.Snapshot snapshot, Proto.Failover failover, BackendSet self, Dictionary<string, BackendSet> sets)
+    {
+        var targets = new BackendSet[failover.Targets.Count];
+        for (var i = 0; i < targets.Length; i++)
+        {
+            var target = failover.Targets[i];
+            var key = target.Service + "." + NamespaceOf(string.IsNullOrEmpty(target.Namespace) ? self.Namespace : target.Namespace);
+            if (!sets.TryGetValue(key, out var set))
+            {
+                // Not mirrored (yet): an empty target, skipped by the policy.
+                ProxyLog.RouteBackendUnknown(logger, self.DisplayName, key, snapshot.Version);
+                set = new BackendSet(target.Service, self.Namespace, [], new PeakEwmaBalancer(random, time), 0);
+            }
+            targets[i] = set;
+        }
+        return new FailoverBackendPolicy(targets, (int)failover.Active, (int)failover.MinHealthyPercent,
+            failover.MaxSpillPercent == 0 ? 100 : (int)failover.MaxSpillPercent);
     }
 }

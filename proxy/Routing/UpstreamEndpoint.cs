@@ -1,4 +1,5 @@
 using FedMesh.Proxy.Forwarding;
+using FedMesh.Proxy.Resilience;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace FedMesh.Proxy.Routing;
@@ -43,6 +44,9 @@ internal sealed class UpstreamEndpoint
     public ForwarderRequestConfig RequestConfig { get; }
 
     public UpstreamTransformer Transformer { get; }
+
+    /// <summary>Latency, load and failure accrual, kept across snapshots while the endpoint persists.</summary>
+    public required EndpointState State { get; init; }
 
     /// <summary>Limits failure warnings for this endpoint; set by the builder.</summary>
     public LogThrottle? FailureLog { get; init; }

@@ -1,0 +1,96 @@
+using FedMesh.Proxy.Failover;
+using FedMesh.Proxy.LoadBalancing;
+using FedMesh.Proxy.Routing;
+using Microsoft.AspNetCore.Http;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace FedMesh.Proxy.Resilience;
+
+/// <summary>
+/// One client request on its way through the attempts: which endpoints it tried, whether it may be retried,
+/// and the last endpoint and error for the error response. Set as a request feature so the response
+/// transformer can hold back a 5xx that will be retried.
+/// </summary>
+internal sealed class ForwardRequest(ResilientForwarder owner, HttpContext context, ServiceRoute route, bool retryable)
+{
+    private TriedEndpoints _tried;
+    private UpstreamEndpoint? _pending;
+    private BackendSet? _pendingBackend;
+
+    public ResilientForwarder Owner { get; } = owner;
+    public HttpContext Context { get; } = context;
+    public ServiceRoute Route { get; private set; } = route;
+
+    /// <summary>After an eviction: continue on the route of the newest routing table (the one that evicted the endpoint).</summary>
+    public void Reroute(ServiceRoute? current)
+    {
+        if (current is not null && !ReferenceEquals(current, Route))
+        {
+            Route = current;
+            _pending = null;
+            _pendingBackend = null;
+        }
+    }
+    public bool Retryable { get; } = retryable;
+    public int Attempts { get; private set; }
+    public BackendSet Backend { get; private set; } = route.Self;
+    public UpstreamEndpoint? Endpoint { get; private set; }
+    public ForwarderError Error { get; set; }
+
+    /// <summary>Status of a 5xx that was held back for a retry.</summary>
+    public int HeldBackStatus { get; set; }
+
+    /// <summary>Chooses the endpoint of the next attempt (never one already tried); false when none is left.</summary>
+    public bool Next()
+    {
+        var endpoint = _pending;
+        var backend = _pendingBackend ?? Route.Self;
+        _pending = null;
+        _pendingBackend = null;
+        if (endpoint is null && !Peek(out endpoint, out backend) && Attempts == 0)
+            endpoint = PeakEwmaBalancer.PickAny(backend.Endpoints, ref _tried); // panic: all ejected, still try the least loaded
+        if (endpoint is null)
+            return false;
+        _tried.Add(endpoint);
+        Backend = backend;
+        Endpoint = endpoint;
+        Attempts++;
+        return true;
+    }
+
+    /// <summary>True when another attempt has somewhere to go; that endpoint is kept for it.</summary>
+    public bool HasAlternative()
+    {
+        if (_pending is not null)
+            return true;
+        if (!Peek(out var endpoint, out var backend))
+            return false;
+        _pending = endpoint;
+        _pendingBackend = backend;
+        return true;
+    }
+
+    private bool Peek(out UpstreamEndpoint? endpoint, out BackendSet backend)
+    {
+        if (Route.Policy is FailoverBackendPolicy failover)
+            endpoint = failover.Pick(ref _tried, out backend);
+        else
+        {
+            backend = Route.Policy.Choose();
+            endpoint = backend.Pick(ref _tried);
+        }
+        return endpoint is not null;
+    }
+
+    /// <summary>Called by the transformer on a 5xx: true (and the retry paid for) when it should be retried instead of copied.</summary>
+    public bool TryHoldBack(int status)
+    {
+        if (!CanRetryAgain() || !HasAlternative() || !owner.Budget.TryWithdraw())
+            return false;
+        HeldBackStatus = status;
+        return true;
+    }
+
+    /// <summary>Retryable, attempts left, and no byte of a response sent yet.</summary>
+    public bool CanRetryAgain() => Retryable && Attempts <= owner.MaxRetries && !Context.Response.HasStarted;
+}

@@ -1,0 +1,89 @@
+using FedMesh.Proxy.Routing;
+using Microsoft.AspNetCore.Http;
+using Polly;
+using Polly.Retry;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace FedMesh.Proxy.Resilience;
+
+/// <summary>
+/// Sends a request through YARP, retrying on another endpoint when that is safe: the request is
+/// idempotent (or marked retryable) with a body of at most 64 KiB, the response has not started, and the
+/// shared <see cref="RetryBudget"/> allows it. Retries are a Polly retry strategy whose ShouldHandle asks
+/// the budget. Every attempt feeds the endpoint's peak-EWMA load and failure accrual.
+/// </summary>
+internal sealed partial class ResilientForwarder
+{
+    private readonly IHttpForwarder _forwarder;
+    private readonly TimeProvider _time;
+    private readonly ResilienceOptions _options;
+    private readonly ResiliencePipeline<AttemptOutcome> _pipeline;
+
+    private readonly Func<HttpContext, ServiceRoute?>? _currentRoute;
+
+    /// <param name="currentRoute">Finds a request's route in the newest routing table, for requests re-routed after an eviction.</param>
+    public ResilientForwarder(IHttpForwarder forwarder, ResilienceOptions options, RetryBudget budget, TimeProvider time,
+        Func<HttpContext, ServiceRoute?>? currentRoute = null)
+    {
+        _currentRoute = currentRoute;
+        _forwarder = forwarder;
+        _options = options.Validated();
+        _time = time;
+        Budget = budget;
+        _pipeline = new ResiliencePipelineBuilder<AttemptOutcome> { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions<AttemptOutcome>
+            {
+                MaxRetryAttempts = Math.Max(1, options.MaxRetries),
+                Delay = TimeSpan.Zero, // the next attempt goes to another endpoint: no reason to wait
+                BackoffType = DelayBackoffType.Constant,
+                UseJitter = false,
+                ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Result is { } outcome && ShouldRetry(outcome)),
+            })
+            .Build();
+    }
+
+    public RetryBudget Budget { get; }
+
+    public int MaxRetries => _options.MaxRetries;
+
+    /// <summary>Forwards <paramref name="context"/> along <paramref name="route"/>; the request's last state tells what happened.</summary>
+    public async ValueTask<ForwardRequest> ForwardAsync(HttpContext context, ServiceRoute route)
+    {
+        var retryable = _options.MaxRetries > 0 && RequestRetryability.IsRetryable(context.Request, _options.MaxBufferedBody);
+        if (retryable && context.Request.ContentLength > 0)
+            context.Request.EnableBuffering(_options.MaxBufferedBody); // in memory: the length is known to fit
+        var request = new ForwardRequest(this, context, route, retryable);
+        context.Features.Set(request);
+        Budget.Deposit();
+        var resilience = ResilienceContextPool.Shared.Get(context.RequestAborted);
+        try
+        {
+            await _pipeline.ExecuteAsync(static (_, r) => r.Owner.AttemptAsync(r), resilience, request).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(resilience);
+        }
+        return request;
+    }
+
+    private bool Reroute(ForwardRequest request)
+    {
+        if (_currentRoute is not null)
+            request.Reroute(_currentRoute(request.Context));
+        return true;
+    }
+
+    private static bool ShouldRetry(AttemptOutcome outcome)
+    {
+        var request = outcome.Request;
+        return outcome.Kind switch
+        {
+            AttemptKind.HeldBack => true, // paid for when it was held back
+            // Abandoned because discovery dropped the endpoint: a re-route, not load amplification; no budget.
+            AttemptKind.Evicted => request.CanRetryAgain() && request.Owner.Reroute(request) && request.HasAlternative(),
+            AttemptKind.Failed => request.CanRetryAgain() && request.HasAlternative() && request.Owner.Budget.TryWithdraw(),
+            _ => false,
+        };
+    }
+}

@@ -1,0 +1,67 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+
+namespace FedMesh.E2E;
+
+/// <summary>Steady GET load through a proxy's outbound listener; records every answer with its time and cluster.</summary>
+internal sealed class LoadGenerator : IAsyncDisposable
+{
+    private readonly HttpClient _http;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _run;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    public LoadGenerator(string outbound, string url, int perSecond)
+    {
+        _http = new HttpClient(new SocketsHttpHandler { Proxy = new WebProxy($"http://{outbound}"), UseProxy = true, MaxConnectionsPerServer = 64 })
+        { Timeout = TimeSpan.FromSeconds(10) };
+        _run = RunAsync(url, perSecond);
+    }
+
+    public ConcurrentQueue<Answer> Answers { get; } = new();
+
+    public TimeSpan Now => _clock.Elapsed;
+
+    public sealed record Answer(TimeSpan At, int Status, string? Cluster, string? Error);
+
+    private async Task RunAsync(string url, int perSecond)
+    {
+        var interval = TimeSpan.FromSeconds(1.0 / perSecond);
+        var inFlight = new List<Task>();
+        var next = _clock.Elapsed;
+        while (!_stop.IsCancellationRequested)
+        {
+            inFlight.Add(OneAsync(url));
+            next += interval;
+            var wait = next - _clock.Elapsed;
+            if (wait > TimeSpan.Zero)
+                try { await Task.Delay(wait, _stop.Token); } catch (OperationCanceledException) { break; }
+            inFlight.RemoveAll(t => t.IsCompleted);
+        }
+        await Task.WhenAll(inFlight);
+    }
+
+    private async Task OneAsync(string url)
+    {
+        var at = _clock.Elapsed;
+        try
+        {
+            using var response = await _http.GetAsync(url);
+            var cluster = response.Headers.TryGetValues("x-fedmesh-upstream-cluster", out var v) ? v.First() : null;
+            await response.Content.ReadAsStringAsync();
+            Answers.Enqueue(new Answer(at, (int)response.StatusCode, cluster, null));
+        }
+        catch (Exception e)
+        {
+            Answers.Enqueue(new Answer(at, 0, null, e.Message));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        await _run;
+        _http.Dispose();
+    }
+}
