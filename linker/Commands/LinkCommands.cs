@@ -53,8 +53,9 @@ internal static class LinkCommands
         }
         var storeA = federation.Store(a);
         var storeB = federation.Store(b);
-        await storeA.ApplyAsync(NewLink(federation.Config, b, mirror: true), ct).ConfigureAwait(false);
+        // The target side first: b's gateway admits a before a starts mirroring b and probing its gateway.
         await storeB.ApplyAsync(NewLink(federation.Config, a, mirror: !oneWay), ct).ConfigureAwait(false);
+        await storeA.ApplyAsync(NewLink(federation.Config, b, mirror: true), ct).ConfigureAwait(false);
         Console.WriteLine(oneWay ? $"Linked {a.Name} -> {b.Name} ({a.Name} mirrors {b.Name}; {b.Name} admits {a.Name}'s traffic)" : $"Linked {a.Name} <-> {b.Name}");
         if (!wait) return ExitCodes.Success;
 
@@ -64,7 +65,7 @@ internal static class LinkCommands
         {
             if (!await ControllerReadyAsync(paths, federation.Config, mirroring, ct).ConfigureAwait(false))
             {
-                Console.WriteLine($"  {mirroring.Name}'s controller is not running: its mirrors of {target.Name} will appear when it starts.");
+                Console.WriteLine($"  {mirroring.Name}'s controller is not ready: its mirrors of {target.Name} will appear when it runs.");
                 continue;
             }
             await WaitMirrorsAsync(federation.Store(mirroring), federation.Store(target), mirroring.Name, target.Name, present: true, timeout, ct).ConfigureAwait(false);
@@ -117,8 +118,23 @@ internal static class LinkCommands
         },
     };
 
-    private static Task<bool> ControllerReadyAsync(FederationPaths paths, FederationConfig config, ClusterConfig cluster, CancellationToken ct) =>
-        Readiness.IsReadyAsync($"http://{PartPlanner.Addr(cluster.Controller.AdminPort)}/ready", ct);
+    /// <summary>
+    /// True once the cluster's controller answers ready. While the local federation is running, a
+    /// controller still starting (or restarting) is waited for, up to <see cref="ControllerStartGrace"/>.
+    /// </summary>
+    private static async Task<bool> ControllerReadyAsync(FederationPaths paths, FederationConfig config, ClusterConfig cluster, CancellationToken ct)
+    {
+        var url = $"http://{PartPlanner.Addr(cluster.Controller.AdminPort)}/ready";
+        var deadline = TimeProvider.System.GetUtcNow() + ControllerStartGrace;
+        while (true)
+        {
+            if (await Readiness.IsReadyAsync(url, ct).ConfigureAwait(false)) return true;
+            if (LocalRuntime.SupervisorPid(paths) == 0 || TimeProvider.System.GetUtcNow() > deadline) return false;
+            await Task.Delay(TimeSpan.FromMilliseconds(200), TimeProvider.System, ct).ConfigureAwait(false);
+        }
+    }
+
+    private static readonly TimeSpan ControllerStartGrace = TimeSpan.FromSeconds(30);
 
     /// <summary>Waits until <paramref name="mirroring"/> holds a mirror of every exported service of the target (or none of them), with progress.</summary>
     private static async Task WaitMirrorsAsync(IClusterStore mirroring, IClusterStore target, string mirroringName, string targetName, bool present, TimeSpan timeout, CancellationToken ct)
