@@ -11,6 +11,8 @@ var repo = FindRepo();
 var dll = Environment.GetEnvironmentVariable("FEDMESH_CLI_DLL") ?? Path.Combine(repo, "linker", "bin", "Debug", "net10.0", "fedmesh.dll");
 var home = Path.Combine(Path.GetTempPath(), "fedmesh-bench-canary-" + Guid.NewGuid().ToString("N")[..8]);
 var deadline = TimeSpan.FromSeconds(10);
+// Each poll costs the proxies and this process CPU on a shared machine; BENCH_POLL_MS trades observer load for observer delay.
+var pollInterval = TimeSpan.FromMilliseconds(int.TryParse(Environment.GetEnvironmentVariable("BENCH_POLL_MS"), out var ms) ? ms : 2);
 try
 {
     Run("up", "--detach", "-f", Path.Combine(repo, "bench", "canary", "federation.yaml"));
@@ -19,7 +21,7 @@ try
     var admins = status.GetProperty("clusters").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "east")
         .GetProperty("parts").EnumerateArray().Where(p => p.GetProperty("kind").GetString() == "proxy")
         .Select(p => p.GetProperty("addresses").GetProperty("admin").GetString()!).ToArray();
-    Console.WriteLine($"east proxies: {admins.Length}; shifts: {shifts}");
+    Console.WriteLine($"east proxies: {admins.Length}; shifts: {shifts}; poll every {pollInterval.TotalMilliseconds:0} ms");
     using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
     await WaitMirrorAsync();
     var samples = new List<double>();
@@ -55,7 +57,7 @@ try
                 foreach (var b in r.GetProperty("backends").EnumerateArray())
                     if (b.GetProperty("service").GetString() == "echo-west" && b.GetProperty("weight").GetInt32() == weight)
                         return root.GetProperty("appliedAt").GetDateTimeOffset();
-            await Task.Delay(2);
+            await Task.Delay(pollInterval);
         }
         throw new TimeoutException($"proxy {admin} did not apply weight {weight} within {deadline.TotalSeconds} s");
     }
