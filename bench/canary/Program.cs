@@ -56,7 +56,8 @@ try
             foreach (var r in root.GetProperty("routes").EnumerateArray())
                 foreach (var b in r.GetProperty("backends").EnumerateArray())
                     if (b.GetProperty("service").GetString() == "echo-west" && b.GetProperty("weight").GetInt32() == weight)
-                        return root.GetProperty("appliedAt").GetDateTimeOffset();
+                        // A proxy without appliedAt (older build) counts from when it was seen.
+                        return root.TryGetProperty("appliedAt", out var at) ? at.GetDateTimeOffset() : DateTimeOffset.UtcNow;
             await Task.Delay(pollInterval);
         }
         throw new TimeoutException($"proxy {admin} did not apply weight {weight} within {deadline.TotalSeconds} s");
