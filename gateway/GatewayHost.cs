@@ -27,7 +27,8 @@ public static class GatewayHost
     {
         var options = GatewayOptionsBinder.Bind(args, out var problems);
         GatewayOptionsValidator.Validate(options, problems);
-        var token = problems.Count == 0 ? ReadToken(options.TokenFile, problems) : null;
+        // Read once here only to report an empty or unreadable file as a usage error; the runtime reads it on every Certify.
+        if (problems.Count == 0) ReadToken(options.TokenFile, problems);
         if (problems.Count > 0)
         {
             await Console.Error.WriteLineAsync("error: " + GatewayOptionsValidator.Describe(problems)).ConfigureAwait(false);
@@ -48,7 +49,7 @@ public static class GatewayHost
         var logger = loggers.CreateLogger("FedMesh.Gateway");
         try
         {
-            await using var runtime = await GatewayRuntime.StartAsync(options, token!, loggers, TimeProvider.System, cancellationToken)
+            await using var runtime = await GatewayRuntime.StartAsync(options, CertifyToken.FromFile(options.TokenFile), loggers, TimeProvider.System, cancellationToken)
                 .ConfigureAwait(false);
             await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
         }
@@ -74,22 +75,19 @@ public static class GatewayHost
         return Success;
     }
 
-    private static string? ReadToken(string path, List<string> problems)
+    private static void ReadToken(string path, List<string> problems)
     {
         try
         {
             var token = File.ReadAllText(path).Trim();
             if (token.Length == 0)
             {
-                problems.Add($"--TokenFile '{path}' is empty; it must hold the cluster's bootstrap token");
-                return null;
+                problems.Add($"--TokenFile '{path}' is empty; it must hold the cluster's bootstrap token or the pod's service-account token");
             }
-            return token;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             problems.Add($"--TokenFile '{path}' cannot be read: {e.Message}");
-            return null;
         }
     }
 }

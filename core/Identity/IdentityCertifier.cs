@@ -13,10 +13,10 @@ internal sealed class IdentityCertifier : IDisposable
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
     private readonly GrpcChannel _channel;
     private readonly Protocol.Identity.IdentityClient _client;
-    private readonly string _token;
+    private readonly CertifyToken _token;
     private readonly TimeProvider _time;
 
-    public IdentityCertifier(string controllerAddress, SpiffeId id, string token, TimeProvider time)
+    public IdentityCertifier(string controllerAddress, SpiffeId id, CertifyToken token, TimeProvider time)
     {
         if (!Uri.TryCreate(controllerAddress, UriKind.Absolute, out var address)
             || (address.Scheme != Uri.UriSchemeHttp && address.Scheme != Uri.UriSchemeHttps))
@@ -46,12 +46,14 @@ internal sealed class IdentityCertifier : IDisposable
     /// <summary>Obtains a new leaf. Refusals by the controller become <see cref="IdentityException"/>; transport trouble stays <see cref="RpcException"/>.</summary>
     public async Task<IdentityMaterial> CertifyAsync(CancellationToken cancellationToken)
     {
+        // Read for every call: a projected service-account token is rotated in place by the kubelet.
+        var token = await _token.ReadAsync(cancellationToken).ConfigureAwait(false);
         var key = CertificateBuilder.NewKey(); // owned by the issued leaf once bound
         var request = new CertifyRequest
         {
             CsrDer = ByteString.CopyFrom(CreateSigningRequest(key, Id)),
             Identity = Id.ToString(),
-            Token = _token,
+            Token = token,
         };
         CertifyResponse response;
         using var timeout = new CancellationTokenSource(CallTimeout, _time);

@@ -1,6 +1,4 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using FedMesh.Core.Identity.Protocol;
 using Google.Protobuf;
 using Grpc.Core;
@@ -10,15 +8,16 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace FedMesh.Core.Identity;
 
 /// <summary>
-/// The server side of the Identity protocol: signs leaf certificates of one cluster from CSRs. A caller must present
-/// the cluster's bootstrap token and may only ask for an identity of this cluster and trust domain.
+/// The server side of the Identity protocol: signs leaf certificates of one cluster from CSRs. A caller's credential is
+/// judged by an <see cref="ICertifyAuthorizer"/> (locally the cluster's bootstrap token, on Kubernetes a reviewed
+/// service-account token), and it may only ask for an identity of this cluster and trust domain.
 /// Map it with <c>app.MapGrpcService&lt;IdentityService&gt;()</c> after registering it with
 /// <see cref="IdentityServiceCollectionExtensions.AddIdentityService"/>.
 /// </summary>
 public sealed class IdentityService : Protocol.Identity.IdentityBase
 {
     private readonly CertificateAuthority _issuer;
-    private readonly byte[] _token;
+    private readonly ICertifyAuthorizer _authorizer;
     private readonly TimeSpan _leafLifetime;
     private readonly ILogger _logger;
     private readonly ByteString[] _chain;
@@ -32,9 +31,21 @@ public sealed class IdentityService : Protocol.Identity.IdentityBase
     /// <param name="leafLifetime">Leaf lifetime; <see cref="IdentityDefaults.LeafLifetime"/> when null.</param>
     public IdentityService(CertificateAuthority issuer, string cluster, string trustDomain, string bootstrapToken,
         ILogger<IdentityService>? logger = null, TimeSpan? leafLifetime = null)
+        : this(issuer, cluster, trustDomain, CertifyAuthorizers.BootstrapToken(cluster, bootstrapToken), logger, leafLifetime)
+    {
+    }
+
+    /// <param name="issuer">The cluster's issuer (or, embedded, the trust anchor itself).</param>
+    /// <param name="cluster">The only cluster identities are signed for.</param>
+    /// <param name="trustDomain">The only trust domain identities are signed for.</param>
+    /// <param name="authorizer">Judges each caller's credential against the identity it asks for.</param>
+    /// <param name="logger">Where issuance and refusals are logged.</param>
+    /// <param name="leafLifetime">Leaf lifetime; <see cref="IdentityDefaults.LeafLifetime"/> when null.</param>
+    public IdentityService(CertificateAuthority issuer, string cluster, string trustDomain, ICertifyAuthorizer authorizer,
+        ILogger<IdentityService>? logger = null, TimeSpan? leafLifetime = null)
     {
         ArgumentNullException.ThrowIfNull(issuer);
-        ArgumentException.ThrowIfNullOrEmpty(bootstrapToken);
+        ArgumentNullException.ThrowIfNull(authorizer);
         if (issuer.TrustDomain != trustDomain || (issuer.Cluster is not null && issuer.Cluster != cluster))
         {
             throw new IdentityException(
@@ -43,7 +54,7 @@ public sealed class IdentityService : Protocol.Identity.IdentityBase
         _issuer = issuer;
         Cluster = cluster;
         TrustDomain = trustDomain;
-        _token = Encoding.UTF8.GetBytes(bootstrapToken);
+        _authorizer = authorizer;
         _leafLifetime = leafLifetime ?? IdentityDefaults.LeafLifetime;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         var chain = issuer.LeafIssuerChain();
@@ -78,12 +89,13 @@ public sealed class IdentityService : Protocol.Identity.IdentityBase
         Volatile.Write(ref _anchors, encoded[..count]);
     }
 
-    public override Task<CertifyResponse> Certify(CertifyRequest request, ServerCallContext context)
+    public override async Task<CertifyResponse> Certify(CertifyRequest request, ServerCallContext context)
     {
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(request.Token), _token))
+        // The credential is judged first, so an unauthenticated caller learns nothing about identities.
+        var decision = await _authorizer.AuthorizeAsync(request.Token, request.Identity, context.CancellationToken).ConfigureAwait(false);
+        if (decision.Outcome != CertifyOutcome.Allowed)
         {
-            return Refuse(StatusCode.PermissionDenied, request.Identity, context,
-                $"the bootstrap token is not the one of cluster '{Cluster}'; use the token from the cluster's token file");
+            return Refuse(StatusOf(decision.Outcome), request.Identity, context, decision.Reason);
         }
         if (!SpiffeId.TryParse(request.Identity, out var id, out var parseError))
         {
@@ -113,11 +125,18 @@ public sealed class IdentityService : Protocol.Identity.IdentityBase
             response.ChainDer.Add(_chain);
             response.TrustAnchorsDer.Add(Volatile.Read(ref _anchors));
             _logger.LogInformation("certified {Id} for {Peer}, valid until {NotAfter:u}", id, context.Peer, leaf.NotAfter.ToUniversalTime());
-            return Task.FromResult(response);
+            return response;
         }
     }
 
-    private Task<CertifyResponse> Refuse(StatusCode code, string identity, ServerCallContext context, string message)
+    private static StatusCode StatusOf(CertifyOutcome outcome) => outcome switch
+    {
+        CertifyOutcome.Unauthenticated => StatusCode.Unauthenticated,
+        CertifyOutcome.Unavailable => StatusCode.Unavailable,
+        _ => StatusCode.PermissionDenied,
+    };
+
+    private CertifyResponse Refuse(StatusCode code, string identity, ServerCallContext context, string message)
     {
         _logger.LogWarning("refused to certify '{Identity}' for {Peer}: {Reason}", identity, context.Peer, message);
         throw new RpcException(new Status(code, message));

@@ -14,14 +14,21 @@ public sealed partial class WorkloadIdentity
         CancellationToken cancellationToken) =>
         ObtainAsync(controllerAddress, id, token, time, NullLogger.Instance, cancellationToken);
 
+    /// <summary>Obtains a first certificate presenting a fixed <paramref name="token"/>; see the <see cref="CertifyToken"/> overload.</summary>
+    public static Task<WorkloadIdentity> ObtainAsync(string controllerAddress, SpiffeId id, string token, TimeProvider time,
+        ILogger logger, CancellationToken cancellationToken) =>
+        ObtainAsync(controllerAddress, id, CertifyToken.Fixed(token), time, logger, cancellationToken);
+
     /// <summary>
     /// Obtains a first certificate from the controller's Identity service (cleartext HTTP/2 on loopback or TLS) and keeps
-    /// it renewed until disposed. While the controller is unreachable it retries with backoff until
-    /// <paramref name="cancellationToken"/> fires; a refusal (wrong token, foreign identity) throws <see cref="IdentityException"/> at once.
+    /// it renewed until disposed, reading <paramref name="token"/> afresh for every Certify call. While the controller is
+    /// unreachable it retries with backoff until <paramref name="cancellationToken"/> fires; a refusal (wrong token,
+    /// foreign identity) or an unreadable token file throws <see cref="IdentityException"/> at once.
     /// </summary>
-    public static async Task<WorkloadIdentity> ObtainAsync(string controllerAddress, SpiffeId id, string token, TimeProvider time,
+    public static async Task<WorkloadIdentity> ObtainAsync(string controllerAddress, SpiffeId id, CertifyToken token, TimeProvider time,
         ILogger logger, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(token);
         ArgumentNullException.ThrowIfNull(id);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(logger);

@@ -10,7 +10,8 @@ namespace FedMesh.Core.Kubernetes;
 /// Everything <c>fedmesh install</c> puts in a cluster, in apply order: the CRDs, the fedmesh-system
 /// namespace, least-privilege RBAC, the issuer Secret, the controller and gateway Deployments and their
 /// Services. The controller may write only what it mirrors (Services, EndpointSlices) and our custom
-/// resources, and read Secrets only in fedmesh-system; the gateway gets no API token at all.
+/// resources, read Secrets only in fedmesh-system, and create TokenReviews (to check the tokens callers of its Identity
+/// service present); the gateway gets no API token at all, only a projected token of audience <c>fedmesh</c>.
 /// </summary>
 public static class InstallManifests
 {
@@ -26,11 +27,12 @@ public static class InstallManifests
         {
             Obj("v1", "Namespace", Meta(Ns, null)),
             Obj("v1", "ServiceAccount", Meta(ControllerName, Ns, "controller")),
-            Obj("v1", "ServiceAccount", Meta(GatewayName, Ns, "gateway"), ("automountServiceAccountToken", false)),
+            Obj("v1", "ServiceAccount", Meta(GatewayServiceAccount, Ns, "gateway"), ("automountServiceAccountToken", false)),
             Obj("rbac.authorization.k8s.io/v1", "ClusterRole", Meta(ControllerName, null, "controller"), ("rules", new JsonArray(
                 Rule([""], ["services"], ReadWrite),
                 Rule(["discovery.k8s.io"], ["endpointslices"], ReadWrite),
-                Rule([CrdCatalog.Group], ["links", "trafficsplits", "failoverpolicies"], ["get", "list", "watch", "update", "patch"])))),
+                Rule([CrdCatalog.Group], ["links", "trafficsplits", "failoverpolicies"], ["get", "list", "watch", "update", "patch"]),
+                Rule(["authentication.k8s.io"], ["tokenreviews"], ["create"])))),
             Obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", Meta(ControllerName, null, "controller"),
                 ("roleRef", RoleRef("ClusterRole", ControllerName)), ("subjects", new JsonArray(Subject(ControllerName, Ns)))),
             Obj("rbac.authorization.k8s.io/v1", "Role", Meta(ControllerName, Ns, "controller"), ("rules", new JsonArray(
@@ -50,7 +52,7 @@ public static class InstallManifests
                 ["selector"] = new JsonObject { ["app.kubernetes.io/name"] = ControllerName },
                 ["ports"] = new JsonArray(new JsonObject { ["name"] = "grpc", ["port"] = ControllerGrpcPort, ["targetPort"] = ControllerGrpcPort }),
             })),
-            Deployment(GatewayName, "gateway", options, GatewayContainer(options), serviceAccount: GatewayName, issuer: false),
+            Deployment(GatewayName, "gateway", options, GatewayContainer(options), serviceAccount: GatewayServiceAccount, issuer: false),
             Obj("v1", "Service", Meta(GatewayName, Ns, "gateway"), ("spec", new JsonObject
             {
                 ["type"] = "LoadBalancer",
@@ -94,17 +96,21 @@ public static class InstallManifests
     {
         ["name"] = "gateway",
         ["image"] = $"{o.ImageRepository}/gateway:{o.ImageTag}",
-        ["args"] = Strings("--Cluster", o.Cluster),
-        ["env"] = new JsonArray(Env("FEDMESH_CONTROLLER", $"{ControllerName}.{Ns}.svc:{ControllerGrpcPort}"), Env("FEDMESH_TRUST_DOMAIN", o.TrustDomain)),
+        ["args"] = Strings("--Cluster", o.Cluster, "--TrustDomain", o.TrustDomain,
+            "--Listen", $"0.0.0.0:{GatewayContainerPort}", "--AdminListen", $"0.0.0.0:{GatewayAdminPort}",
+            "--Controller", ControllerUrl, "--TokenFile", TokenFile),
         ["ports"] = new JsonArray(Port("mtls", GatewayContainerPort), Port("admin", GatewayAdminPort)),
         ["readinessProbe"] = HttpProbe("/ready", GatewayAdminPort),
+        ["volumeMounts"] = new JsonArray(TokenMount()),
         ["securityContext"] = Restricted(),
     };
 
     private static JsonObject Deployment(string name, string component, InstallOptions o, JsonObject container, string serviceAccount, bool issuer)
     {
         var pod = new JsonObject { ["serviceAccountName"] = serviceAccount, ["containers"] = new JsonArray(container) };
+        // No API token for the gateway: only the projected one, which the controller's TokenReview accepts and the API server does not.
         if (!issuer) pod["automountServiceAccountToken"] = false;
+        if (!issuer) pod["volumes"] = new JsonArray(TokenVolume());
         // Mounted under the file names CertificateAuthority.Load reads: the issuer's chain and key.
         if (issuer) pod["volumes"] = new JsonArray(new JsonObject { ["name"] = "issuer", ["secret"] = new JsonObject
         {

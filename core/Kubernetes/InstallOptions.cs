@@ -54,6 +54,27 @@ public static class InstallDefaults
     public const long ProxyUid = 2102;
     public const string ControllerName = "fedmesh-controller";
     public const string GatewayName = "fedmesh-gateway";
+
+    /// <summary>The gateway's ServiceAccount: its name is the <c>sa</c> of the gateway's SPIFFE id, which peers check.</summary>
+    public const string GatewayServiceAccount = "gateway";
+
+    /// <summary>Audience of the projected service-account tokens pods present to the controller's Identity service.</summary>
+    public const string TokenAudience = "fedmesh";
+
+    /// <summary>Lifetime asked for the projected token; the kubelet rotates it at 80 % of this.</summary>
+    public const int TokenExpirationSeconds = 3600;
+
+    /// <summary>The projected token volume, its mount directory and the file passed as <c>--TokenFile</c>.</summary>
+    public const string TokenVolume = "fedmesh-token";
+
+    /// <inheritdoc cref="TokenVolume"/>
+    public const string TokenDirectory = "/var/run/secrets/fedmesh.io/serviceaccount";
+
+    /// <inheritdoc cref="TokenVolume"/>
+    public const string TokenFile = TokenDirectory + "/token";
+
+    /// <summary>The controller's gRPC URL inside the cluster (discovery and identity).</summary>
+    public static readonly string ControllerUrl = $"http://{ControllerName}.{Resources.WellKnown.SystemNamespace}.svc:{ControllerGrpcPort}";
     public const string IssuerSecret = "fedmesh-issuer";
     public const string BootstrapTokenKey = "bootstrap-token";
     public const string PartOfLabel = "app.kubernetes.io/part-of";

@@ -40,4 +40,27 @@ internal static class ManifestObjects
     public static JsonObject Env(string name, string value) => new() { ["name"] = name, ["value"] = value };
 
     public static JsonObject HttpProbe(string path, int port) => new() { ["httpGet"] = new JsonObject { ["path"] = path, ["port"] = port }, ["periodSeconds"] = 5 };
+
+    /// <summary>
+    /// A projected service-account token for the controller's Identity service only: audience <c>fedmesh</c>, so the API
+    /// server itself refuses it, and short-lived, rotated in place by the kubelet.
+    /// </summary>
+    public static JsonObject TokenVolume() => new()
+    {
+        ["name"] = InstallDefaults.TokenVolume,
+        ["projected"] = new JsonObject
+        {
+            ["sources"] = new JsonArray(new JsonObject
+            {
+                ["serviceAccountToken"] = new JsonObject
+                {
+                    ["audience"] = InstallDefaults.TokenAudience,
+                    ["expirationSeconds"] = InstallDefaults.TokenExpirationSeconds,
+                    ["path"] = "token",
+                },
+            }),
+        },
+    };
+
+    public static JsonObject TokenMount() => new() { ["name"] = InstallDefaults.TokenVolume, ["mountPath"] = InstallDefaults.TokenDirectory, ["readOnly"] = true };
 }

@@ -7,7 +7,8 @@ namespace FedMesh.Core.Kubernetes;
 /// <summary>
 /// <c>fedmesh inject</c>: adds the proxy sidecar and an init container that redirects the pod's outbound
 /// TCP to the proxy (iptables, NET_ADMIN) to the pod template of every Deployment, StatefulSet and
-/// DaemonSet; other documents pass through unchanged. The pod template is marked with
+/// DaemonSet, with a projected service-account token (audience <c>fedmesh</c>) the proxy presents for its
+/// certificate; other documents pass through unchanged. The pod template is marked with
 /// <see cref="InjectedAnnotation"/>, and containers already there are not added again, so injecting
 /// twice gives what injecting once gives.
 /// </summary>
@@ -41,23 +42,28 @@ public static class SidecarInjector
         var inits = pod["initContainers"] as JsonArray ?? (JsonArray)(pod["initContainers"] = new JsonArray());
         if (!Has(inits, InitContainer)) inits.Insert(0, Init($"{repository}/proxy:{tag}"));
         if (!Has(containers, ProxyContainer)) containers.Add(Proxy($"{repository}/proxy:{tag}", cluster));
+        var volumes = pod["volumes"] as JsonArray ?? (JsonArray)(pod["volumes"] = new JsonArray());
+        if (!Has(volumes, InstallDefaults.TokenVolume)) volumes.Add(ManifestObjects.TokenVolume());
         annotations[InjectedAnnotation] = "true";
     }
 
-    private static bool Has(JsonArray containers, string name) =>
-        containers.OfType<JsonObject>().Any(c => c["name"]?.GetValue<string>() == name);
+    private static bool Has(JsonArray named, string name) =>
+        named.OfType<JsonObject>().Any(c => c["name"]?.GetValue<string>() == name);
 
     private static JsonObject Proxy(string image, string cluster) => new()
     {
         ["name"] = ProxyContainer,
         ["image"] = image,
-        ["args"] = Strings("--Cluster", cluster),
+        // The identity asked for must be the pod's own namespace and ServiceAccount: the controller's TokenReview checks it.
+        ["args"] = Strings("--Cluster", cluster, "--Controller", ControllerUrl, "--TokenFile", TokenFile,
+            "--Instance", "$(FEDMESH_POD_NAME)", "--Namespace", "$(FEDMESH_POD_NAMESPACE)", "--ServiceAccount", "$(FEDMESH_SERVICE_ACCOUNT)"),
         ["env"] = new JsonArray(
-            Env("FEDMESH_CONTROLLER", $"{ControllerName}.{Ns}.svc:{ControllerGrpcPort}"),
-            new JsonObject { ["name"] = "FEDMESH_POD_NAME", ["valueFrom"] = new JsonObject { ["fieldRef"] = new JsonObject { ["fieldPath"] = "metadata.name" } } },
-            new JsonObject { ["name"] = "FEDMESH_POD_NAMESPACE", ["valueFrom"] = new JsonObject { ["fieldRef"] = new JsonObject { ["fieldPath"] = "metadata.namespace" } } }),
+            FieldEnv("FEDMESH_POD_NAME", "metadata.name"),
+            FieldEnv("FEDMESH_POD_NAMESPACE", "metadata.namespace"),
+            FieldEnv("FEDMESH_SERVICE_ACCOUNT", "spec.serviceAccountName")),
         ["ports"] = new JsonArray(Port("fedmesh-out", ProxyOutboundPort), Port("fedmesh-in", ProxyInboundPort), Port("fedmesh-admin", ProxyAdminPort)),
         ["readinessProbe"] = HttpProbe("/ready", ProxyAdminPort),
+        ["volumeMounts"] = new JsonArray(ManifestObjects.TokenMount()),
         ["securityContext"] = new JsonObject
         {
             ["runAsUser"] = ProxyUid,
@@ -91,5 +97,6 @@ public static class SidecarInjector
         },
     };
 
-    private const string Ns = Resources.WellKnown.SystemNamespace;
+    private static JsonObject FieldEnv(string name, string fieldPath) =>
+        new() { ["name"] = name, ["valueFrom"] = new JsonObject { ["fieldRef"] = new JsonObject { ["fieldPath"] = fieldPath } } };
 }

@@ -58,7 +58,12 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
     public static SpiffeId IdentityOf(string trustDomain, string cluster) =>
         new(trustDomain, cluster, IdentityDefaults.SystemNamespace, GatewayDefaults.ServiceAccount);
 
-    public static async Task<GatewayRuntime> StartAsync(GatewayOptions options, string token, ILoggerFactory loggers,
+    public static Task<GatewayRuntime> StartAsync(GatewayOptions options, string token, ILoggerFactory loggers,
+        TimeProvider time, CancellationToken cancellationToken) =>
+        StartAsync(options, CertifyToken.Fixed(token), loggers, time, cancellationToken);
+
+    /// <summary>As the string overload, presenting <paramref name="token"/> read afresh on every Certify (a rotated projected token).</summary>
+    public static async Task<GatewayRuntime> StartAsync(GatewayOptions options, CertifyToken token, ILoggerFactory loggers,
         TimeProvider time, CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger("FedMesh.Gateway");
@@ -113,7 +118,7 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
         return new GatewayRuntime(app, listeners, state, logger, options.Cluster, telemetry);
     }
 
-    private async Task ConnectAsync(GatewayOptions options, string token, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+    private async Task ConnectAsync(GatewayOptions options, CertifyToken token, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var identity = await WorkloadIdentity.ObtainAsync(options.Controller, IdentityOf(options.TrustDomain, options.Cluster),
             token, time, loggers.CreateLogger("FedMesh.Gateway.Identity"), cancellationToken).ConfigureAwait(false);

@@ -19,6 +19,9 @@ internal static class FailoverSimulator
         var shares = spec.Targets.Select(t => Share(cluster, policy.Namespace, spec.Service, t.Cluster, endpoints, links, down)).ToArray();
         var weights = new int[shares.Length];
         var active = Array.FindIndex(shares, s => s.Percent > 0 && s.Percent >= min);
+        var degraded = -1;
+        if (active < 0)
+            degraded = Array.FindIndex(shares, s => s.Percent > 0); // as the proxy does: no target meets the threshold, the first with any healthy endpoint serves
         if (cluster == down)
         {
             // The policy's own cluster is down: its proxies send nothing.
@@ -26,17 +29,20 @@ internal static class FailoverSimulator
         else if (active >= 0)
         {
             weights[active] = 100;
-            var degraded = Array.FindIndex(shares, 0, active, s => s.Percent > 0);
+            degraded = Array.FindIndex(shares, 0, active, s => s.Percent > 0);
             if (degraded >= 0 && spec.MaxSpillPercent < 100)
             {
                 weights[degraded] = 100 - spec.MaxSpillPercent;
                 weights[active] = spec.MaxSpillPercent;
             }
         }
+        else if (degraded >= 0)
+            weights[degraded] = 100;
         for (var i = 0; i < shares.Length; i++)
         {
             var target = string.IsNullOrEmpty(spec.Targets[i].Cluster) ? cluster : spec.Targets[i].Cluster;
-            var note = cluster == down ? "policy's own cluster is down" : i == active ? "active" : shares[i].Note;
+            var note = cluster == down ? "policy's own cluster is down" : i == active ? "active"
+                : i == degraded && weights[i] > 0 ? $"degraded (below {min}% healthy), still serving" : shares[i].Note;
             yield return new SimulationRow(cluster, policy.Name, spec.Service, i + 1, target, shares[i].Percent, weights[i], note);
         }
     }

@@ -67,5 +67,5 @@ internal static class KubernetesLinking
     }
 
     private static string GatewayIdentity(FederationConfig config, ClusterConfig cluster) =>
-        new SpiffeId(config.TrustDomain, cluster.Name, WellKnown.SystemNamespace, InstallDefaults.GatewayName).ToString();
+        new SpiffeId(config.TrustDomain, cluster.Name, WellKnown.SystemNamespace, InstallDefaults.GatewayServiceAccount).ToString();
 }

@@ -5,6 +5,7 @@ using FedMesh.Core.Resources;
 using FedMesh.Core.Store;
 using FedMesh.MirrorController.Discovery;
 using FedMesh.MirrorController.Probing;
+using FedMesh.MirrorController.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -16,9 +17,12 @@ namespace FedMesh.MirrorController.Failover;
 /// without any other change, its timer raises <see cref="Changed"/> so discovery builds again.
 /// Status writes go through a queue to this service's loop, never from the build.
 /// </summary>
-internal sealed partial class FailoverCoordinator(IClusterStore store, GatewayHealthBook book, TimeProvider time, ILoggerFactory loggers) : BackgroundService
+internal sealed partial class FailoverCoordinator(IClusterStore store, GatewayHealthBook book, IRequestStatsView stats, TimeProvider time, ILoggerFactory loggers) : BackgroundService
 {
     public const string TargetsLinkedCondition = "TargetsLinked";
+
+    /// <summary>How often policies with SLO triggers are judged again while nothing else changes.</summary>
+    public static readonly TimeSpan SloPeriod = TimeSpan.FromSeconds(1);
     private readonly Dictionary<string, Entry> _policies = new(StringComparer.Ordinal);
     private readonly Channel<StatusUpdate> _writes = Channel.CreateUnbounded<StatusUpdate>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ILogger _logger = loggers.CreateLogger("FedMesh.MirrorController.Failover");
@@ -49,7 +53,16 @@ internal sealed partial class FailoverCoordinator(IClusterStore store, GatewayHe
                 var shares = new int[spec.Targets.Count];
                 for (var i = 0; i < shares.Length; i++)
                     shares[i] = TargetHealth.HealthyPercent(model, book, policy.Namespace, spec.Service, spec.Targets[i].Cluster, cluster);
-                var moved = entry.Machine.Evaluate(shares, now);
+                string?[]? breaches = null;
+                if (entry.Slo is { } slo)
+                {
+                    breaches = new string?[spec.Targets.Count];
+                    for (var i = 0; i < breaches.Length; i++)
+                        breaches[i] = slo.Breach(stats, policy.Namespace, spec.Service, BackendOf(spec.Service, spec.Targets[i].Cluster, cluster));
+                    if (nextWake is null || now + SloPeriod < nextWake)
+                        nextWake = now + SloPeriod;
+                }
+                var moved = entry.Machine.Evaluate(shares, now, breaches);
                 if (moved)
                     LogMoved(_logger, key, entry.Machine.Targets[entry.Machine.Active], entry.Machine.Reason);
                 var unlinked = spec.Targets.Select(t => t.Cluster).Where(c => c.Length > 0 && c != cluster && !linked.Contains(c)).Distinct().ToList();
@@ -74,20 +87,25 @@ internal sealed partial class FailoverCoordinator(IClusterStore store, GatewayHe
         return result;
     }
 
+    /// <summary>The service a target's traffic goes to: the service itself here, its mirror elsewhere.</summary>
+    private static string BackendOf(string service, string targetCluster, string cluster) =>
+        string.IsNullOrEmpty(targetCluster) || targetCluster == cluster ? service : WellKnown.MirrorName(service, targetCluster);
+
     private Entry EntryFor(string key, FailoverPolicy policy)
     {
         var spec = policy.Spec;
         var targets = spec.Targets.Select(t => t.Cluster).ToArray();
         var min = spec.Trigger?.MinHealthyPercent ?? new FailoverTrigger().MinHealthyPercent;
         var after = DurationParser.TryParse(spec.Failback?.After ?? new FailbackSpec().After, out var a, out _) ? a : TimeSpan.FromSeconds(30);
-        var shape = string.Join(",", targets) + "|" + min + "|" + after.Ticks;
+        var trigger = spec.Trigger;
+        var shape = string.Join(",", targets) + "|" + min + "|" + after.Ticks + "|" + trigger?.MaxErrorRate + "|" + trigger?.MaxLatencyP99 + "|" + trigger?.Window;
         if (_policies.TryGetValue(key, out var entry) && entry.Shape == shape)
             return entry;
         var machine = new FailoverStateMachine(targets, min, after);
         if (policy.Status is { ActiveTarget: { } active, Since: { } since }
             && DateTimeOffset.TryParse(since, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
             machine.Restore(active, at, policy.Status.Reason);
-        entry = new Entry(shape, machine) { Written = policy.Status?.ActiveTarget is not null };
+        entry = new Entry(shape, machine) { Written = policy.Status?.ActiveTarget is not null, Slo = SloTrigger.From(trigger) };
         _policies[key] = entry;
         return entry;
     }
@@ -165,6 +183,7 @@ internal sealed partial class FailoverCoordinator(IClusterStore store, GatewayHe
         public FailoverStateMachine Machine { get; } = machine;
         public (string Status, string Reason, string Message) Condition { get; set; }
         public bool Written { get; set; }
+        public SloTrigger? Slo { get; init; }
     }
 
     private sealed record StatusUpdate(string Namespace, string Name, string ActiveTarget, DateTimeOffset Since, string Reason,

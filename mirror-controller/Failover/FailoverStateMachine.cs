@@ -26,23 +26,26 @@ internal sealed class FailoverStateMachine(string[] targets, int minHealthyPerce
         Reason = reason ?? "";
     }
 
-    /// <summary>Re-evaluates with each target's healthy percent; true when the active target changed.</summary>
-    public bool Evaluate(int[] healthyPercent, DateTimeOffset now)
+    /// <summary>
+    /// Re-evaluates with each target's healthy percent and, optionally, its SLO breach (null: none);
+    /// a breaching target counts as unhealthy. True when the active target changed.
+    /// </summary>
+    public bool Evaluate(int[] healthyPercent, DateTimeOffset now, string?[]? breaches = null)
     {
+        bool Ok(int i) => Healthy(healthyPercent[i]) && breaches?[i] is null;
         for (var i = 0; i < targets.Length; i++)
-        {
-            var healthy = Healthy(healthyPercent[i]);
-            _healthySince[i] = healthy ? _healthySince[i] ?? now : null;
-        }
+            _healthySince[i] = Ok(i) ? _healthySince[i] ?? now : null;
         var first = -1;
         for (var i = 0; i < targets.Length && first < 0; i++)
-            if (Healthy(healthyPercent[i]))
+            if (Ok(i))
                 first = i;
 
         if (Active < 0)
             return Move(first < 0 ? 0 : first, now, first < 0 ? "NoHealthyTarget: no target has healthy endpoints" : $"Initial: {targets[first]} is the first healthy target");
         if (first < 0)
             return false; // nowhere better to go: stay (the proxy still tries every target)
+        if (breaches?[Active] is { } breach && Healthy(healthyPercent[Active]))
+            return Move(first, now, $"SloBreach: {targets[Active]} {breach}");
         if (!Healthy(healthyPercent[Active]))
             return Move(first, now, $"Failover: {targets[Active]} has {healthyPercent[Active]}% healthy endpoints, below {minHealthyPercent}%");
         if (first < Active && now - _healthySince[first]!.Value >= failbackAfter)

@@ -76,7 +76,7 @@ internal static class ControllerApplication
         services.AddHostedService(sp => sp.GetRequiredService<Failover.FailoverCoordinator>());
         services.AddGrpc();
         if (setup.Issuer is { } issuer)
-            services.AddIdentityService(issuer.Issuer, setup.Identity.Cluster, setup.Identity.TrustDomain, issuer.BootstrapToken);
+            services.AddIdentityService(issuer.Issuer, setup.Identity.Cluster, setup.Identity.TrustDomain, issuer.Authorizer);
 
         var app = builder.Build();
         var readiness = app.Services.GetRequiredService<ReadinessState>();

@@ -21,11 +21,14 @@ internal sealed class ControllerSetup
     /// <summary>Admin port on 127.0.0.1 (0: any free port).</summary>
     public int AdminPort { get; init; }
 
-    /// <summary>The cluster's issuer and bootstrap token; without them the Identity service is not offered.</summary>
+    /// <summary>The cluster's issuer and how callers are authorized; without them the Identity service is not offered.</summary>
     public IssuerSetup? Issuer { get; init; }
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }
 
-/// <summary>The issuer that signs this cluster's leaves and the token callers must present.</summary>
-internal sealed record IssuerSetup(CertificateAuthority Issuer, string BootstrapToken);
+/// <summary>
+/// The issuer that signs this cluster's leaves and what decides who gets which identity: the bootstrap token locally,
+/// TokenReview of projected service-account tokens on Kubernetes.
+/// </summary>
+internal sealed record IssuerSetup(CertificateAuthority Issuer, ICertifyAuthorizer Authorizer);

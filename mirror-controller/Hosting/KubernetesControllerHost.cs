@@ -2,6 +2,7 @@ using System.Net;
 using FedMesh.Core.Identity;
 using FedMesh.Core.Kubernetes;
 using FedMesh.Core.Store.Kubernetes;
+using FedMesh.MirrorController.Identity;
 using FedMesh.MirrorController.Targets;
 using k8s;
 using k8s.Exceptions;
@@ -12,12 +13,11 @@ namespace FedMesh.MirrorController.Hosting;
 /// <summary>
 /// The controller in a Kubernetes pod: its own cluster's store through the in-cluster service account,
 /// link targets through each link's credentials Secret, the issuer from the mounted Secret, and gRPC and
-/// admin ports on every interface so the cluster's proxies and gateway reach it through its Service.
+/// admin ports on every interface so the cluster's proxies and gateway reach it through its Service. Callers of
+/// the Identity service are authorized by TokenReview of their projected service-account tokens.
 /// </summary>
 internal static class KubernetesControllerHost
 {
-    public const string BootstrapTokenFile = InstallDefaults.BootstrapTokenKey;
-
     public static async Task<int> RunAsync(MirrorControllerOptions options, KubernetesControllerSettings settings, CancellationToken ct)
     {
         var time = TimeProvider.System;
@@ -65,18 +65,12 @@ internal static class KubernetesControllerHost
             ListenAddress = listen,
             GrpcPort = grpcPort,
             AdminPort = adminPort,
-            Issuer = LoadIssuer(settings.IssuerDirectory, time),
+            Issuer = LoadIssuer(settings.IssuerDirectory, time, new TokenReviewAuthorizer(client, settings.TrustDomain, options.Cluster)),
             Time = time,
         };
     }
 
-    /// <summary>The issuer, offered to callers only when a bootstrap token is mounted beside it.</summary>
-    private static IssuerSetup? LoadIssuer(string? directory, TimeProvider time)
-    {
-        if (directory is null) return null;
-        var tokenFile = Path.Combine(directory, BootstrapTokenFile);
-        if (!File.Exists(tokenFile)) return null;
-        var token = File.ReadAllText(tokenFile).Trim();
-        return token.Length == 0 ? null : new IssuerSetup(CertificateAuthority.Load(directory, time), token);
-    }
+    /// <summary>The mounted issuer; without FEDMESH_ISSUER_DIR the Identity service is not offered.</summary>
+    private static IssuerSetup? LoadIssuer(string? directory, TimeProvider time, ICertifyAuthorizer authorizer) =>
+        directory is null ? null : new IssuerSetup(CertificateAuthority.Load(directory, time), authorizer);
 }

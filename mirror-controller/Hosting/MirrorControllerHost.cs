@@ -56,7 +56,7 @@ public static class MirrorControllerHost
                 Options = options,
                 GrpcPort = cluster.Controller.GrpcPort,
                 AdminPort = cluster.Controller.AdminPort,
-                Issuer = new Hosting.IssuerSetup(issuer, token),
+                Issuer = new Hosting.IssuerSetup(issuer, CertifyAuthorizers.BootstrapToken(cluster.Name, token)),
                 Time = time,
             };
         }

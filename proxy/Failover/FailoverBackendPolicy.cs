@@ -61,6 +61,17 @@ internal sealed class FailoverBackendPolicy : IBackendPolicy
     public UpstreamEndpoint? Pick(ref TriedEndpoints tried, out BackendSet backend)
     {
         var first = ChooseIndex();
+        // A preferred target this proxy ejected is never chosen again by its healthy share, so its probation
+        // request must be offered here, or a recovered primary would stay ejected while a fallback answers.
+        for (var i = _active; i < first; i++)
+        {
+            var probation = _targets[i].ClaimProbation(ref tried);
+            if (probation is not null)
+            {
+                backend = _targets[i];
+                return probation;
+            }
+        }
         backend = _targets[first];
         var endpoint = backend.Pick(ref tried);
         if (endpoint is not null)

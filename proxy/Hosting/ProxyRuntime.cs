@@ -170,12 +170,10 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
     }
 
     /// <summary>Waits (retrying inside) for the controller to sign our certificate; a refusal (bad token) is fatal.</summary>
-    private async Task<WorkloadIdentity> ObtainIdentityAsync(SpiffeId id, CancellationToken cancellationToken)
-    {
-        var token = (await File.ReadAllTextAsync(_options.TokenFile, cancellationToken).ConfigureAwait(false)).Trim();
-        return await WorkloadIdentity.ObtainAsync(_options.Controller, id, token, _time,
-            _loggerFactory.CreateLogger<WorkloadIdentity>(), cancellationToken).ConfigureAwait(false);
-    }
+    private Task<WorkloadIdentity> ObtainIdentityAsync(SpiffeId id, CancellationToken cancellationToken) =>
+        // The file is read on every Certify: on Kubernetes it is a projected service-account token the kubelet rotates.
+        WorkloadIdentity.ObtainAsync(_options.Controller, id, CertifyToken.FromFile(_options.TokenFile), _time,
+            _loggerFactory.CreateLogger<WorkloadIdentity>(), cancellationToken);
 
     private static IPEndPoint Parse(string listen)
         => ProxyOptionsValidator.TryParseListen(listen, out var endpoint) ? endpoint! : throw new ArgumentException($"'{listen}' is not an ip:port listen address");

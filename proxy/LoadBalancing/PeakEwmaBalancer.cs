@@ -22,13 +22,9 @@ internal sealed class PeakEwmaBalancer(Random random, TimeProvider time) : ILoad
         var count = endpoints.Length;
         if (count == 0)
             return null;
-        var now = time.GetTimestamp();
-        for (var i = 0; i < count; i++)
-        {
-            var e = endpoints[i];
-            if (!tried.Contains(e) && e.State.Accrual.TryClaimProbation(now))
-                return e;
-        }
+        var probation = ClaimProbation(endpoints, ref tried);
+        if (probation is not null)
+            return probation;
         var open = 0;
         for (var i = 0; i < count; i++)
             if (Usable(endpoints[i], ref tried))
@@ -44,6 +40,16 @@ internal sealed class PeakEwmaBalancer(Random random, TimeProvider time) : ILoad
         var a = NthUsable(endpoints, first, ref tried)!;
         var b = NthUsable(endpoints, second, ref tried)!;
         return b.State.Load.Cost < a.State.Load.Cost ? b : a;
+    }
+
+    /// <summary>An untried endpoint whose ejection is over, claimed for its one probation request; null when there is none.</summary>
+    public UpstreamEndpoint? ClaimProbation(UpstreamEndpoint[] endpoints, ref TriedEndpoints tried)
+    {
+        var now = time.GetTimestamp();
+        foreach (var e in endpoints)
+            if (!tried.Contains(e) && e.State.Accrual.TryClaimProbation(now))
+                return e;
+        return null;
     }
 
     /// <summary>Panic mode: the least loaded untried endpoint, ejected or not.</summary>

@@ -48,6 +48,10 @@ internal sealed class BackendSet
     public UpstreamEndpoint? Pick(ref TriedEndpoints tried) =>
         Balancer is PeakEwmaBalancer p2c ? p2c.Pick(Endpoints, ref tried) : PickFallback(ref tried);
 
+    /// <summary>An endpoint of this set whose ejection is over, claimed for its probation request (P2C balancer only).</summary>
+    public UpstreamEndpoint? ClaimProbation(ref TriedEndpoints tried) =>
+        Balancer is PeakEwmaBalancer p2c ? p2c.ClaimProbation(Endpoints, ref tried) : null;
+
     private UpstreamEndpoint? PickFallback(ref TriedEndpoints tried)
     {
         var e = Balancer.Pick(Endpoints);

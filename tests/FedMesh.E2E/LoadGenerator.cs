@@ -23,7 +23,8 @@ internal sealed class LoadGenerator : IAsyncDisposable
 
     public TimeSpan Now => _clock.Elapsed;
 
-    public sealed record Answer(TimeSpan At, int Status, string? Cluster, string? Error);
+    /// <param name="Took">From sending to the whole answer read.</param>
+    public sealed record Answer(TimeSpan At, int Status, string? Cluster, string? Error, TimeSpan Took = default);
 
     private async Task RunAsync(string url, int perSecond)
     {
@@ -50,11 +51,11 @@ internal sealed class LoadGenerator : IAsyncDisposable
             using var response = await _http.GetAsync(url);
             var cluster = response.Headers.TryGetValues("x-fedmesh-upstream-cluster", out var v) ? v.First() : null;
             await response.Content.ReadAsStringAsync();
-            Answers.Enqueue(new Answer(at, (int)response.StatusCode, cluster, null));
+            Answers.Enqueue(new Answer(at, (int)response.StatusCode, cluster, null, _clock.Elapsed - at));
         }
         catch (Exception e)
         {
-            Answers.Enqueue(new Answer(at, 0, null, e.Message));
+            Answers.Enqueue(new Answer(at, 0, null, e.Message, _clock.Elapsed - at));
         }
     }
 

@@ -121,6 +121,46 @@ public sealed class IdentityServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CertifyAsync_TokenFileRewritten_PresentsTheNewToken()
+    {
+        // A projected service-account token is rotated in place; renewals must present the file's current content.
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, "rotated-away\n");
+            using var certifier = new IdentityCertifier(_address, TestPki.Id(), CertifyToken.FromFile(file), _time);
+            await Assert.ThrowsAsync<IdentityException>(() => certifier.CertifyAsync(CancellationToken.None));
+
+            await File.WriteAllTextAsync(file, Token + "\n");
+            var material = await certifier.CertifyAsync(CancellationToken.None);
+
+            Assert.Equal(TestPki.Id(), SpiffeId.FromCertificate(material.Leaf, out _));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task ObtainAsync_EmptyTokenFile_IsRefusedAtOnceNamingTheFile()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            var e = await Assert.ThrowsAsync<IdentityException>(() => WorkloadIdentity.ObtainAsync(_address, TestPki.Id(),
+                CertifyToken.FromFile(file), _time, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None)
+                .WaitAsync(TimeSpan.FromSeconds(20)));
+
+            Assert.Contains($"the token file '{file}' is empty", e.Message);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task ObtainAsync_ControllerDown_RetriesUntilCancelled()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(800));

@@ -5,18 +5,31 @@ namespace FedMesh.Kubernetes.Tests.ApiServer;
 
 /// <summary>
 /// Bearer tokens and what they may do. A token is either given rules directly, or belongs to a
-/// ServiceAccount (the server mints one for each service-account-token Secret) whose rights come from
-/// the Roles, ClusterRoles and bindings stored in the server, evaluated as Kubernetes RBAC does.
+/// ServiceAccount (the server mints one for each service-account-token Secret, and projected ones on request)
+/// whose rights come from the Roles, ClusterRoles and bindings stored in the server, evaluated as Kubernetes
+/// RBAC does. Service-account tokens carry audiences and may expire: as on a real API server, only tokens for
+/// the API server's audience are accepted on API requests, and TokenReview checks the audiences asked for.
 /// </summary>
-internal sealed class Authorizer(ObjectStore store)
+internal sealed partial class Authorizer(ObjectStore store, TimeProvider time)
 {
+    /// <summary>The API server's own audience, implied by legacy Secret-based service-account tokens.</summary>
+    public const string ApiAudience = "https://kubernetes.default.svc.cluster.local";
+
     private const string Rbac = "rbac.authorization.k8s.io";
     private readonly ConcurrentDictionary<string, Principal> _tokens = new(StringComparer.Ordinal);
 
-    public void AddToken(string token, string user, IReadOnlyList<AccessRule> rules) => _tokens[token] = new Principal(user, rules, null, null);
+    public void AddToken(string token, string user, IReadOnlyList<AccessRule> rules) => _tokens[token] = new Principal(user, rules, null, null, null, null);
 
     public void AddServiceAccountToken(string token, string @namespace, string serviceAccount) =>
-        _tokens[token] = new Principal($"system:serviceaccount:{@namespace}:{serviceAccount}", [], @namespace, serviceAccount);
+        _tokens[token] = new Principal($"system:serviceaccount:{@namespace}:{serviceAccount}", [], @namespace, serviceAccount, [ApiAudience], null);
+
+    /// <summary>A projected service-account token (as the kubelet requests through TokenRequest) for <paramref name="audiences"/>.</summary>
+    public string IssueProjectedToken(string @namespace, string serviceAccount, string[] audiences, TimeSpan lifetime)
+    {
+        var token = $"projected-{@namespace}-{serviceAccount}-{Guid.NewGuid():N}";
+        _tokens[token] = new Principal($"system:serviceaccount:{@namespace}:{serviceAccount}", [], @namespace, serviceAccount, audiences, time.GetUtcNow() + lifetime);
+        return token;
+    }
 
     public void RevokeTokensOf(string @namespace, string serviceAccount)
     {
@@ -28,7 +41,9 @@ internal sealed class Authorizer(ObjectStore store)
     public void Authorize(string? authorization, string verb, ApiPath path)
     {
         var token = authorization is not null && authorization.StartsWith("Bearer ", StringComparison.Ordinal) ? authorization[7..] : null;
-        if (token is null || !_tokens.TryGetValue(token, out var principal))
+        // A token for another audience (a projected token for fedmesh) is no API credential, as on a real server.
+        if (token is null || !_tokens.TryGetValue(token, out var principal) || Expired(principal)
+            || (principal.Audiences is not null && !principal.Audiences.Contains(ApiAudience)))
             throw new ApiError(401, "Unauthorized", "Unauthorized");
         if (principal.Rules.Any(r => r.Allows(verb, path.Group, path.Resource, path.Namespace)) || ServiceAccountAllows(principal, verb, path))
             return;
@@ -80,5 +95,9 @@ internal sealed class Authorizer(ObjectStore store)
 
     private static string[] Strings(JsonNode? node) => node is JsonArray a ? a.Select(n => n?.GetValue<string>() ?? "").ToArray() : [];
 
-    private sealed record Principal(string User, IReadOnlyList<AccessRule> Rules, string? ServiceAccountNamespace, string? ServiceAccount);
+    private bool Expired(Principal principal) => principal.ExpiresAt is { } at && time.GetUtcNow() >= at;
+
+    /// <param name="Audiences">Null for static user tokens, which are audience-agnostic.</param>
+    private sealed record Principal(string User, IReadOnlyList<AccessRule> Rules, string? ServiceAccountNamespace, string? ServiceAccount,
+        string[]? Audiences, DateTimeOffset? ExpiresAt);
 }

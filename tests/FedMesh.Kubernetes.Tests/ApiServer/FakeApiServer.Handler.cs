@@ -16,6 +16,11 @@ internal sealed partial class FakeApiServer
             var path = ApiPath.Parse(request.Path) ?? throw new ApiError(404, "NotFound", "the server could not find the requested resource");
             var verb = VerbOf(request, path);
             Authorizer.Authorize(request.Headers.Authorization.ToString() is { Length: > 0 } a ? a : null, verb, path);
+            if (path is { Group: "authentication.k8s.io", Resource: "tokenreviews", Namespace: null, Name: null } && verb == "create")
+            {
+                await ReviewTokenAsync(context).ConfigureAwait(false);
+                return;
+            }
             EnsureServed(path);
             var selector = LabelSelector.Parse(request.Query["labelSelector"]);
             switch (verb)
@@ -85,6 +90,17 @@ internal sealed partial class FakeApiServer
         {
             await WriteAsync(context, 500, ApiError.Status(500, "InternalError", $"test server failure: {e}")).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>A TokenReview is not stored: the answer is the request with its status filled in (201, as the real server).</summary>
+    private async Task ReviewTokenAsync(HttpContext context)
+    {
+        var review = await ReadAsync(context.Request).ConfigureAwait(false);
+        var spec = review["spec"] as JsonObject ?? throw new ApiError(422, "Invalid", "TokenReview.authentication.k8s.io is invalid: spec.token: Required value");
+        var audiences = spec["audiences"] is JsonArray a ? a.Select(n => n?.GetValue<string>() ?? "").ToArray() : null;
+        review["status"] = Authorizer.Review(spec["token"]?.GetValue<string>(), audiences);
+        review["metadata"] ??= new JsonObject();
+        await WriteAsync(context, 201, review).ConfigureAwait(false);
     }
 
     private static string VerbOf(HttpRequest request, ApiPath path) => request.Method switch

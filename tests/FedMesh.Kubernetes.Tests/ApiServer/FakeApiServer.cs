@@ -14,7 +14,8 @@ namespace FedMesh.Kubernetes.Tests.ApiServer;
 /// (streamed JSON lines, BOOKMARK events, timeoutSeconds), get, create, replace and merge patch with
 /// resourceVersion conflicts, delete with preconditions, 410 Gone for a resourceVersion older than its
 /// bounded history, bearer tokens with RBAC (401/403 as Status bodies), CRD structural schemas (422),
-/// and service-account token Secrets that mint usable tokens.
+/// service-account token Secrets that mint usable tokens, projected service-account tokens with audiences and
+/// expiry, and TokenReview (authentication.k8s.io/v1) of every token it knows.
 /// Not served: subresources, field selectors, set-based label selectors, pagination, namespace lifecycle.
 /// </summary>
 internal sealed partial class FakeApiServer : IAsyncDisposable
@@ -52,7 +53,7 @@ internal sealed partial class FakeApiServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
         var objects = new ObjectStore(historyLimit, TimeProvider.System);
-        var server = new FakeApiServer(app, objects, new Authorizer(objects), bookmarkInterval ?? TimeSpan.FromMilliseconds(200));
+        var server = new FakeApiServer(app, objects, new Authorizer(objects, TimeProvider.System), bookmarkInterval ?? TimeSpan.FromMilliseconds(200));
         server.Authorizer.AddToken(AdminToken, "admin", [AccessRule.Everything]);
         app.Run(server.HandleAsync);
         await app.StartAsync().ConfigureAwait(false);
@@ -65,6 +66,13 @@ internal sealed partial class FakeApiServer : IAsyncDisposable
         new k8s.Kubernetes(new KubernetesClientConfiguration { Host = Url, AccessToken = token });
 
     public void AddToken(string token, params AccessRule[] rules) => Authorizer.AddToken(token, token, rules);
+
+    /// <summary>
+    /// A projected service-account token for <paramref name="audience"/>, as the kubelet mounts into a pod of
+    /// <paramref name="namespace"/> running as <paramref name="serviceAccount"/>; expired already for a negative lifetime.
+    /// </summary>
+    public string IssueProjectedToken(string @namespace, string serviceAccount, string audience, TimeSpan lifetime) =>
+        Authorizer.IssueProjectedToken(@namespace, serviceAccount, [audience], lifetime);
 
     /// <summary>Drops the change history (etcd compaction): watches from an older resourceVersion get 410 Gone.</summary>
     public void Compact() => Objects.Compact();

@@ -80,7 +80,7 @@ public sealed class InstallInjectCliTests
 
         Assert.NotNull(setup.Issuer);
         Assert.Equal("east", setup.Issuer.Issuer.Cluster);
-        Assert.Equal(Data(secret, InstallDefaults.BootstrapTokenKey), setup.Issuer.BootstrapToken);
+        Assert.IsType<FedMesh.MirrorController.Identity.TokenReviewAuthorizer>(setup.Issuer.Authorizer);
         setup.Issuer.Issuer.Dispose();
         ((IDisposable)setup.Store).Dispose();
     }

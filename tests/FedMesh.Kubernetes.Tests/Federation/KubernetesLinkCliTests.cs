@@ -34,7 +34,7 @@ public sealed class KubernetesLinkCliTests
         Assert.Contains("a: 1/1 services of b mirrored", linked.Out);
         var link = await a.GetAsync<Link>(WellKnown.SystemNamespace, "b");
         Assert.Equal("10.0.0.2:4143", link!.Spec.GatewayAddress);
-        Assert.Equal("spiffe://fedmesh.local/cluster/b/ns/fedmesh-system/sa/fedmesh-gateway", link.Spec.GatewayIdentity);
+        Assert.Equal("spiffe://fedmesh.local/cluster/b/ns/fedmesh-system/sa/gateway", link.Spec.GatewayIdentity);
         Assert.Equal(LinkCredentials.SecretName("b"), link.Spec.CredentialsSecret);
         Assert.NotNull(await b.GetAsync<Link>(WellKnown.SystemNamespace, "a"));
         Assert.Equal(["web-b"], (await a.ListAsync<Service>()).Where(s => s.Namespace == "default").Select(s => s.Name));

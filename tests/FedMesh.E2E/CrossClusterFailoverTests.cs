@@ -1,0 +1,101 @@
+using Xunit.Abstractions;
+
+namespace FedMesh.E2E;
+
+/// <summary>
+/// Three clusters, east's echo steered to [west, north]: west's gateway is killed (connection refused) or frozen
+/// with SIGSTOP (a black hole) under steady GET load through east's proxy. The link must turn not-alive and the
+/// traffic move to north without a failed request: GETs are retried on north while the verdict is pending.
+/// </summary>
+[Collection("three-clusters")]
+public sealed class CrossClusterFailoverTests(ThreeClusterFixture mesh, ITestOutputHelper output)
+{
+    private static readonly TimeSpan Converge = TimeSpan.FromSeconds(20);
+    private const int PerSecond = 50;
+
+    [Fact]
+    public async Task WestGatewayKilled_LinkNotAliveAndGetsMoveToNorth_NoneFailed()
+    {
+        await OnWestAsync();
+        try
+        {
+            await MeasureAsync("refused (stop-part)", async () =>
+            {
+                var stop = await mesh.RunAsync("stop-part", "west/gateway");
+                Assert.True(stop.ExitCode == 0, stop.ToString());
+            });
+        }
+        finally
+        {
+            await mesh.RunAsync("start-part", "west/gateway");
+        }
+        await OnWestAsync(); // and back after failback
+    }
+
+    [Fact]
+    public async Task WestGatewayFrozen_LinkNotAliveAndGetsMoveToNorth_NoneFailed()
+    {
+        await OnWestAsync();
+        var pid = GatewayPid(await mesh.StatusAsync());
+        try
+        {
+            await MeasureAsync("black hole (SIGSTOP)", () => ThreeClusterFixture.SignalAsync(pid, "STOP"));
+        }
+        finally
+        {
+            await ThreeClusterFixture.SignalAsync(pid, "CONT");
+        }
+        // Frozen is not dead: the supervisor must not have restarted it.
+        Assert.Equal(pid, GatewayPid(await mesh.StatusAsync()));
+        await OnWestAsync();
+    }
+
+    private async Task MeasureAsync(string what, Func<Task> breakWest)
+    {
+        await using var load = new LoadGenerator(mesh.Outbound, "http://echo.default/", PerSecond);
+        await Eventually.TrueAsync(() => Task.FromResult(load.Answers.Count(a => a.Cluster == "west") >= PerSecond), Converge, "load answered by west");
+
+        var brokenAt = load.Now;
+        await breakWest();
+        var notAlive = await Eventually.ValueAsync(() => mesh.LinkAliveAsync("west"), a => a == false, Converge, "link east→west not alive");
+        var notAliveAt = load.Now - brokenAt;
+        // Then until two seconds of answers all come from north.
+        await Eventually.TrueAsync(() =>
+        {
+            var recent = load.Answers.Where(a => a.At > load.Now - TimeSpan.FromSeconds(2.5) && a.At < load.Now - TimeSpan.FromSeconds(0.5)).ToList();
+            return Task.FromResult(recent.Count > 0 && recent.All(a => a.Cluster == "north"));
+        }, Converge, "every answer from north");
+        await load.DisposeAsync();
+
+        var answers = load.Answers.ToList();
+        var failed = answers.Where(a => a.Status != 200).ToList();
+        var lastNotNorth = answers.Where(a => a.At >= brokenAt && a.Cluster != "north").Select(a => a.At - brokenAt).DefaultIfEmpty(TimeSpan.Zero).Max();
+        var slowest = answers.Where(a => a.At >= brokenAt - TimeSpan.FromSeconds(1)).Select(a => a.Took).DefaultIfEmpty(TimeSpan.Zero).Max();
+        var lastFailed = failed.Select(a => a.At - brokenAt).DefaultIfEmpty(TimeSpan.Zero).Max();
+        output.WriteLine($"{what}: {answers.Count} GETs at {PerSecond}/s, {failed.Count} failed (last {lastFailed.TotalSeconds:0.00}s after); link not-alive seen after {notAliveAt.TotalSeconds:0.0}s; last answer not from north sent {lastNotNorth.TotalSeconds:0.00}s after the break; slowest answer {slowest.TotalSeconds:0.00}s");
+        foreach (var f in failed.Take(5))
+            output.WriteLine($"  failed, sent {(f.At - brokenAt).TotalSeconds:0.00}s after the break: {f.Status} {f.Error}");
+        Assert.Empty(failed);
+        Assert.True(lastNotNorth < Converge, $"traffic still reached west {lastNotNorth.TotalSeconds:0.0}s after the break");
+    }
+
+    /// <summary>West's gateway alive and east's echo traffic on west (the policy's first target).</summary>
+    private async Task OnWestAsync()
+    {
+        await Eventually.ValueAsync(() => mesh.LinkAliveAsync("west"), a => a == true, Converge, "link east→west alive");
+        await Eventually.ValueAsync(async () =>
+        {
+            var answers = new List<string?>();
+            for (var i = 0; i < 5; i++)
+                answers.Add(Cluster((await Cli.CurlAsync(mesh.Outbound, "http://echo.default/", TimeSpan.FromSeconds(5))).Headers));
+            return answers;
+        }, a => a.All(c => c == "west"), Converge, "echo answered by west");
+    }
+
+    private static string? Cluster(string headers) =>
+        headers.Split("\r\n").Where(h => h.StartsWith("x-fedmesh-upstream-cluster:", StringComparison.OrdinalIgnoreCase))
+            .Select(h => h[(h.IndexOf(':') + 1)..].Trim()).FirstOrDefault();
+
+    private static int GatewayPid(System.Text.Json.JsonElement status) =>
+        FederationFixture.Part(status, "west", "gateway").GetProperty("pid").GetInt32();
+}
