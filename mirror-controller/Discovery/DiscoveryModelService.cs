@@ -9,7 +9,8 @@ namespace FedMesh.MirrorController.Discovery;
 
 /// <summary>
 /// Watches the cluster's Services, Endpoints, Links, TrafficSplits and FailoverPolicies and, once all are
-/// listed, publishes a snapshot after every burst of changes (debounced) whose content differs.
+/// listed, publishes a snapshot after every change whose content differs: at once after a quiet
+/// interval, at most once per <see cref="MirrorControllerOptions.DiscoveryDebounce"/> during a burst.
 /// </summary>
 internal sealed partial class DiscoveryModelService(
     IClusterStore store,
@@ -58,6 +59,7 @@ internal sealed partial class DiscoveryModelService(
 
     private async Task PublishAsync(ClusterModel model, ILogger logger, CancellationToken cancellationToken)
     {
+        var pacer = new PublishPacer(options.DiscoveryDebounce, time);
         try
         {
             while (true)
@@ -65,10 +67,12 @@ internal sealed partial class DiscoveryModelService(
                 await _dirty.WaitAsync(cancellationToken).ConfigureAwait(false);
                 if (!model.Synced)
                     continue; // The last kind to sync signals again.
-                if (options.DiscoveryDebounce > TimeSpan.Zero)
-                    await Task.Delay(options.DiscoveryDebounce, time, cancellationToken).ConfigureAwait(false);
+                // Waiting before every build would delay a lone change by the whole interval; only a burst waits.
+                if (pacer.DelayBeforeBuild() is { } wait && wait > TimeSpan.Zero)
+                    await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
                 // Changes during the delay are in this build; drop their signal so they do not cause an empty rebuild.
                 _dirty.Wait(0, CancellationToken.None);
+                pacer.Building();
                 var view = model.Capture();
                 var health = new HealthView(gateways, failover.Evaluate(view, identity.Cluster));
                 var snapshot = SnapshotBuilder.Build(view, identity.Cluster, identity.TrustDomain, health);

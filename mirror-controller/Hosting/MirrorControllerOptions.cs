@@ -15,7 +15,7 @@ public sealed class MirrorControllerOptions
     /// <summary>How often the repair pass re-checks every mirror and deletes orphans. Default 30 s.</summary>
     public TimeSpan RepairInterval { get; set; } = MirrorControllerDefaults.RepairInterval;
 
-    /// <summary>How long discovery waits for more changes before pushing a snapshot. Default 30 ms.</summary>
+    /// <summary>Shortest time between two snapshot pushes: a change after a quiet interval is pushed at once, a burst at most once per this interval. Default 30 ms.</summary>
     public TimeSpan DiscoveryDebounce { get; set; } = MirrorControllerDefaults.DiscoveryDebounce;
 
     /// <summary>Longest wait between attempts to re-open a broken watch (local or target store). Default 10 s.</summary>

@@ -1,10 +1,10 @@
 using Microsoft.AspNetCore.Http;
-using Proto = FedMesh.Core.Discovery.Protocol;
+using FedMesh.Proxy.Routing;
 
 namespace FedMesh.Proxy.Admin;
 
 /// <summary>The admin listener: <c>/live</c> (the process answers), <c>/ready</c> (it can carry traffic) and <c>/routes</c> (the applied routes); <c>/metrics</c> is served before this handler.</summary>
-internal sealed class AdminHandler(ReadinessGate readiness, Func<Proto.Snapshot?>? snapshot = null)
+internal sealed class AdminHandler(ReadinessGate readiness, Func<AppliedSnapshot?>? applied = null)
 {
     public Task HandleAsync(HttpContext context)
     {
@@ -22,7 +22,7 @@ internal sealed class AdminHandler(ReadinessGate readiness, Func<Proto.Snapshot?
             return response.WriteAsync("not ready: " + reason + "\n");
         }
         if (path.Equals("/routes", StringComparison.Ordinal))
-            return RoutesEndpoint.WriteAsync(response, snapshot?.Invoke());
+            return RoutesEndpoint.WriteAsync(response, applied?.Invoke());
         response.StatusCode = StatusCodes.Status404NotFound;
         return response.WriteAsync("unknown admin path; try /ready, /live, /routes or /metrics\n");
     }

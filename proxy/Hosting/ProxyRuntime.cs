@@ -82,7 +82,7 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
         _telemetry = TelemetryHost.Start("fedmesh-proxy", _options.Cluster, _options.Instance, TelemetrySettings.FromEnvironment());
         _published = MeshMetrics.Publish(Stats);
         _admin = Listener.Create(Parse(_options.AdminListen), HttpProtocols.Http1, _loggerFactory,
-            _ => new AdminHandler(Readiness, () => _routing?.Snapshot).HandleAsync, configurePipeline: app => _telemetry.MapMetrics(app, static _ => true));
+            _ => new AdminHandler(Readiness, () => _routing?.Applied).HandleAsync, configurePipeline: app => _telemetry.MapMetrics(app, static _ => true));
         await _admin.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var id = SpiffeId.Create(_options.TrustDomain, _options.Cluster, _options.Namespace, _options.EffectiveServiceAccount);

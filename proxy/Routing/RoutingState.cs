@@ -18,9 +18,10 @@ internal sealed class RoutingState : IDisposable
     private readonly UpstreamClientPool _clients;
     private readonly WorkloadIdentity _identity;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly Lock _buildLock = new();
     private RoutingTable _current = RoutingTable.Empty;
-    private Proto.Snapshot? _snapshot;
+    private AppliedSnapshot? _applied;
     private object? _builtWithCertificate;
 
     public RoutingState(string proxyNamespace, WorkloadIdentity identity, UpstreamClientPool clients, RequestStatsRecorder stats, TimeProvider time, ILogger logger)
@@ -34,6 +35,7 @@ internal sealed class RoutingState : IDisposable
         _identity = identity;
         _clients = clients;
         _logger = logger;
+        _time = time;
         _builder = new RoutingTableBuilder(proxyNamespace, identity.Id.ToString(), clients, stats, states, random, time, logger);
         // Clients keep the TLS options (and certificate) they were built with: rebuild them on renewal.
         _identity.Renewed += OnRenewed;
@@ -42,14 +44,17 @@ internal sealed class RoutingState : IDisposable
     public RoutingTable Current => Volatile.Read(ref _current);
 
     /// <summary>The snapshot the current table was compiled from (null before the first).</summary>
-    public Proto.Snapshot? Snapshot => Volatile.Read(ref _snapshot);
+    public Proto.Snapshot? Snapshot => Volatile.Read(ref _applied)?.Snapshot;
+
+    /// <summary>The snapshot the current table was compiled from and when it was swapped in (null before the first).</summary>
+    public AppliedSnapshot? Applied => Volatile.Read(ref _applied);
 
     /// <summary>The route for a request's authority in the current table, or null.</summary>
     public ServiceRoute? CurrentRouteOf(Microsoft.AspNetCore.Http.HttpContext context) =>
         Current.TryFind(context.Request.Host.Value ?? "", out var route) ? route : null;
 
     /// <summary>True once a snapshot has been compiled.</summary>
-    public bool HasSnapshot => Volatile.Read(ref _snapshot) is not null;
+    public bool HasSnapshot => Volatile.Read(ref _applied) is not null;
 
     /// <summary>Compiles <paramref name="snapshot"/> and swaps it in. A snapshot that fails to compile changes nothing.</summary>
     public void Apply(Proto.Snapshot snapshot)
@@ -68,7 +73,7 @@ internal sealed class RoutingState : IDisposable
                 return;
             }
             Volatile.Write(ref _current, table);
-            _snapshot = snapshot;
+            Volatile.Write(ref _applied, new AppliedSnapshot(snapshot, _time.GetUtcNow()));
             _builtWithCertificate = certificate;
             _clients.RetainOnly(table.Identities);
             ProxyLog.SnapshotApplied(_logger, snapshot.Version, table.KnownServices);
@@ -80,7 +85,7 @@ internal sealed class RoutingState : IDisposable
     {
         lock (_buildLock)
         {
-            if (_snapshot is null)
+            if (_applied is null)
                 Apply(snapshot);
         }
     }
@@ -92,7 +97,7 @@ internal sealed class RoutingState : IDisposable
         Proto.Snapshot? snapshot;
         lock (_buildLock)
         {
-            snapshot = _snapshot;
+            snapshot = _applied?.Snapshot;
             if (snapshot is null || ReferenceEquals(_builtWithCertificate, _identity.Certificate))
                 return;
         }
@@ -101,3 +106,6 @@ internal sealed class RoutingState : IDisposable
 
     public void Dispose() => _identity.Renewed -= OnRenewed;
 }
+
+/// <summary>A snapshot and the moment its routing table was swapped in.</summary>
+internal sealed record AppliedSnapshot(Proto.Snapshot Snapshot, DateTimeOffset AppliedAt);
