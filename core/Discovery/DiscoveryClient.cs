@@ -44,36 +44,22 @@ public sealed class DiscoveryClient : IAsyncDisposable
     /// <summary>Completes when the first snapshot has arrived.</summary>
     public Task WaitForFirstAsync(CancellationToken cancellationToken) => _first.Task.WaitAsync(cancellationToken);
 
-    private async Task RunAsync(CancellationToken ct)
+    private Task RunAsync(CancellationToken ct)
     {
         var client = new Protocol.Discovery.DiscoveryClient(_channel);
         var backoff = new ReconnectBackoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), _time);
-        while (!ct.IsCancellationRequested)
+        return ControllerStream.RunAsync(async (progressed, token) =>
         {
-            try
+            using var call = client.Watch(_node, cancellationToken: token);
+            await foreach (var snapshot in call.ResponseStream.ReadAllAsync(token).ConfigureAwait(false))
             {
-                using var call = client.Watch(_node, cancellationToken: ct);
-                await foreach (var snapshot in call.ResponseStream.ReadAllAsync(ct).ConfigureAwait(false))
-                {
-                    Connected = true;
-                    backoff.Reset();
-                    Volatile.Write(ref _current, snapshot);
-                    _first.TrySetResult();
-                    Updated?.Invoke(snapshot);
-                }
+                Connected = true;
+                progressed();
+                Volatile.Write(ref _current, snapshot);
+                _first.TrySetResult();
+                Updated?.Invoke(snapshot);
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e) when (e is RpcException or IOException or HttpRequestException)
-            {
-                _logger.LogDebug("discovery stream to controller failed: {Error}", e.Message);
-            }
-            Connected = false;
-            if (!await backoff.WaitAsync(ct).ConfigureAwait(false))
-                break;
-        }
+        }, backoff, _logger, "discovery stream", () => Connected = false, ct);
     }
 
     public async ValueTask DisposeAsync()

@@ -36,35 +36,22 @@ public sealed class StatsReporter : IAsyncDisposable
 
     public void Start() => _loop ??= Task.Run(() => RunAsync(_stop.Token));
 
-    private async Task RunAsync(CancellationToken ct)
+    private Task RunAsync(CancellationToken ct)
     {
         var client = new Protocol.Telemetry.TelemetryClient(_channel);
         var backoff = new ReconnectBackoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5), _time);
-        while (!ct.IsCancellationRequested)
+        return ControllerStream.RunAsync(async (progressed, token) =>
         {
-            try
+            using var call = client.Report(cancellationToken: token);
+            using var timer = new PeriodicTimer(_period, _time);
+            while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
             {
-                using var call = client.Report(cancellationToken: ct);
-                using var timer = new PeriodicTimer(_period, _time);
-                while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
-                {
-                    var report = new StatsReport { Node = _node };
-                    report.Stats.AddRange(_recorder.Drain());
-                    await call.RequestStream.WriteAsync(report, ct).ConfigureAwait(false);
-                    backoff.Reset();
-                }
+                var report = new StatsReport { Node = _node };
+                report.Stats.AddRange(_recorder.Drain());
+                await call.RequestStream.WriteAsync(report, token).ConfigureAwait(false);
+                progressed();
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e) when (e is RpcException or IOException or HttpRequestException or InvalidOperationException)
-            {
-                _logger.LogDebug("stats stream to the controller failed: {Error}", e.Message);
-            }
-            if (!await backoff.WaitAsync(ct).ConfigureAwait(false))
-                break;
-        }
+        }, backoff, _logger, "stats stream", null, ct);
     }
 
     public async ValueTask DisposeAsync()
