@@ -1,24 +1,11 @@
 using FedMesh.Core.Resources;
+using static FedMesh.Tests.Shared.ValidPolicies;
 using static FedMesh.Core.Tests.Validation.ValidationAssert;
 
 namespace FedMesh.Core.Tests.Validation;
 
 public sealed class LinkRulesTests
 {
-    private static Link Link(Action<LinkSpec>? change = null)
-    {
-        var link = new Link
-        {
-            Metadata = new ObjectMeta { Name = "west", Namespace = WellKnown.SystemNamespace },
-            Spec = new LinkSpec
-            {
-                TargetCluster = "west", GatewayAddress = "127.0.0.1:4143",
-                GatewayIdentity = "spiffe://fedmesh.local/cluster/west/ns/fedmesh-system/sa/gateway", Probe = new ProbeSpec(),
-            },
-        };
-        change?.Invoke(link.Spec);
-        return link;
-    }
 
     [Fact]
     public void Validate_CompleteLink_IsValid() => Valid(Link());

@@ -1,42 +1,11 @@
 using FedMesh.Core.Resources;
+using static FedMesh.Tests.Shared.ValidPolicies;
 using static FedMesh.Core.Tests.Validation.ValidationAssert;
 
 namespace FedMesh.Core.Tests.Validation;
 
 public sealed class PolicyRulesTests
 {
-    private static TrafficSplit Split(Action<TrafficSplitSpec>? change = null)
-    {
-        var split = new TrafficSplit
-        {
-            Metadata = new ObjectMeta { Name = "web" },
-            Spec = new TrafficSplitSpec
-            {
-                Service = "web",
-                Backends = [new SplitBackend { Service = "web", Weight = 90 }, new SplitBackend { Service = "web", Cluster = "west", Weight = 10 }],
-                Analysis = new CanaryAnalysis { SuccessRate = new SuccessRateCheck { Min = 99 }, LatencyP99 = new LatencyCheck { Max = "300ms" } },
-            },
-        };
-        change?.Invoke(split.Spec);
-        return split;
-    }
-
-    private static FailoverPolicy Failover(Action<FailoverPolicySpec>? change = null)
-    {
-        var policy = new FailoverPolicy
-        {
-            Metadata = new ObjectMeta { Name = "web" },
-            Spec = new FailoverPolicySpec
-            {
-                Service = "web",
-                Targets = [new FailoverTarget { Cluster = "east" }, new FailoverTarget { Cluster = "west" }],
-                Trigger = new FailoverTrigger { MaxErrorRate = 5, MaxLatencyP99 = "250ms" },
-                Failback = new FailbackSpec(),
-            },
-        };
-        change?.Invoke(policy.Spec);
-        return policy;
-    }
 
     [Fact]
     public void Validate_CompleteSplit_IsValid() => Valid(Split());

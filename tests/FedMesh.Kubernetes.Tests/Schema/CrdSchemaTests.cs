@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using FedMesh.Core.Kubernetes;
 using FedMesh.Core.Resources;
+using static FedMesh.Tests.Shared.ValidPolicies;
 using FedMesh.Core.Validation;
 
 namespace FedMesh.Kubernetes.Tests.Schema;
@@ -99,50 +100,6 @@ public sealed class CrdSchemaTests
         ["failover-failback-days"] = () => (Failover(s => s.Failback!.After = "1d"), "spec.failback.after"),
         ["failover-spill-0"] = () => (Failover(s => s.MaxSpillPercent = 0), "spec.maxSpillPercent"),
     };
-
-    private static Link Link(Action<LinkSpec>? change = null)
-    {
-        var link = new Link
-        {
-            Metadata = new ObjectMeta { Name = "west", Namespace = WellKnown.SystemNamespace },
-            Spec = new LinkSpec { TargetCluster = "west", GatewayAddress = "127.0.0.1:4143", GatewayIdentity = "spiffe://fedmesh.local/cluster/west/ns/fedmesh-system/sa/gateway", Probe = new ProbeSpec() },
-        };
-        change?.Invoke(link.Spec);
-        return link;
-    }
-
-    private static TrafficSplit Split(Action<TrafficSplitSpec>? change = null)
-    {
-        var split = new TrafficSplit
-        {
-            Metadata = new ObjectMeta { Name = "web" },
-            Spec = new TrafficSplitSpec
-            {
-                Service = "web",
-                Backends = [new SplitBackend { Service = "web", Weight = 90 }, new SplitBackend { Service = "web", Cluster = "west", Weight = 10 }],
-                Analysis = new CanaryAnalysis { SuccessRate = new SuccessRateCheck { Min = 99 }, LatencyP99 = new LatencyCheck { Max = "300ms" } },
-            },
-        };
-        change?.Invoke(split.Spec);
-        return split;
-    }
-
-    private static FailoverPolicy Failover(Action<FailoverPolicySpec>? change = null)
-    {
-        var policy = new FailoverPolicy
-        {
-            Metadata = new ObjectMeta { Name = "web" },
-            Spec = new FailoverPolicySpec
-            {
-                Service = "web",
-                Targets = [new FailoverTarget { Cluster = "east" }, new FailoverTarget { Cluster = "west" }],
-                Trigger = new FailoverTrigger { MaxErrorRate = 5, MaxLatencyP99 = "250ms" },
-                Failback = new FailbackSpec(),
-            },
-        };
-        change?.Invoke(policy.Spec);
-        return policy;
-    }
 
     private static JsonNode ToJson(Resource resource) => JsonNode.Parse(JsonSerializer.Serialize(resource, resource.GetType(), Json))!;
 
