@@ -44,7 +44,6 @@ public static class InstallManifests
                 ["tls.crt"] = Base64(options.IssuerCertificatePem),
                 ["tls.key"] = Base64(options.IssuerKeyPem),
                 ["ca.crt"] = Base64(options.TrustAnchorPem),
-                [BootstrapTokenKey] = Base64(options.BootstrapToken),
             })),
             Deployment(ControllerName, "controller", options, ControllerContainer(options), serviceAccount: ControllerName, issuer: true),
             Obj("v1", "Service", Meta(ControllerName, Ns, "controller"), ("spec", new JsonObject
@@ -76,7 +75,6 @@ public static class InstallManifests
         IssuerCertificatePem = "-----BEGIN CERTIFICATE-----\nnot sent\n-----END CERTIFICATE-----\n",
         IssuerKeyPem = "-----BEGIN PRIVATE KEY-----\nnot sent\n-----END PRIVATE KEY-----\n",
         TrustAnchorPem = "-----BEGIN CERTIFICATE-----\nnot sent\n-----END CERTIFICATE-----\n",
-        BootstrapToken = "not-sent-not-sent",
     });
 
     private static JsonObject ControllerContainer(InstallOptions o) => new()
@@ -118,8 +116,7 @@ public static class InstallManifests
             ["items"] = new JsonArray(
                 new JsonObject { ["key"] = "tls.crt", ["path"] = "ca.crt" },
                 new JsonObject { ["key"] = "tls.key", ["path"] = "ca.key" },
-                new JsonObject { ["key"] = "ca.crt", ["path"] = "anchor.crt" },
-                new JsonObject { ["key"] = BootstrapTokenKey, ["path"] = BootstrapTokenKey }),
+                new JsonObject { ["key"] = "ca.crt", ["path"] = "anchor.crt" }),
         } });
         var podMeta = new JsonObject { ["labels"] = new JsonObject { ["app.kubernetes.io/name"] = name, [PartOfLabel] = "fedmesh", ["app.kubernetes.io/component"] = component } };
         return Obj("apps/v1", "Deployment", Meta(name, Ns, component), ("spec", new JsonObject

@@ -20,9 +20,6 @@ public sealed class InstallOptions
     public required string IssuerKeyPem { get; init; }
     public required string TrustAnchorPem { get; init; }
 
-    /// <summary>The token the cluster's proxies and gateway present to the controller's Identity service for their certificates.</summary>
-    public string BootstrapToken { get; init; } = "";
-
     /// <summary>Every broken setting, in one pass.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -33,7 +30,6 @@ public sealed class InstallOptions
         if (!IssuerCertificatePem.Contains("BEGIN CERTIFICATE", StringComparison.Ordinal)) errors.Add("issuer certificate: not a PEM certificate");
         if (!IssuerKeyPem.Contains("PRIVATE KEY", StringComparison.Ordinal)) errors.Add("issuer key: not a PEM private key");
         if (!TrustAnchorPem.Contains("BEGIN CERTIFICATE", StringComparison.Ordinal)) errors.Add("trust anchor: not a PEM certificate");
-        if (BootstrapToken.Length < 16) errors.Add("bootstrap token: must be at least 16 characters");
         return errors;
     }
 }
@@ -76,6 +72,5 @@ public static class InstallDefaults
     /// <summary>The controller's gRPC URL inside the cluster (discovery and identity).</summary>
     public static readonly string ControllerUrl = $"http://{ControllerName}.{Resources.WellKnown.SystemNamespace}.svc:{ControllerGrpcPort}";
     public const string IssuerSecret = "fedmesh-issuer";
-    public const string BootstrapTokenKey = "bootstrap-token";
     public const string PartOfLabel = "app.kubernetes.io/part-of";
 }

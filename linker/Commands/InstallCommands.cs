@@ -35,7 +35,6 @@ internal static class InstallCommands
                 IssuerCertificatePem = issuer.CertificatePem,
                 IssuerKeyPem = issuer.KeyPem,
                 TrustAnchorPem = issuer.AnchorPem,
-                BootstrapToken = issuer.BootstrapToken,
             });
             if (!parse.GetValue(apply))
             {

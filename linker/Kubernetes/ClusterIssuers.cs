@@ -4,7 +4,7 @@ using FedMesh.Core.Identity;
 namespace FedMesh.Linker.Kubernetes;
 
 /// <summary>A cluster's issuer (intermediate CA) and the federation's trust anchor, as PEM for the issuer Secret.</summary>
-internal sealed record IssuerPem(string CertificatePem, string KeyPem, string AnchorPem, string BootstrapToken);
+internal sealed record IssuerPem(string CertificatePem, string KeyPem, string AnchorPem);
 
 /// <summary>
 /// The federation's trust anchor and each cluster's issuer, kept under the federation home as the local
@@ -36,21 +36,7 @@ internal static class ClusterIssuers
         return new IssuerPem(
             File.ReadAllText(Path.Combine(directory, CertificateAuthority.CertificateFileName)),
             File.ReadAllText(Path.Combine(directory, CertificateAuthority.KeyFileName)),
-            File.ReadAllText(Path.Combine(paths.AnchorDirectory, CertificateAuthority.CertificateFileName)),
-            LoadOrCreateToken(paths.BootstrapTokenFile(cluster)));
-    }
-
-    /// <summary>The cluster's bootstrap token, created once (32 random bytes, hex, owner-only file) as the local federation does.</summary>
-    private static string LoadOrCreateToken(string file)
-    {
-        if (File.Exists(file) && File.ReadAllText(file).Trim() is { Length: > 0 } existing) return existing;
-        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        var token = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
-        var temp = file + ".tmp";
-        File.WriteAllText(temp, token);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.Move(temp, file, overwrite: true);
-        return token;
+            File.ReadAllText(Path.Combine(paths.AnchorDirectory, CertificateAuthority.CertificateFileName)));
     }
 
     private static CertificateAuthority Load(string directory, TimeProvider time)

@@ -18,7 +18,6 @@ public sealed class InstallInjectCliTests
     private const string Cert = "-----BEGIN CERTIFICATE-----\nMIIBissuer\n-----END CERTIFICATE-----\n";
     private const string Key = "-----BEGIN PRIVATE KEY-----\nMIGHkey\n-----END PRIVATE KEY-----\n";
     private const string Anchor = "-----BEGIN CERTIFICATE-----\nMIIBanchor\n-----END CERTIFICATE-----\n";
-    private const string Token = "0123456789abcdef0123456789abcdef";
 
     [Fact]
     public async Task Install_EastWithGatewayPort14143_PrintsTheGoldenManifests()
@@ -28,7 +27,7 @@ public sealed class InstallInjectCliTests
         await CliRun.OkAsync("cluster", "add", "east", "--context", "kind-east", "--kubeconfig", home.Kubeconfig, "--home", home.Path);
         var root = FedMeshCli.BuildRoot();
         root.Subcommands.Remove(root.Subcommands.Single(c => c.Name == "install"));
-        root.Subcommands.Add(InstallCommands.BuildInstall((_, _) => new IssuerPem(Cert, Key, Anchor, Token)));
+        root.Subcommands.Add(InstallCommands.BuildInstall((_, _) => new IssuerPem(Cert, Key, Anchor)));
 
         var result = await CliRun.RunAsync(root, "install", "--cluster", "east", "--gateway-port", "14143", "--home", home.Path);
 
@@ -57,7 +56,22 @@ public sealed class InstallInjectCliTests
         Assert.True(chain.Build(issuer), string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation)));
         Assert.Contains("FedMesh issuer east", issuer.Subject);
         Assert.Equal(File.ReadAllText(Path.Combine(home.Path, "anchor", "ca.crt")), Data(first, "ca.crt"));
-        Assert.Equal(64, Data(first, InstallDefaults.BootstrapTokenKey).Length);
+    }
+
+    [Fact]
+    public async Task Install_IssuerSecret_HoldsOnlyTheIssuerAndAnchorAndNoBootstrapTokenIsMade()
+    {
+        using var home = new TempHome();
+        home.WriteKubeconfig("t", ("kind-east", "http://127.0.0.1:1"));
+        await CliRun.OkAsync("cluster", "add", "east", "--context", "kind-east", "--kubeconfig", home.Kubeconfig, "--home", home.Path);
+
+        var manifests = ManifestYaml.Read((await CliRun.OkAsync("install", "--cluster", "east", "--home", home.Path)).Out).OfType<JsonObject>().ToList();
+
+        // On Kubernetes, callers of the Identity service present projected service-account tokens (TokenReview); nothing reads a bootstrap token.
+        Assert.Equal(["tls.crt", "tls.key", "ca.crt"], IssuerSecret(ManifestYaml.Write(manifests))["data"]!.AsObject().Select(kv => kv.Key));
+        var controller = manifests.Single(d => d["kind"]!.GetValue<string>() == "Deployment" && d["metadata"]!["name"]!.GetValue<string>() == InstallDefaults.ControllerName);
+        Assert.Equal(["ca.crt", "ca.key", "anchor.crt"], controller["spec"]!["template"]!["spec"]!["volumes"]![0]!["secret"]!["items"]!.AsArray().Select(i => i!["path"]!.GetValue<string>()));
+        Assert.False(File.Exists(new FedMesh.Core.Federation.FederationPaths(home.Path).BootstrapTokenFile("east")));
     }
 
     [Fact]

@@ -11,7 +11,7 @@ public sealed class ManifestGoldenTests
 
     private static InstallOptions Options(int gatewayPort = 4143) => new()
     {
-        Cluster = "east", GatewayPort = gatewayPort, IssuerCertificatePem = Cert, IssuerKeyPem = Key, TrustAnchorPem = Anchor, BootstrapToken = "0123456789abcdef0123456789abcdef",
+        Cluster = "east", GatewayPort = gatewayPort, IssuerCertificatePem = Cert, IssuerKeyPem = Key, TrustAnchorPem = Anchor,
     };
 
     [Fact]
