@@ -61,8 +61,8 @@ internal sealed class LinkStatusHandler(MirrorState state, IClusterStore store, 
             return ("True", "MirroringDisabled", $"admits traffic from cluster '{target}'; mirrors nothing (spec.mirror is false)");
         if (!ReferenceEquals(owner, link))
             return ("False", "DuplicateTarget", $"link '{owner?.Name}' already mirrors cluster '{target}'; delete one of the two links");
-        if (link.RemoteError is not null)
-            return ("False", "TargetUnreachable", $"cannot read the services of cluster '{target}': {link.RemoteError}");
+        if (link.RemoteError is { } failure)
+            return ("False", failure.Reason, failure.Message);
         if (!link.RemoteSynced)
             return ("Unknown", SyncingReason, $"listing the services of cluster '{target}'");
         if (link.Conflicts.Count > 0)

@@ -17,7 +17,7 @@ internal sealed record LinkDeleted(Link Link) : MirrorEvent;
 internal sealed record RemoteServicesSynced(string LinkName, long Generation, IReadOnlyList<Service> Services) : MirrorEvent;
 internal sealed record RemoteServiceUpserted(string LinkName, long Generation, Service Service) : MirrorEvent;
 internal sealed record RemoteServiceDeleted(string LinkName, long Generation, Service Service) : MirrorEvent;
-internal sealed record RemoteWatchFailed(string LinkName, long Generation, string Reason) : MirrorEvent;
+internal sealed record RemoteWatchFailed(string LinkName, long Generation, RemoteFailure Failure) : MirrorEvent;
 
 // Store work (MirrorWorkHandler): recomputed from the current state when handled, so retries are never stale.
 internal sealed record ReconcileMirror(string TargetCluster, string Namespace, string RemoteService) : CoalescedMirrorEvent;

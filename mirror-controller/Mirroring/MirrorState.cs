@@ -54,7 +54,7 @@ internal sealed class LinkMirrorState(Link link)
     public bool RemoteSynced { get; set; }
 
     /// <summary>Why the target cannot be read right now, or null.</summary>
-    public string? RemoteError { get; set; }
+    public RemoteFailure? RemoteError { get; set; }
 
     /// <summary>Mirror names this link wanted but found taken by a service that is not its mirror.</summary>
     public SortedSet<string> Conflicts { get; } = new(StringComparer.Ordinal);

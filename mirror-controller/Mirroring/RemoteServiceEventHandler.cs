@@ -43,7 +43,7 @@ internal sealed partial class RemoteServiceEventHandler(MirrorState state, Mirro
         if (Current(failed.LinkName, failed.Generation) is not { } link)
             return;
         // Existing mirrors stay: traffic through the gateway may still work, and the next sync corrects them.
-        link.RemoteError = failed.Reason;
+        link.RemoteError = failed.Failure;
         queue.Enqueue(new RefreshLinkStatus(link.Name));
     }
 

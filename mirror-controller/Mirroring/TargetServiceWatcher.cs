@@ -23,7 +23,7 @@ internal sealed class TargetServiceWatcher(MirrorQueue queue, ITargetStoreResolv
         link.WatchStop = stop;
 
         var snapshot = link.Link;
-        var handler = new Forwarder(queue, snapshot.Name, generation);
+        var handler = new Forwarder(queue, snapshot, generation);
         var informer = new StoreInformer<Service>(
             $"services of cluster '{snapshot.Spec.TargetCluster}' (link {snapshot.Name})",
             ct => targets.OpenAsync(snapshot, ct),
@@ -41,19 +41,19 @@ internal sealed class TargetServiceWatcher(MirrorQueue queue, ITargetStoreResolv
         link.Generation = 0;
     }
 
-    private sealed class Forwarder(MirrorQueue queue, string linkName, long generation) : IInformerHandler<Service>
+    private sealed class Forwarder(MirrorQueue queue, Link link, long generation) : IInformerHandler<Service>
     {
         public ValueTask OnSyncedAsync(IReadOnlyList<Service> items, CancellationToken cancellationToken) =>
-            Put(new RemoteServicesSynced(linkName, generation, items));
+            Put(new RemoteServicesSynced(link.Name, generation, items));
 
         public ValueTask OnUpsertAsync(Service item, CancellationToken cancellationToken) =>
-            Put(new RemoteServiceUpserted(linkName, generation, item));
+            Put(new RemoteServiceUpserted(link.Name, generation, item));
 
         public ValueTask OnDeleteAsync(Service item, CancellationToken cancellationToken) =>
-            Put(new RemoteServiceDeleted(linkName, generation, item));
+            Put(new RemoteServiceDeleted(link.Name, generation, item));
 
         public ValueTask OnErrorAsync(Exception error, CancellationToken cancellationToken) =>
-            Put(new RemoteWatchFailed(linkName, generation, error.Message));
+            Put(new RemoteWatchFailed(link.Name, generation, RemoteFailure.From(error, link)));
 
         private ValueTask Put(MirrorEvent mirrorEvent)
         {

@@ -112,9 +112,10 @@ public sealed class KubernetesLinkCliTests
         await roles.ReplaceClusterRoleAsync(role, account);
         federation.B.EndAllWatches();
 
-        await EventuallyAsync(async () => (await ReadyConditionAsync(a, "b"))?.Reason == "TargetUnreachable", async () => $"{Describe(await ReadyConditionAsync(a, "b"))}");
+        await EventuallyAsync(async () => (await ReadyConditionAsync(a, "b"))?.Reason == "Forbidden", async () => $"{Describe(await ReadyConditionAsync(a, "b"))}");
         var condition = (await ReadyConditionAsync(a, "b"))!;
         Assert.Equal("False", condition.Status);
+        Assert.StartsWith($"the credentials in Secret {WellKnown.SystemNamespace}/{LinkCredentials.SecretName("b")} may not read services in cluster 'b': ", condition.Message);
         Assert.Contains("is forbidden", condition.Message);
         Assert.Matches("cannot (list|watch) resource \"services\"", condition.Message);
         Assert.Contains("grant the verb in the RBAC role", condition.Message);
