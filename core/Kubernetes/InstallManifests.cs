@@ -67,15 +67,21 @@ public static class InstallManifests
 
     /// <summary>
     /// What <c>fedmesh uninstall</c> deletes for <paramref name="cluster"/>. Deleting needs only kinds and names,
-    /// so the issuer is a placeholder that no object sent to a server ever carries.
+    /// so the issuer is a placeholder that no object sent to a server ever carries. With <paramref name="keepCrds"/>
+    /// the CRDs stay, and so does the <c>fedmesh-system</c> namespace: deleting it would delete the Links (and their
+    /// credentials Secrets) that live there, which is what keeping the CRDs is for.
     /// </summary>
-    public static IReadOnlyList<JsonObject> UninstallOrder(string cluster) => UninstallOrder(new InstallOptions
+    public static IReadOnlyList<JsonObject> UninstallOrder(string cluster, bool keepCrds = false)
     {
-        Cluster = cluster,
-        IssuerCertificatePem = "-----BEGIN CERTIFICATE-----\nnot sent\n-----END CERTIFICATE-----\n",
-        IssuerKeyPem = "-----BEGIN PRIVATE KEY-----\nnot sent\n-----END PRIVATE KEY-----\n",
-        TrustAnchorPem = "-----BEGIN CERTIFICATE-----\nnot sent\n-----END CERTIFICATE-----\n",
-    });
+        var all = UninstallOrder(new InstallOptions
+        {
+            Cluster = cluster,
+            IssuerCertificatePem = "-----BEGIN CERTIFICATE-----\nnot sent\n-----END CERTIFICATE-----\n",
+            IssuerKeyPem = "-----BEGIN PRIVATE KEY-----\nnot sent\n-----END PRIVATE KEY-----\n",
+            TrustAnchorPem = "-----BEGIN CERTIFICATE-----\nnot sent\n-----END CERTIFICATE-----\n",
+        });
+        return keepCrds ? all.Where(m => m["kind"]?.GetValue<string>() is not ("CustomResourceDefinition" or "Namespace")).ToList() : all;
+    }
 
     private static JsonObject ControllerContainer(InstallOptions o) => new()
     {

@@ -1,13 +1,14 @@
 using System.CommandLine;
 using FedMesh.Core.Federation;
 using FedMesh.Core.Kubernetes;
+using FedMesh.Core.Resources;
 using FedMesh.Linker.Kubernetes;
 
 namespace FedMesh.Linker.Commands;
 
 /// <summary>
 /// <c>fedmesh install --cluster NAME [--apply] [--gateway-port N]</c> prints (or applies) everything a
-/// Kubernetes cluster runs FedMesh with; <c>fedmesh uninstall --cluster NAME</c> deletes it again.
+/// Kubernetes cluster runs FedMesh with; <c>fedmesh uninstall --cluster NAME [--keep-crds]</c> deletes it again.
 /// </summary>
 internal static class InstallCommands
 {
@@ -52,13 +53,20 @@ internal static class InstallCommands
     public static Command BuildUninstall()
     {
         var cluster = ClusterOption();
-        var command = new Command("uninstall", "Delete everything 'fedmesh install' put in a Kubernetes cluster, the CRDs and their resources included") { cluster };
+        var keepCrds = new Option<bool>("--keep-crds")
+        {
+            Description = $"Keep the CRDs, the {WellKnown.SystemNamespace} namespace and every Link, TrafficSplit and FailoverPolicy (with the links' credentials); delete the rest",
+        };
+        var command = new Command("uninstall", "Delete everything 'fedmesh install' put in a Kubernetes cluster, the CRDs and their resources included unless --keep-crds") { cluster, keepCrds };
         command.SetAction(async (parse, ct) =>
         {
             using var federation = Federation.Load(GlobalOptions.Paths(parse));
             var target = KubernetesCluster(federation, parse.GetValue(cluster)!);
+            var keep = parse.GetValue(keepCrds);
             using var client = KubeContexts.Open(target);
-            await new ManifestApplier(client, target.Name, Console.Out).DeleteAsync(InstallManifests.UninstallOrder(target.Name), ct).ConfigureAwait(false);
+            await new ManifestApplier(client, target.Name, Console.Out).DeleteAsync(InstallManifests.UninstallOrder(target.Name, keep), ct).ConfigureAwait(false);
+            if (keep)
+                Console.WriteLine($"Kept in cluster {target.Name}: the fedmesh.io CRDs and their resources, and namespace {WellKnown.SystemNamespace} with the Links' credentials. 'fedmesh install --cluster {target.Name} --apply' picks them up again.");
             return ExitCodes.Success;
         });
         return command;

@@ -153,8 +153,17 @@ internal sealed partial class FakeApiServer
         return Objects.Replace(path, created["metadata"]!["name"]!.GetValue<string>(), new JsonObject(), stored => { stored["data"] = data; return stored; });
     }
 
+    /// <summary>
+    /// What the namespace controller and the garbage collector do after a delete, but at once: a Namespace takes
+    /// everything in it along, a CRD its custom resources.
+    /// </summary>
     private void OnDeleted(ApiPath path, JsonObject deleted)
     {
+        if (path is { Group: "", Resource: "namespaces" })
+            Objects.DeleteWhere((_, _, ns) => ns == path.Name);
+        if (path is { Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions" }
+            && deleted["spec"]?["group"]?.GetValue<string>() is { } group && deleted["spec"]?["names"]?["plural"]?.GetValue<string>() is { } plural)
+            Objects.DeleteWhere((g, r, _) => g == group && r == plural);
         if (path.Group == "" && path.Resource == "secrets" && deleted["metadata"]?["annotations"]?["kubernetes.io/service-account.name"]?.GetValue<string>() is { } account)
             Authorizer.RevokeTokensOf(path.Namespace!, account);
     }

@@ -15,8 +15,9 @@ namespace FedMesh.Kubernetes.Tests.ApiServer;
 /// resourceVersion conflicts, delete with preconditions, 410 Gone for a resourceVersion older than its
 /// bounded history, bearer tokens with RBAC (401/403 as Status bodies), CRD structural schemas (422),
 /// service-account token Secrets that mint usable tokens, projected service-account tokens with audiences and
-/// expiry, and TokenReview (authentication.k8s.io/v1) of every token it knows.
-/// Not served: subresources, field selectors, set-based label selectors, pagination, namespace lifecycle.
+/// expiry, TokenReview (authentication.k8s.io/v1) of every token it knows, and cascading deletes (a Namespace
+/// takes its objects along, a CRD its custom resources; at once, where a real server finalizes in the background).
+/// Not served: subresources, field selectors, set-based label selectors, pagination, namespace phases and finalizers.
 /// </summary>
 internal sealed partial class FakeApiServer : IAsyncDisposable
 {

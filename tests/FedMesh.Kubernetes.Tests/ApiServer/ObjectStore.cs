@@ -89,6 +89,20 @@ internal sealed class ObjectStore(int historyLimit, TimeProvider time)
         }
     }
 
+    /// <summary>Deletes every object <paramref name="match"/> selects by (group, resource, namespace), one DELETED event each.</summary>
+    public void DeleteWhere(Func<string, string, string?, bool> match)
+    {
+        lock (_gate)
+        {
+            foreach (var key in _objects.Keys.Where(k => match(k.Item1, k.Item2, k.Item3)).ToList())
+            {
+                var gone = _objects[key];
+                _objects.Remove(key);
+                Record("DELETED", new ApiPath(key.Item1, "", key.Item2, key.Item3, key.Item4), ++_version, (JsonObject)gone.DeepClone());
+            }
+        }
+    }
+
     /// <summary>Forgets the history up to now (as etcd compaction): watches from an older resourceVersion get 410.</summary>
     public void Compact()
     {
