@@ -44,9 +44,17 @@ public static class InstallDefaults
     public const int GatewayAdminPort = 4191;
     public const int ControllerGrpcPort = 8086;
     public const int ControllerAdminPort = 9996;
-    public const int ProxyOutboundPort = 4140;
-    public const int ProxyInboundPort = 4143;
-    public const int ProxyAdminPort = 4191;
+
+    /// <summary>The injected proxy's plain-HTTP outbound listener, on loopback: the init container redirects the pod's outbound TCP here.</summary>
+    public const int ProxyOutboundPort = 15001;
+
+    /// <summary>The injected proxy's mTLS inbound listener, on every interface: peers and gateways dial it.</summary>
+    public const int ProxyInboundPort = 15006;
+
+    /// <summary>The injected proxy's admin listener (<c>/live</c>, <c>/ready</c>, <c>/metrics</c>), on every interface for the kubelet's probes.</summary>
+    public const int ProxyAdminPort = 15021;
+
+    /// <summary>The uid the proxy runs as (the proxy image's USER); its own traffic is not redirected.</summary>
     public const long ProxyUid = 2102;
     public const string ControllerName = "fedmesh-controller";
     public const string GatewayName = "fedmesh-gateway";

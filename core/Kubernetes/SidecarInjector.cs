@@ -1,6 +1,4 @@
 using System.Text.Json.Nodes;
-using static FedMesh.Core.Kubernetes.InstallDefaults;
-using static FedMesh.Core.Kubernetes.ManifestObjects;
 
 namespace FedMesh.Core.Kubernetes;
 
@@ -9,94 +7,83 @@ namespace FedMesh.Core.Kubernetes;
 /// TCP to the proxy (iptables, NET_ADMIN) to the pod template of every Deployment, StatefulSet and
 /// DaemonSet, with a projected service-account token (audience <c>fedmesh</c>) the proxy presents for its
 /// certificate; other documents pass through unchanged. The pod template is marked with
-/// <see cref="InjectedAnnotation"/>, and containers already there are not added again, so injecting
-/// twice gives what injecting once gives.
+/// <see cref="InjectedAnnotation"/>, and what an earlier injection added is replaced in place, so injecting
+/// twice gives what injecting once gives. A workload whose service name or app port cannot be told is refused
+/// (every such workload named in one error) and nothing is returned.
 /// </summary>
-public static class SidecarInjector
+public static partial class SidecarInjector
 {
     public const string InjectedAnnotation = "fedmesh.io/injected";
+
+    /// <summary>Overrides the app port (default: the first containerPort of the pod's first container).</summary>
+    public const string AppPortAnnotation = "fedmesh.io/app-port";
+
+    /// <summary>Overrides the service name (default: the pod's <c>app</c> label, then <c>app.kubernetes.io/name</c>, then the workload's name).</summary>
+    public const string ServiceAnnotation = "fedmesh.io/service";
+
     public const string ProxyContainer = "fedmesh-proxy";
     public const string InitContainer = "fedmesh-init";
 
     private static readonly string[] Workloads = ["Deployment", "StatefulSet", "DaemonSet"];
 
     /// <summary>Injects every workload of the multi-document <paramref name="yaml"/> and returns the YAML out.</summary>
-    public static string Inject(string yaml, string cluster, string imageRepository = ImageRepository, string imageTag = ImageTag)
+    /// <exception cref="ArgumentException">Some workload cannot be injected; the message names each one and what to set.</exception>
+    public static string Inject(string yaml, InjectOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var documents = ManifestYaml.Read(yaml);
+        var errors = new List<string>();
         foreach (var document in documents)
             if (document is JsonObject o && o["kind"]?.GetValue<string>() is { } kind && Workloads.Contains(kind))
-                InjectWorkload(o, cluster, imageRepository, imageTag);
+                InjectWorkload(o, kind, options, errors);
+        if (errors.Count > 0)
+            throw new ArgumentException(string.Join("; ", errors));
         return ManifestYaml.Write(documents);
     }
 
-    private static void InjectWorkload(JsonObject workload, string cluster, string repository, string tag)
+    private static void InjectWorkload(JsonObject workload, string kind, InjectOptions options, List<string> errors)
     {
-        var name = workload["metadata"]?["name"]?.GetValue<string>() ?? "(unnamed)";
-        var template = workload["spec"]?["template"] as JsonObject
-            ?? throw new ArgumentException($"{workload["kind"]} {name} has no spec.template; only workloads with a pod template can be injected");
-        var meta = template["metadata"] as JsonObject ?? (JsonObject)(template["metadata"] = new JsonObject());
-        var annotations = meta["annotations"] as JsonObject ?? (JsonObject)(meta["annotations"] = new JsonObject());
-        var pod = template["spec"] as JsonObject ?? (JsonObject)(template["spec"] = new JsonObject());
-        var containers = pod["containers"] as JsonArray ?? (JsonArray)(pod["containers"] = new JsonArray());
-        var inits = pod["initContainers"] as JsonArray ?? (JsonArray)(pod["initContainers"] = new JsonArray());
-        if (!Has(inits, InitContainer)) inits.Insert(0, Init($"{repository}/proxy:{tag}"));
-        if (!Has(containers, ProxyContainer)) containers.Add(Proxy($"{repository}/proxy:{tag}", cluster));
-        var volumes = pod["volumes"] as JsonArray ?? (JsonArray)(pod["volumes"] = new JsonArray());
-        if (!Has(volumes, InstallDefaults.TokenVolume)) volumes.Add(ManifestObjects.TokenVolume());
-        annotations[InjectedAnnotation] = "true";
+        var where = Describe(workload, kind);
+        if (workload["spec"]?["template"] is not JsonObject template)
+        {
+            errors.Add($"{where} has no spec.template; only workloads with a pod template can be injected");
+            return;
+        }
+        var pod = Child(template, "spec");
+        var containers = Array(pod, "containers");
+        var service = ServiceName(workload, template, where, errors);
+        var appPort = AppPort(workload, template, containers, where, errors);
+        if (service is null || appPort is null)
+            return;
+
+        var image = $"{options.ImageRepository}/proxy:{options.ImageTag}";
+        Upsert(Array(pod, "initContainers"), Init(image), first: true);
+        Upsert(containers, Proxy(image, options, service, appPort.Value), first: false);
+        Upsert(Array(pod, "volumes"), ManifestObjects.TokenVolume(), first: false);
+        Child(Child(template, "metadata"), "annotations")[InjectedAnnotation] = "true";
     }
 
-    private static bool Has(JsonArray named, string name) =>
-        named.OfType<JsonObject>().Any(c => c["name"]?.GetValue<string>() == name);
-
-    private static JsonObject Proxy(string image, string cluster) => new()
+    /// <summary>Replaces the element of the same name where it is (an earlier injection), or adds it.</summary>
+    private static void Upsert(JsonArray named, JsonObject item, bool first)
     {
-        ["name"] = ProxyContainer,
-        ["image"] = image,
-        // The identity asked for must be the pod's own namespace and ServiceAccount: the controller's TokenReview checks it.
-        ["args"] = Strings("--Cluster", cluster, "--Controller", ControllerUrl, "--TokenFile", TokenFile,
-            "--Instance", "$(FEDMESH_POD_NAME)", "--Namespace", "$(FEDMESH_POD_NAMESPACE)", "--ServiceAccount", "$(FEDMESH_SERVICE_ACCOUNT)"),
-        ["env"] = new JsonArray(
-            FieldEnv("FEDMESH_POD_NAME", "metadata.name"),
-            FieldEnv("FEDMESH_POD_NAMESPACE", "metadata.namespace"),
-            FieldEnv("FEDMESH_SERVICE_ACCOUNT", "spec.serviceAccountName")),
-        ["ports"] = new JsonArray(Port("fedmesh-out", ProxyOutboundPort), Port("fedmesh-in", ProxyInboundPort), Port("fedmesh-admin", ProxyAdminPort)),
-        ["readinessProbe"] = HttpProbe("/ready", ProxyAdminPort),
-        ["volumeMounts"] = new JsonArray(ManifestObjects.TokenMount()),
-        ["securityContext"] = new JsonObject
+        var name = NameOf(item);
+        for (var i = 0; i < named.Count; i++)
         {
-            ["runAsUser"] = ProxyUid,
-            ["runAsNonRoot"] = true,
-            ["allowPrivilegeEscalation"] = false,
-            ["readOnlyRootFilesystem"] = true,
-            ["capabilities"] = new JsonObject { ["drop"] = Strings("ALL") },
-        },
-    };
+            if (named[i] is JsonObject o && NameOf(o) == name)
+            {
+                named[i] = item;
+                return;
+            }
+        }
+        if (first) named.Insert(0, item);
+        else named.Add(item);
+    }
 
-    /// <summary>
-    /// Redirects outbound TCP to the proxy's outbound port, except the proxy's own traffic (by uid) and
-    /// loopback, so the app needs no configuration. Only NET_ADMIN and NET_RAW, only in this container.
-    /// </summary>
-    private static JsonObject Init(string image) => new()
-    {
-        ["name"] = InitContainer,
-        ["image"] = image,
-        ["command"] = Strings("/bin/sh", "-c"),
-        ["args"] = Strings(string.Join(" && ",
-            "iptables -t nat -N FEDMESH_OUTPUT",
-            "iptables -t nat -A OUTPUT -p tcp -j FEDMESH_OUTPUT",
-            $"iptables -t nat -A FEDMESH_OUTPUT -m owner --uid-owner {ProxyUid} -j RETURN",
-            "iptables -t nat -A FEDMESH_OUTPUT -d 127.0.0.1/32 -j RETURN",
-            $"iptables -t nat -A FEDMESH_OUTPUT -p tcp -j REDIRECT --to-ports {ProxyOutboundPort}")),
-        ["securityContext"] = new JsonObject
-        {
-            ["runAsUser"] = 0,
-            ["runAsNonRoot"] = false,
-            ["capabilities"] = new JsonObject { ["add"] = Strings("NET_ADMIN", "NET_RAW"), ["drop"] = Strings("ALL") },
-        },
-    };
+    private static string? NameOf(JsonObject o) => o["name"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
-    private static JsonObject FieldEnv(string name, string fieldPath) =>
-        new() { ["name"] = name, ["valueFrom"] = new JsonObject { ["fieldRef"] = new JsonObject { ["fieldPath"] = fieldPath } } };
+    private static JsonObject Child(JsonObject parent, string key) =>
+        parent[key] as JsonObject ?? (JsonObject)(parent[key] = new JsonObject());
+
+    private static JsonArray Array(JsonObject parent, string key) =>
+        parent[key] as JsonArray ?? (JsonArray)(parent[key] = new JsonArray());
 }

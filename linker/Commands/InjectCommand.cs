@@ -1,11 +1,15 @@
 using System.CommandLine;
+using FedMesh.Core.Federation;
 using FedMesh.Core.Kubernetes;
 using FedMesh.Core.Identity;
 using YamlDotNet.Core;
 
 namespace FedMesh.Linker.Commands;
 
-/// <summary><c>fedmesh inject -f FILE [--cluster NAME]</c>: the manifests with the proxy sidecar added to every workload, on standard output.</summary>
+/// <summary>
+/// <c>fedmesh inject -f FILE [--cluster NAME]</c>: the manifests with the proxy sidecar added to every workload, on
+/// standard output. The trust domain is the federation's (the default one when there is no federation yet).
+/// </summary>
 internal static class InjectCommand
 {
     public static Command Build()
@@ -17,13 +21,16 @@ internal static class InjectCommand
         {
             var path = parse.GetValue(file)!;
             var name = parse.GetValue(cluster);
-            if (name is null)
-            {
-                using var federation = Federation.Load(GlobalOptions.Paths(parse));
-                name = federation.ClusterOrDefault(null).Name;
-            }
-            else if (!DnsNames.IsLabel(name))
+            if (name is not null && !DnsNames.IsLabel(name))
                 throw new CliException($"'{name}' is not a valid cluster name: use {DnsNames.LabelRule}", ExitCodes.Usage);
+            var paths = GlobalOptions.Paths(parse);
+            var trustDomain = new FederationConfig().TrustDomain;
+            if (name is null || File.Exists(paths.ConfigFile))
+            {
+                using var federation = Federation.Load(paths);
+                name ??= federation.ClusterOrDefault(null).Name;
+                trustDomain = federation.Config.TrustDomain;
+            }
             string text;
             try { text = path == "-" ? await Console.In.ReadToEndAsync(ct).ConfigureAwait(false) : await File.ReadAllTextAsync(path, ct).ConfigureAwait(false); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -32,7 +39,7 @@ internal static class InjectCommand
             }
             try
             {
-                await Console.Out.WriteAsync(SidecarInjector.Inject(text, name)).ConfigureAwait(false);
+                await Console.Out.WriteAsync(SidecarInjector.Inject(text, new InjectOptions { Cluster = name, TrustDomain = trustDomain })).ConfigureAwait(false);
             }
             catch (YamlException e)
             {

@@ -127,7 +127,8 @@ public sealed class InstallInjectCliTests
     [Fact]
     public async Task Inject_EchoExample_PrintsTheGoldenManifests()
     {
-        var result = await CliRun.OkAsync("inject", "-f", Example(), "--cluster", "east");
+        using var home = new TempHome();
+        var result = await CliRun.OkAsync("inject", "-f", Example(), "--cluster", "east", "--home", home.Path);
         GoldenFile.AssertMatches("inject-echo.yaml", result.Out);
     }
 
@@ -135,11 +136,11 @@ public sealed class InstallInjectCliTests
     public async Task Inject_ItsOwnOutput_PrintsTheSameAgain()
     {
         using var home = new TempHome();
-        var once = (await CliRun.OkAsync("inject", "-f", Example(), "--cluster", "east")).Out;
+        var once = (await CliRun.OkAsync("inject", "-f", Example(), "--cluster", "east", "--home", home.Path)).Out;
         var file = Path.Combine(home.Path, "once.yaml");
         File.WriteAllText(file, once);
 
-        var twice = (await CliRun.OkAsync("inject", "-f", file, "--cluster", "east")).Out;
+        var twice = (await CliRun.OkAsync("inject", "-f", file, "--cluster", "east", "--home", home.Path)).Out;
 
         Assert.Equal(once, twice);
     }
@@ -151,11 +152,42 @@ public sealed class InstallInjectCliTests
         var file = Path.Combine(home.Path, "broken.yaml");
         File.WriteAllText(file, "kind: Deployment\nspec: [unclosed\n");
 
-        var result = await CliRun.RunAsync("inject", "-f", file, "--cluster", "east");
+        var result = await CliRun.RunAsync("inject", "-f", file, "--cluster", "east", "--home", home.Path);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"{file}:", result.Error);
         Assert.Equal("", result.Out);
+    }
+
+    [Fact]
+    public async Task Inject_WorkloadWithoutAnAppPort_IsRefusedNamingItAndPrintsNothing()
+    {
+        using var home = new TempHome();
+        var file = Path.Combine(home.Path, "worker.yaml");
+        File.WriteAllText(file, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: worker, namespace: shop}\n"
+            + "spec:\n  template:\n    metadata: {labels: {app: worker}}\n    spec:\n      containers:\n      - {name: worker, image: example/worker}\n");
+
+        var result = await CliRun.RunAsync("inject", "-f", file, "--cluster", "east", "--home", home.Path);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"{file}: Deployment shop/worker: cannot tell which port the app listens on: its container 'worker' declares no containerPort", result.Error);
+        Assert.Contains($"set the annotation {SidecarInjector.AppPortAnnotation}: \"PORT\" on the pod template; nothing was written", result.Error);
+        Assert.Equal("", result.Out);
+    }
+
+    [Fact]
+    public async Task Inject_FederationWithItsOwnTrustDomain_GivesTheSidecarThatTrustDomain()
+    {
+        using var home = new TempHome();
+        File.WriteAllText(Path.Combine(home.Path, "config.yaml"), "apiVersion: fedmesh.io/v1alpha1\nkind: Federation\ntrustDomain: example.org\nclusters:\n- name: east\n  type: local\n");
+
+        var result = await CliRun.OkAsync("inject", "-f", Example(), "--home", home.Path);
+
+        var proxy = ManifestYaml.Read(result.Out).OfType<JsonObject>().Single(d => d["kind"]!.GetValue<string>() == "Deployment")["spec"]!["template"]!["spec"]!["containers"]!
+            .AsArray().Single(c => c!["name"]!.GetValue<string>() == SidecarInjector.ProxyContainer)!;
+        var args = proxy["args"]!.AsArray().Select(a => a!.GetValue<string>()).ToList();
+        Assert.Equal("example.org", args[args.IndexOf("--TrustDomain") + 1]);
+        Assert.Equal("east", args[args.IndexOf("--Cluster") + 1]);
     }
 
     private static JsonObject IssuerSecret(string yaml) =>

@@ -46,25 +46,27 @@ public sealed class ManifestGoldenTests
 
     [Fact]
     public void Inject_EchoExample_MatchesGolden()
-        => GoldenFile.AssertMatches("inject-echo.yaml", SidecarInjector.Inject(Example(), "east"));
+        => GoldenFile.AssertMatches("inject-echo.yaml", SidecarInjector.Inject(Example(), East));
 
     [Fact]
     public void Inject_Twice_EqualsOnce()
     {
-        var once = SidecarInjector.Inject(Example(), "east");
-        Assert.Equal(once, SidecarInjector.Inject(once, "east"));
+        var once = SidecarInjector.Inject(Example(), East);
+        Assert.Equal(once, SidecarInjector.Inject(once, East));
     }
 
     [Fact]
     public void Inject_NonWorkloadDocuments_PassThroughUnchanged()
     {
-        var docs = ManifestYaml.Read(SidecarInjector.Inject(Example(), "east"));
+        var docs = ManifestYaml.Read(SidecarInjector.Inject(Example(), East));
         var service = docs.OfType<JsonObject>().Single(d => d["kind"]!.GetValue<string>() == "Service");
         Assert.Equal(ManifestYaml.Read(Example())[0].ToJsonString(), service.ToJsonString());
         var pod = docs.OfType<JsonObject>().Single(d => d["kind"]!.GetValue<string>() == "Deployment")["spec"]!["template"]!["spec"]!;
         Assert.Equal(["echo", "fedmesh-proxy"], pod["containers"]!.AsArray().Select(c => c!["name"]!.GetValue<string>()));
         Assert.Contains("NET_ADMIN", pod["initContainers"]![0]!["securityContext"]!.ToJsonString());
     }
+
+    private static readonly InjectOptions East = new() { Cluster = "east" };
 
     private static string Example() => File.ReadAllText(Path.Combine(Schema.CrdSchemaTests.FindRepoRoot(), "examples", "kubernetes", "echo.yaml"));
 }
