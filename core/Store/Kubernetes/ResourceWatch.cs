@@ -14,7 +14,7 @@ namespace FedMesh.Core.Store.Kubernetes;
 /// emitted, so no change is missed or repeated. Other failures are retried with exponential backoff and
 /// jitter (Polly); 401/403 end the watch with <see cref="StoreForbiddenException"/> for the caller to report.
 /// </summary>
-internal sealed class ResourceWatch(IKindAdapter adapter, string cluster, string? @namespace, KubernetesStoreOptions options)
+internal sealed class ResourceWatch(IWatchableKind adapter, string cluster, string? @namespace, KubernetesStoreOptions options)
 {
     private readonly Dictionary<(string, string), Resource> _known = new();
     private string? _resourceVersion;
