@@ -27,7 +27,7 @@ public static partial class SidecarInjector
             "--TrustDomain", options.TrustDomain,
             "--Namespace", $"$({PodNamespaceVariable})",
             "--Service", service,
-            "--Instance", $"$({PodNameVariable}).$({PodNamespaceVariable})",
+            "--Instance", InstanceOf($"$({PodNameVariable})", $"$({PodNamespaceVariable})"),
             "--ServiceAccount", $"$({ServiceAccountVariable})",
             "--Outbound", $"127.0.0.1:{ProxyOutboundPort}",
             "--Inbound", $"0.0.0.0:{ProxyInboundPort}",

@@ -6,14 +6,24 @@ namespace FedMesh.Core.Kubernetes;
 /// <c>fedmesh inject</c>: adds the proxy sidecar and an init container that redirects the pod's outbound
 /// TCP to the proxy (iptables, NET_ADMIN) to the pod template of every Deployment, StatefulSet and
 /// DaemonSet, with a projected service-account token (audience <c>fedmesh</c>) the proxy presents for its
-/// certificate; other documents pass through unchanged. The pod template is marked with
-/// <see cref="InjectedAnnotation"/>, and what an earlier injection added is replaced in place, so injecting
+/// certificate; other documents pass through unchanged. The pod template is labelled
+/// <see cref="InjectedLabel"/>, and what an earlier injection added is replaced in place, so injecting
 /// twice gives what injecting once gives. A workload whose service name or app port cannot be told is refused
 /// (every such workload named in one error) and nothing is returned.
 /// </summary>
 public static partial class SidecarInjector
 {
-    public const string InjectedAnnotation = "fedmesh.io/injected";
+    /// <summary>
+    /// Label <c>"true"</c> on every injected pod template, so on the pods: the controller lists and watches only pods
+    /// with it (a label selector, unlike an annotation) to find the endpoints of injected workloads.
+    /// </summary>
+    public const string InjectedLabel = "fedmesh.io/injected";
+
+    /// <summary>
+    /// The instance id of an injected pod, what its sidecar gets as <c>--Instance</c> and the controller gives its
+    /// endpoint: <c>NAME.NAMESPACE</c>, unique in the cluster as a discovery node id must be.
+    /// </summary>
+    public static string InstanceOf(string podName, string podNamespace) => $"{podName}.{podNamespace}";
 
     /// <summary>Overrides the app port (default: the first containerPort of the pod's first container).</summary>
     public const string AppPortAnnotation = "fedmesh.io/app-port";
@@ -60,7 +70,7 @@ public static partial class SidecarInjector
         Upsert(Array(pod, "initContainers"), Init(image), first: true);
         Upsert(containers, Proxy(image, options, service, appPort.Value), first: false);
         Upsert(Array(pod, "volumes"), ManifestObjects.TokenVolume(), first: false);
-        Child(Child(template, "metadata"), "annotations")[InjectedAnnotation] = "true";
+        Child(Child(template, "metadata"), "labels")[InjectedLabel] = "true";
     }
 
     /// <summary>Replaces the element of the same name where it is (an earlier injection), or adds it.</summary>
