@@ -122,7 +122,8 @@ internal static class EndpointSliceMapping
         return (host, port);
     }
 
-    private static string Join(string host, int port) =>
+    /// <summary>host:port, with an IPv6 host in brackets.</summary>
+    internal static string Join(string host, int port) =>
         IPAddress.TryParse(host, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{host}]:{port}" : $"{host}:{port}";
 
     private static string AddressType(List<string> hosts, Endpoints owner)
