@@ -8,12 +8,13 @@ using Microsoft.Extensions.Logging;
 namespace FedMesh.MirrorController.Discovery;
 
 /// <summary>
-/// Watches the cluster's Services, Endpoints, Links, TrafficSplits and FailoverPolicies and, once all are
-/// listed, publishes a snapshot after every change whose content differs: at once after a quiet
+/// Watches the cluster's Services, Endpoints, Links, TrafficSplits and FailoverPolicies, and the endpoints of every
+/// workload endpoint source (on Kubernetes: injected pods), and, once all are listed, publishes a snapshot after every change whose content differs: at once after a quiet
 /// interval, at most once per <see cref="MirrorControllerOptions.DiscoveryDebounce"/> during a burst.
 /// </summary>
 internal sealed partial class DiscoveryModelService(
     IClusterStore store,
+    IEnumerable<IWorkloadEndpointSource> workloadSources,
     SnapshotPublisher publisher,
     ControllerIdentity identity,
     MirrorControllerOptions options,
@@ -28,14 +29,15 @@ internal sealed partial class DiscoveryModelService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var logger = loggers.CreateLogger("FedMesh.MirrorController.Discovery");
-        var model = new ClusterModel(MarkDirty);
+        var sources = workloadSources.ToList();
+        var model = new ClusterModel(MarkDirty, sources.Count);
         // Probe verdicts and due failbacks change the snapshot without any store change.
         gateways.Changed += MarkDirty;
         failover.Changed += MarkDirty;
         var backoff = new Backoff(TimeSpan.FromMilliseconds(200), options.WatchRetryMaxDelay, Random.Shared);
         ValueTask<IClusterStore> Open(CancellationToken _) => ValueTask.FromResult(store);
         var what = $"cluster '{store.Cluster}'";
-        var watches = new[]
+        var watches = new List<Task>
         {
             new StoreInformer<Core.Resources.Service>($"services of {what}", Open, null, model.Services, backoff, time, logger).RunAsync(stoppingToken),
             new StoreInformer<Core.Resources.Endpoints>($"endpoints of {what}", Open, null, model.Endpoints, backoff, time, logger).RunAsync(stoppingToken),
@@ -44,6 +46,8 @@ internal sealed partial class DiscoveryModelService(
             new StoreInformer<Core.Resources.FailoverPolicy>($"failover policies of {what}", Open, null, model.FailoverPolicies, backoff, time, logger).RunAsync(stoppingToken),
             PublishAsync(model, logger, stoppingToken),
         };
+        for (var i = 0; i < sources.Count; i++)
+            watches.Add(new StoreInformer<Core.Resources.Endpoints>(sources[i].Description, sources[i].WatchAsync, model.WorkloadEndpoints[i], backoff, time, logger).RunAsync(stoppingToken));
         await Task.WhenAll(watches).ConfigureAwait(false);
     }
 

@@ -58,6 +58,8 @@ internal static class ControllerApplication
         services.AddSingleton(setup.Time);
         services.AddSingleton<IClusterStore>(setup.Store);
         services.AddSingleton<ITargetStoreResolver>(setup.Targets);
+        if (setup.Workloads is { } workloads)
+            services.AddSingleton(workloads);
         services.AddSingleton<ReadinessState>();
         services.AddSingleton<SnapshotPublisher>();
         services.AddSingleton<StatsAggregator>();

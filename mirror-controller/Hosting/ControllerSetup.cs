@@ -12,6 +12,9 @@ internal sealed class ControllerSetup
     public required ITargetStoreResolver Targets { get; init; }
     public required MirrorControllerOptions Options { get; init; }
 
+    /// <summary>Where endpoints nobody writes to the store come from: injected pods on Kubernetes; none locally, where proxies register.</summary>
+    public IWorkloadEndpointSource? Workloads { get; init; }
+
     /// <summary>Where both ports listen: 127.0.0.1 unless the controller runs in a pod.</summary>
     public System.Net.IPAddress ListenAddress { get; init; } = System.Net.IPAddress.Loopback;
 

@@ -2,6 +2,7 @@ using System.Net;
 using FedMesh.Core.Identity;
 using FedMesh.Core.Kubernetes;
 using FedMesh.Core.Store.Kubernetes;
+using FedMesh.Core.Store.Kubernetes.Workloads;
 using FedMesh.MirrorController.Identity;
 using FedMesh.MirrorController.Targets;
 using k8s;
@@ -11,8 +12,8 @@ using Microsoft.Extensions.Hosting;
 namespace FedMesh.MirrorController.Hosting;
 
 /// <summary>
-/// The controller in a Kubernetes pod: its own cluster's store through the in-cluster service account,
-/// link targets through each link's credentials Secret, the issuer from the mounted Secret, and gRPC and
+/// The controller in a Kubernetes pod: its own cluster's store through the in-cluster service account, the endpoints of
+/// injected pods from Services' EndpointSlices and the pods themselves, link targets through each link's credentials Secret, the issuer from the mounted Secret, and gRPC and
 /// admin ports on every interface so the cluster's proxies and gateway reach it through its Service. Callers of
 /// the Identity service are authorized by TokenReview of their projected service-account tokens.
 /// </summary>
@@ -60,6 +61,7 @@ internal static class KubernetesControllerHost
         {
             Identity = new ControllerIdentity(options.Cluster, settings.TrustDomain),
             Store = new KubernetesClusterStore(options.Cluster, client, storeOptions),
+            Workloads = new KubernetesWorkloadEndpoints(options.Cluster, settings.TrustDomain, client, storeOptions),
             Targets = new KubernetesTargetStoreResolver(client, storeOptions),
             Options = options,
             ListenAddress = listen,

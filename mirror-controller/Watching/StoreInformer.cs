@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FedMesh.Core.Resources;
 using FedMesh.Core.Store;
 using Microsoft.Extensions.Logging;
@@ -5,19 +6,31 @@ using Microsoft.Extensions.Logging;
 namespace FedMesh.MirrorController.Watching;
 
 /// <summary>
-/// List-then-watch over one kind of one store, restarted with backoff when the store cannot be
-/// opened or the watch breaks. Every (re)list is handed over as one complete set, so the handler
-/// never has to guess what disappeared while the watch was down.
+/// List-then-watch over one kind of one store (or any sequence with the store's watch contract), restarted with
+/// backoff when the store cannot be opened or the watch breaks. Every (re)list is handed over as one complete set,
+/// so the handler never has to guess what disappeared while the watch was down.
 /// </summary>
 internal sealed partial class StoreInformer<T>(
     string description,
-    Func<CancellationToken, ValueTask<IClusterStore>> openStore,
-    string? @namespace,
+    Func<CancellationToken, IAsyncEnumerable<WatchEvent<T>>> watch,
     IInformerHandler<T> handler,
     Backoff backoff,
     TimeProvider time,
     ILogger logger) where T : Resource
 {
+    /// <summary>Watches <typeparamref name="T"/> in <paramref name="namespace"/> (null: all) of the store <paramref name="openStore"/> opens.</summary>
+    public StoreInformer(
+        string description,
+        Func<CancellationToken, ValueTask<IClusterStore>> openStore,
+        string? @namespace,
+        IInformerHandler<T> handler,
+        Backoff backoff,
+        TimeProvider time,
+        ILogger logger)
+        : this(description, ct => WatchStoreAsync(openStore, @namespace, ct), handler, backoff, time, logger)
+    {
+    }
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var attempt = 0;
@@ -25,8 +38,7 @@ internal sealed partial class StoreInformer<T>(
         {
             try
             {
-                var store = await openStore(cancellationToken).ConfigureAwait(false);
-                await WatchAsync(store, () => attempt = 0, cancellationToken).ConfigureAwait(false);
+                await WatchAsync(() => attempt = 0, cancellationToken).ConfigureAwait(false);
                 throw new IOException($"the watch of {description} ended unexpectedly");
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -50,10 +62,17 @@ internal sealed partial class StoreInformer<T>(
         }
     }
 
-    private async Task WatchAsync(IClusterStore store, Action onSynced, CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<WatchEvent<T>> WatchStoreAsync(Func<CancellationToken, ValueTask<IClusterStore>> openStore, string? @namespace, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var store = await openStore(cancellationToken).ConfigureAwait(false);
+        await foreach (var change in store.WatchAsync<T>(@namespace, cancellationToken).ConfigureAwait(false))
+            yield return change;
+    }
+
+    private async Task WatchAsync(Action onSynced, CancellationToken cancellationToken)
     {
         Dictionary<string, T>? initial = new(StringComparer.Ordinal);
-        await foreach (var change in store.WatchAsync<T>(@namespace, cancellationToken).ConfigureAwait(false))
+        await foreach (var change in watch(cancellationToken).ConfigureAwait(false))
         {
             if (initial is not null)
             {

@@ -21,7 +21,7 @@ internal sealed class RunningController : IAsyncDisposable
     public string GrpcAddress { get; }
     public string AdminAddress { get; }
 
-    public static async Task<RunningController> StartAsync(IClusterStore store, ITargetStoreResolver targets, TimeSpan? repairInterval = null, IssuerSetup? issuer = null, string trustDomain = "fedmesh.local")
+    public static async Task<RunningController> StartAsync(IClusterStore store, ITargetStoreResolver targets, TimeSpan? repairInterval = null, IssuerSetup? issuer = null, string trustDomain = "fedmesh.local", IWorkloadEndpointSource? workloads = null)
     {
         var setup = new ControllerSetup
         {
@@ -30,6 +30,7 @@ internal sealed class RunningController : IAsyncDisposable
             Targets = targets,
             Options = new MirrorControllerOptions { Cluster = store.Cluster, RepairInterval = repairInterval ?? TimeSpan.FromHours(1), WatchRetryMaxDelay = TimeSpan.FromMilliseconds(300) },
             Issuer = issuer,
+            Workloads = workloads,
         };
         var app = ControllerApplication.Build(setup, _ => { });
         await app.StartAsync();
