@@ -10,7 +10,8 @@ namespace FedMesh.Core.Kubernetes;
 /// Everything <c>fedmesh install</c> puts in a cluster, in apply order: the CRDs, the fedmesh-system
 /// namespace, least-privilege RBAC, the issuer Secret, the controller and gateway Deployments and their
 /// Services. The controller may write only what it mirrors (Services, EndpointSlices) and our custom
-/// resources, read Secrets only in fedmesh-system, and create TokenReviews (to check the tokens callers of its Identity
+/// resources, list and watch Pods (to find injected pods behind Services' EndpointSlices; it never gets one by name),
+/// read Secrets only in fedmesh-system, and create TokenReviews (to check the tokens callers of its Identity
 /// service present); the gateway gets no API token at all, only a projected token of audience <c>fedmesh</c>.
 /// </summary>
 public static class InstallManifests
@@ -31,6 +32,7 @@ public static class InstallManifests
             Obj("rbac.authorization.k8s.io/v1", "ClusterRole", Meta(ControllerName, null, "controller"), ("rules", new JsonArray(
                 Rule([""], ["services"], ReadWrite),
                 Rule(["discovery.k8s.io"], ["endpointslices"], ReadWrite),
+                Rule([""], ["pods"], ["list", "watch"]),
                 Rule([CrdCatalog.Group], ["links", "trafficsplits", "failoverpolicies"], ["get", "list", "watch", "update", "patch"]),
                 Rule(["authentication.k8s.io"], ["tokenreviews"], ["create"])))),
             Obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", Meta(ControllerName, null, "controller"),

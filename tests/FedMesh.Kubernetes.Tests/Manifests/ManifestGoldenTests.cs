@@ -42,6 +42,10 @@ public sealed class ManifestGoldenTests
         Assert.DoesNotContain("secrets", text);
         var crRule = role["rules"]!.AsArray().Single(r => r!["apiGroups"]![0]!.GetValue<string>() == "fedmesh.io")!;
         Assert.DoesNotContain("create", crRule["verbs"]!.ToJsonString());
+        // Pods are only listed and watched (injected pods behind Services' EndpointSlices), never read by name or written.
+        var podRule = role["rules"]!.AsArray().Single(r => r!["resources"]!.AsArray().Any(x => x!.GetValue<string>() == "pods"))!;
+        Assert.Equal(["pods"], podRule["resources"]!.AsArray().Select(x => x!.GetValue<string>()));
+        Assert.Equal(["list", "watch"], podRule["verbs"]!.AsArray().Select(x => x!.GetValue<string>()));
     }
 
     [Fact]
@@ -64,6 +68,15 @@ public sealed class ManifestGoldenTests
         var pod = docs.OfType<JsonObject>().Single(d => d["kind"]!.GetValue<string>() == "Deployment")["spec"]!["template"]!["spec"]!;
         Assert.Equal(["echo", "fedmesh-proxy"], pod["containers"]!.AsArray().Select(c => c!["name"]!.GetValue<string>()));
         Assert.Contains("NET_ADMIN", pod["initContainers"]![0]!["securityContext"]!.ToJsonString());
+    }
+
+    [Fact]
+    public void Inject_PodTemplate_CarriesTheLabelTheControllerSelectsPodsBy()
+    {
+        var docs = ManifestYaml.Read(SidecarInjector.Inject(Example(), East));
+        var template = docs.OfType<JsonObject>().Single(d => d["kind"]!.GetValue<string>() == "Deployment")["spec"]!["template"]!;
+        Assert.Equal("true", template["metadata"]!["labels"]![SidecarInjector.InjectedLabel]!.GetValue<string>());
+        Assert.Equal("echo", template["metadata"]!["labels"]!["app"]!.GetValue<string>());
     }
 
     private static readonly InjectOptions East = new() { Cluster = "east" };
