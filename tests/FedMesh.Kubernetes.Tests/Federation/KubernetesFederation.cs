@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using FedMesh.Core.Discovery;
 using FedMesh.Core.Kubernetes;
 using FedMesh.Core.Resources;
 using FedMesh.Core.Store;
@@ -11,6 +12,9 @@ using FedMesh.MirrorController.Hosting;
 using k8s;
 using k8s.Models;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Proto = FedMesh.Core.Discovery.Protocol;
 
 namespace FedMesh.Kubernetes.Tests.Federation;
 
@@ -23,7 +27,7 @@ internal sealed class KubernetesFederation : IAsyncDisposable
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
 
-    private readonly List<WebApplication> _controllers = [];
+    private readonly Dictionary<string, WebApplication> _controllers = [];
     private readonly List<IDisposable> _disposables = [];
 
     private KubernetesFederation(TempHome home, FakeApiServer a, FakeApiServer b)
@@ -73,12 +77,34 @@ internal sealed class KubernetesFederation : IAsyncDisposable
         var setup = KubernetesControllerHost.CreateSetup(client, options, settings, TimeProvider.System, IPAddress.Loopback, 0, 0);
         var app = ControllerApplication.Build(setup, _ => { });
         await app.StartAsync();
-        _controllers.Add(app);
+        _controllers.Add(cluster, app);
         _disposables.Add(client);
         _disposables.Add((IDisposable)setup.Store);
     }
 
     public FakeApiServer Server(string cluster) => cluster == "a" ? A : B;
+
+    /// <summary>
+    /// A discovery stream from <paramref name="cluster"/>'s running controller, opened as its gateway opens it (node kind
+    /// gateway); the caller disposes it.
+    /// </summary>
+    public async Task<DiscoveryClient> GatewayDiscoveryAsync(string cluster)
+    {
+        var port = _controllers[cluster].Services.GetRequiredService<ListenEndpoints>().GrpcPort;
+        var node = new Proto.Node { Id = $"{InstallDefaults.GatewayName}-test", Cluster = cluster, Kind = Proto.NodeKind.Gateway };
+        var client = new DiscoveryClient($"http://127.0.0.1:{port}", node, NullLogger.Instance);
+        client.Start();
+        using var deadline = new CancellationTokenSource(Deadline);
+        await client.WaitForFirstAsync(deadline.Token);
+        return client;
+    }
+
+    /// <summary>Waits (bounded) for a snapshot that <paramref name="done"/> accepts and returns it.</summary>
+    public static async Task<Proto.Snapshot> SnapshotAsync(DiscoveryClient discovery, Func<Proto.Snapshot, bool> done, string what)
+    {
+        await EventuallyAsync(() => Task.FromResult(discovery.Current is { } s && done(s)), () => Task.FromResult($"{what}; last snapshot: {discovery.Current}"));
+        return discovery.Current!;
+    }
 
     /// <summary>An admin store of <paramref name="cluster"/>, for the test to look and to act as a user would with kubectl.</summary>
     public KubernetesClusterStore Store(string cluster)
@@ -105,7 +131,7 @@ internal sealed class KubernetesFederation : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var app in _controllers)
+        foreach (var app in _controllers.Values)
         {
             await app.StopAsync();
             await app.DisposeAsync();

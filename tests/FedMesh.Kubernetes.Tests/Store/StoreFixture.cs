@@ -3,6 +3,7 @@ using FedMesh.Core.Resources;
 using FedMesh.Core.Store;
 using FedMesh.Core.Store.Kubernetes;
 using FedMesh.Kubernetes.Tests.ApiServer;
+using k8s.Models;
 
 namespace FedMesh.Kubernetes.Tests.Store;
 
@@ -35,6 +36,37 @@ internal static class StoreFixture
             TargetCluster = target, GatewayAddress = "10.0.0.9:4143",
             GatewayIdentity = $"spiffe://fedmesh.local/cluster/{target}/ns/fedmesh-system/sa/gateway", Probe = new ProbeSpec(),
         },
+    };
+
+    /// <summary>A running pod as the API server holds it; <paramref name="injected"/> gives it the label <c>fedmesh inject</c> puts on pod templates.</summary>
+    public static V1Pod Pod(string name, string ip, string serviceAccount = "default", bool injected = true, string ns = "default", string app = "web") => new()
+    {
+        Metadata = new V1ObjectMeta
+        {
+            Name = name, NamespaceProperty = ns,
+            Labels = injected ? new Dictionary<string, string> { ["app"] = app, [SidecarInjector.InjectedLabel] = "true" } : new Dictionary<string, string> { ["app"] = app },
+        },
+        Spec = new V1PodSpec { ServiceAccountName = serviceAccount, Containers = [new V1Container { Name = "app", Image = "app" }] },
+        Status = new V1PodStatus { Phase = "Running", PodIP = ip },
+    };
+
+    /// <summary>An EndpointSlice of <paramref name="service"/> as Kubernetes' endpointslice controller writes it: one endpoint per pod.</summary>
+    public static V1EndpointSlice ServiceSlice(string name, string service, IEnumerable<(string Pod, string Ip, bool Ready)> pods, string ns = "default", string zone = "zone-a") => new()
+    {
+        Metadata = new V1ObjectMeta
+        {
+            Name = name, NamespaceProperty = ns,
+            Labels = new Dictionary<string, string> { ["kubernetes.io/service-name"] = service, ["endpointslice.kubernetes.io/managed-by"] = "endpointslice-controller.k8s.io" },
+        },
+        AddressType = "IPv4",
+        Endpoints = pods.Select(p => new V1Endpoint
+        {
+            Addresses = [p.Ip],
+            Conditions = new V1EndpointConditions { Ready = p.Ready, Serving = p.Ready, Terminating = false },
+            TargetRef = new V1ObjectReference { Kind = "Pod", Name = p.Pod, NamespaceProperty = ns },
+            Zone = zone,
+        }).ToList(),
+        Ports = [new Discoveryv1EndpointPort { Name = "http", Port = 8080, Protocol = "TCP" }],
     };
 
     /// <summary>Reads watch events until <paramref name="done"/> says enough, or fails after <see cref="Deadline"/>.</summary>
