@@ -3,6 +3,8 @@
 # See bench/README.md for what is measured and how. Usage: bench/dataplane/run.sh
 #   BENCH_SECONDS=10   length of each fixed-rate phase     BENCH_SAT_SECONDS=10  length of the wrk phase
 #   BENCH_ONLY="direct fedmesh fedmesh-x"  run only these rows (direct is always run: it is the baseline)
+#   BENCH_PROXY=native|jit  the proxy as the native sidecar (default, as shipped) or inside fedmesh (JIT)
+#   BENCH_HOLD=SECONDS  hold every path up that long before measuring (for profiling; see $BENCH_OUT/targets)
 #   BENCH_OUT=DIR      keep results there (default: a fresh /tmp/fedmesh-bench.* directory)
 set -euo pipefail
 
@@ -50,6 +52,12 @@ trap cleanup EXIT
 log "building fedmesh (Release) and the load generator"
 dotnet build "$root/linker/FedMesh.Linker.csproj" -c Release -o "$work/fedmesh" -nologo -v:q >"$work/fedmesh-build.log" 2>&1 \
   || { tail -20 "$work/fedmesh-build.log"; exit 1; }
+if [ "${BENCH_PROXY:-native}" = native ]; then
+  # The sidecar as shipped (deploy/sidecar, compiled ahead of time); the supervisor runs it when it is there.
+  log "publishing the native sidecar (fedmesh-proxy)"
+  dotnet publish "$root/deploy/sidecar/FedMesh.Sidecar.csproj" -c Release -o "$work/fedmesh" -nologo -v:q >"$work/sidecar-build.log" 2>&1 \
+    || { tail -20 "$work/sidecar-build.log"; exit 1; }
+fi
 fedmesh() { "$work/fedmesh/fedmesh" "$@"; }
 dotnet build "$here/loadgen/FedMesh.Bench.LoadGen.csproj" -c Release -o "$work/loadgen" -nologo -v:q >"$work/loadgen-build.log" 2>&1 \
   || { tail -20 "$work/loadgen-build.log"; exit 1; }
@@ -264,6 +272,11 @@ pids_of() { # instance names -> pids (masters and workers)
 }
 for r in $ROWS; do wait_ok "$r" "http://${TARGET[$r]}/1k" "${HOST[$r]}"; done
 log "every path answers; measuring (fixed ${FIXED}s at $RATE rps, saturation ${SAT}s)"
+if [ -n "${BENCH_HOLD:-}" ]; then   # keep everything up for manual profiling, e.g. with dotnet-trace
+  for r in $ROWS; do echo "$r ${TARGET[$r]} ${HOST[$r]} $(pids_of "${PIDS[$r]}")"; done >"$work/targets"
+  log "holding for ${BENCH_HOLD}s (targets in $work/targets; remove $work/hold to go on)"; touch "$work/hold"
+  for _ in $(seq 1 "$BENCH_HOLD"); do [ -e "$work/hold" ] || break; sleep 1; done
+fi
 
 # ---------------------------------------------------------------- measurement helpers
 cpu_ticks() { local t=0; for p in $1; do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo $t; }

@@ -22,15 +22,19 @@ internal static class YamlMembers
     private static IReadOnlyList<YamlMember> Build(Type type)
     {
         var members = new List<(int Depth, int Token, YamlMember Member)>();
+        var index = 0;
         foreach (var p in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
+            // Metadata tokens give declaration order; compiled ahead of time (the native sidecar) there
+            // are none, and reflection already lists the properties in declaration order.
+            var order = p.HasMetadataToken() ? p.MetadataToken : index++;
             if (p.GetMethod is not { IsPublic: true } || p.SetMethod is not { IsPublic: true } || p.GetIndexParameters().Length > 0)
                 continue;
             bool nullable;
             lock (Nullability)
                 nullable = Nullable.GetUnderlyingType(p.PropertyType) is not null
                            || (!p.PropertyType.IsValueType && Nullability.Create(p).WriteState != NullabilityState.NotNull);
-            members.Add((Depth(p.DeclaringType!), p.MetadataToken, new YamlMember(CamelCaseNamingConvention.Instance.Apply(p.Name), p, nullable)));
+            members.Add((Depth(p.DeclaringType!), order, new YamlMember(CamelCaseNamingConvention.Instance.Apply(p.Name), p, nullable)));
         }
         return members.OrderBy(m => m.Depth).ThenBy(m => m.Token).Select(m => m.Member).ToArray();
     }

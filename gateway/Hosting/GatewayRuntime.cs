@@ -1,3 +1,4 @@
+using FedMesh.Core.Common;
 using System.Net;
 using FedMesh.Core.Discovery;
 using FedMesh.Core.Discovery.Protocol;
@@ -94,7 +95,7 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
         builder.Services.AddHttpForwarder();
         var listeners = new ListenOptions[2];
         var tls = new PeerTls(() => state.Identity, time, logger);
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        builder.WebHost.UseKestrelCore().UseDataPlaneSockets().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Listen(IPEndPoint.Parse(options.Listen), listen =>
