@@ -1,3 +1,4 @@
+using FedMesh.Core.Common;
 using FedMesh.Core.Identity;
 using FedMesh.Gateway.Configuration;
 using FedMesh.Gateway.Hosting;
@@ -34,18 +35,7 @@ public static class GatewayHost
             await Console.Error.WriteLineAsync("error: " + GatewayOptionsValidator.Describe(problems)).ConfigureAwait(false);
             return Usage;
         }
-        using var loggers = LoggerFactory.Create(logging => logging
-            .SetMinimumLevel(LogLevel.Information)
-            .AddFilter("Microsoft", LogLevel.Warning)
-            .AddFilter("System", LogLevel.Warning)
-            .AddFilter("Yarp", LogLevel.Warning)
-            .AddFilter("Grpc", LogLevel.Warning)
-            .AddSimpleConsole(console =>
-            {
-                console.SingleLine = true;
-                console.TimestampFormat = "HH:mm:ss.fff ";
-                console.ColorBehavior = LoggerColorBehavior.Disabled;
-            }));
+        using var loggers = DataPlaneLogging.CreateLoggerFactory();
         var logger = loggers.CreateLogger("FedMesh.Gateway");
         try
         {

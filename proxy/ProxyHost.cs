@@ -1,3 +1,4 @@
+using FedMesh.Core.Common;
 using System.Runtime.InteropServices;
 using FedMesh.Core.Identity;
 using FedMesh.Proxy.Configuration;
@@ -25,7 +26,7 @@ public static class ProxyHost
             return 2;
         }
 
-        using var loggerFactory = CreateLoggerFactory();
+        using var loggerFactory = DataPlaneLogging.CreateLoggerFactory();
         var logger = loggerFactory.CreateLogger("FedMesh.Proxy");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
@@ -62,18 +63,4 @@ public static class ProxyHost
             stop.Cancel();
         }
     }
-
-    private static ILoggerFactory CreateLoggerFactory() => LoggerFactory.Create(logging =>
-    {
-        logging.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.TimestampFormat = "HH:mm:ss.fff ";
-        });
-        logging.SetMinimumLevel(LogLevel.Information);
-        logging.AddFilter("Microsoft", LogLevel.Warning);
-        logging.AddFilter("System", LogLevel.Warning);
-        logging.AddFilter("Yarp", LogLevel.Warning);
-        logging.AddFilter("Grpc", LogLevel.Warning);
-    });
 }

@@ -24,6 +24,6 @@ public static class DataPlaneKestrel
     public static IWebHostBuilder UseDataPlaneSockets(this IWebHostBuilder builder)
     {
         var inline = Environment.GetEnvironmentVariable(InlineCompletionsVariable) == "1";
-        return builder.UseSockets(options => options.UnsafePreferInlineScheduling = inline && Environment.GetEnvironmentVariable("XP_NOINLINE") != "1");
+        return builder.UseSockets(options => options.UnsafePreferInlineScheduling = inline);
     }
 }

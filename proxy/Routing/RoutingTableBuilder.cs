@@ -17,7 +17,7 @@ internal sealed class RoutingTableBuilder(string proxyNamespace, string callerId
     EndpointStateRegistry states, Random random, TimeProvider time, ILogger logger)
 {
     // Local peers negotiate HTTP/2 by ALPN when they can; gateways are always reached over multiplexed HTTP/2.
-    private static readonly ForwarderRequestConfig DirectConfig = Environment.GetEnvironmentVariable("XP_H1") == "1" ? new() { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionExact } : new() { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
+    private static readonly ForwarderRequestConfig DirectConfig = new() { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
     private static readonly ForwarderRequestConfig GatewayConfig = new() { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
 
     private static readonly TimeSpan FailureLogInterval = TimeSpan.FromSeconds(5);
