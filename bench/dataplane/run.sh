@@ -29,6 +29,10 @@ need=()
 for t in nginx:nginx haproxy:haproxy wrk:wrk h2load:nghttp2-client openssl:openssl jq:jq python3:python3 curl:curl; do
   command -v "${t%%:*}" >/dev/null 2>&1 || need+=("${t#*:}")
 done
+if [ "${BENCH_PROXY:-native}" = native ]; then   # NativeAOT links with them
+  command -v clang >/dev/null 2>&1 || need+=(clang)
+  dpkg -s zlib1g-dev >/dev/null 2>&1 || need+=(zlib1g-dev)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   apt-get update -qq

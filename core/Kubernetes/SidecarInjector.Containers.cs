@@ -13,7 +13,8 @@ public static partial class SidecarInjector
     private const string ServiceAccountVariable = "FEDMESH_SERVICE_ACCOUNT";
 
     /// <summary>
-    /// Every option <c>fedmesh component proxy</c> requires. The pod's name, namespace and ServiceAccount come from the
+    /// The sidecar: the proxy image's entrypoint (the native <c>fedmesh-proxy</c>) with every option the proxy requires,
+    /// as args and no command, so the entrypoint stays. The pod's name, namespace and ServiceAccount come from the
     /// downward API (the kubelet expands <c>$(VAR)</c> in args): the identity asked for must be the pod's own
     /// namespace and ServiceAccount, as the controller's TokenReview checks; the instance is name.namespace,
     /// unique in the cluster as the discovery node id must be.
@@ -60,7 +61,7 @@ public static partial class SidecarInjector
     /// redirected: the proxy's own traffic (by uid, or it would loop), loopback, and admin ports (probes and
     /// metrics scrapes of other pods go as they are). Inbound traffic is not touched: peers dial the proxy's
     /// inbound port. Safe to run again in the same pod (the chain is flushed, the jump added once). Only
-    /// NET_ADMIN and NET_RAW, only in this container.
+    /// NET_ADMIN and NET_RAW, only in this container. The proxy image carries iptables and a shell for it.
     /// </summary>
     private static JsonObject Init(string image) => new()
     {

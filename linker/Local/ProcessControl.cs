@@ -35,51 +35,26 @@ internal static partial class ProcessControl
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return ""; }
     }
 
-    /// <summary>How to start this very program again: its executable and the arguments that come first.</summary>
-    public static (string FileName, string[] Prefix) Self()
-    {
-        var apphost = Path.Combine(AppContext.BaseDirectory, "fedmesh");
-        if (File.Exists(apphost)) return (apphost, []);
-        var dll = Path.Combine(AppContext.BaseDirectory, "fedmesh.dll");
-        return (Environment.ProcessPath ?? "dotnet", [dll]);
-    }
-
     /// <summary>
-    /// The native sidecar (<c>fedmesh-proxy</c>, published from <c>deploy/sidecar</c>) next to this program,
-    /// when <paramref name="args"/> start a proxy and it is there; it takes the same arguments after
-    /// <c>component proxy</c>. Otherwise null: the proxy runs in this program.
-    /// </summary>
-    private static string? NativeProxy(string[] args)
-    {
-        if (args.Length < 2 || args[0] != "component" || args[1] != "proxy")
-            return null;
-        var native = Path.Combine(AppContext.BaseDirectory, "fedmesh-proxy");
-        return File.Exists(native) ? native : null;
-    }
-
-    /// <summary>
-    /// Starts this program with <paramref name="args"/>, its output appended to <paramref name="logFile"/>.
-    /// The shell execs, so the returned process is the program itself and owns the log file directly
-    /// (it keeps logging if the supervisor dies).
+    /// Starts this program with <paramref name="args"/> (a proxy as the native sidecar when it is there, see
+    /// <see cref="LaunchCommand"/>), its output appended to <paramref name="logFile"/>. The shell execs, so the
+    /// returned process is the program itself and owns the log file directly (it keeps logging if the supervisor dies).
     /// </summary>
     public static Process StartSelf(IEnumerable<string> args, string logFile, bool detach = false)
     {
-        var (file, prefix) = Self();
         string[] argv = [.. args];
-        if (NativeProxy(argv) is { } native)
-            (file, prefix, argv) = (native, [], argv[2..]);
+        var (file, arguments) = LaunchCommand.Resolve(argv, AppContext.BaseDirectory, Environment.ProcessPath);
         var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(detach
             ? "setsid \"$0\" \"$@\" >>\"$FEDMESH_LOG\" 2>&1 </dev/null &"
             : "exec \"$0\" \"$@\" >>\"$FEDMESH_LOG\" 2>&1 </dev/null");
         psi.ArgumentList.Add(file);
-        foreach (var p in prefix) psi.ArgumentList.Add(p);
-        foreach (var a in argv) psi.ArgumentList.Add(a);
+        foreach (var a in arguments) psi.ArgumentList.Add(a);
         psi.Environment["FEDMESH_LOG"] = logFile;
         // A sidecar wants a small heap and quick start rather than a server GC per core.
         psi.Environment["DOTNET_gcServer"] = "0";
-        DataPlaneEnvironment.Apply([.. args], psi.Environment);
+        DataPlaneEnvironment.Apply(argv, psi.Environment);
         return Process.Start(psi) ?? throw new InvalidOperationException($"could not start {file}");
     }
 }

@@ -32,7 +32,7 @@ internal sealed class Supervisor(FederationPaths paths, FederationConfig config,
                 Log = Path.Combine(paths.LogDirectory, spec.Name.Replace('/', '_') + ".log"),
             });
             var old = previous?.Parts.Find(p => p.Name == spec.Name);
-            if (old is not null && ProcessControl.IsAlive(old.Pid) && ProcessControl.CommandLine(old.Pid).Contains(string.Join(' ', spec.Args.Skip(2)), StringComparison.Ordinal))
+            if (old is not null && ProcessControl.IsAlive(old.Pid) && LaunchCommand.Describes(ProcessControl.CommandLine(old.Pid), spec.Args))
             {
                 running.AdoptedPid = old.Pid;
                 running.State.Pid = old.Pid;

@@ -19,10 +19,14 @@ internal static class Cli
     public static Task<Result> RunAsync(string home, TimeSpan timeout, params string[] args) => RunAsync(home, timeout, null, args);
 
     /// <summary>Runs fedmesh with <paramref name="environment"/> added (the parts it starts inherit it).</summary>
-    public static async Task<Result> RunAsync(string home, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static Task<Result> RunAsync(string home, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        RunDllAsync(Dll, home, timeout, environment, args);
+
+    /// <summary>Runs the fedmesh.dll at <paramref name="dll"/> (a copy of the build, with what else sits next to it).</summary>
+    public static async Task<Result> RunDllAsync(string dll, string home, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Dll);
+        psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.ArgumentList.Add("--home");
         psi.ArgumentList.Add(home);

@@ -59,9 +59,12 @@ public sealed class FederationFixture : IAsyncLifetime
         Part(await StatusAsync(), cluster, "proxy").GetProperty("addresses").GetProperty("outbound").GetString()!;
 
     /// <summary>The tail of every part's log, for failure messages.</summary>
-    public string Logs()
+    public string Logs() => LogsOf(Home);
+
+    /// <summary>The tail of every part's log of the federation in <paramref name="home"/>.</summary>
+    public static string LogsOf(string home)
     {
-        var dir = Path.Combine(Home, "run", "logs");
+        var dir = Path.Combine(home, "run", "logs");
         if (!Directory.Exists(dir)) return "(no logs)";
         return string.Join("\n", Directory.GetFiles(dir).Select(f => $"--- {Path.GetFileName(f)}\n" + string.Join("\n", File.ReadLines(f).TakeLast(15))));
     }

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+
+namespace FedMesh.E2E;
+
+/// <summary>
+/// A copy of the fedmesh build with the native sidecar (<c>deploy/sidecar</c>, NativeAOT) published next to it,
+/// so the supervisor of a federation started from this copy runs its proxies as <c>fedmesh-proxy</c>. Published
+/// once for the "native-sidecar" collection. A publish that fails fails the tests, never skips them: the native
+/// toolchain (clang, zlib1g-dev) is part of what they need, and <c>.ci/run</c> installs it.
+/// </summary>
+public sealed class NativeSidecarFixture : IAsyncLifetime
+{
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(10);
+
+    public string Root { get; } = Path.Combine(Path.GetTempPath(), "fedmesh-e2e-native-" + Guid.NewGuid().ToString("N")[..8]);
+
+    /// <summary>The copy of fedmesh's build output, with <c>fedmesh-proxy</c> added.</summary>
+    public string Bin => Path.Combine(Root, "bin");
+
+    public string Dll => Path.Combine(Bin, "fedmesh.dll");
+
+    public string NativeProxy => Path.Combine(Bin, "fedmesh-proxy");
+
+    public TimeSpan PublishTime { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        CopyDirectory(Path.GetDirectoryName(Cli.Dll)!, Bin);
+        var output = Path.Combine(Root, "publish");
+        var project = Path.Combine(Cli.RepoRoot, "deploy", "sidecar", "FedMesh.Sidecar.csproj");
+        var clock = Stopwatch.StartNew();
+        // No build servers: they would outlive the test holding its output pipes.
+        var (exitCode, log) = await RunAsync("dotnet", ["publish", project, "-c", "Release", "-o", output, "-nologo", "--disable-build-servers"], PublishTimeout);
+        PublishTime = clock.Elapsed;
+        var published = Path.Combine(output, "fedmesh-proxy");
+        if (exitCode != 0 || !File.Exists(published))
+            throw new InvalidOperationException(
+                $"publishing the native sidecar failed (dotnet publish deploy/sidecar -c Release: exit {exitCode}, {PublishTime.TotalSeconds:0} s). "
+                + "NativeAOT needs the native toolchain: install clang and zlib1g-dev (apt-get install clang zlib1g-dev; .ci/run does). "
+                + "What it said:\n" + Summary(log));
+        File.Copy(published, NativeProxy);
+    }
+
+    public Task DisposeAsync()
+    {
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The error lines of a build log, or its last lines when none says error.</summary>
+    private static string Summary(string log)
+    {
+        var lines = log.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var errors = lines.Where(l => l.Contains("error", StringComparison.OrdinalIgnoreCase)).Distinct().Take(20).ToList();
+        return string.Join('\n', errors.Count > 0 ? errors : lines.TakeLast(30));
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] args, TimeSpan timeout)
+    {
+        var psi = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish within {timeout.TotalMinutes} min:\n{Summary(await stdout + await stderr)}");
+        }
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
+        // File.Copy keeps the mode, so the apphost stays executable.
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+    }
+}
+
+/// <summary>
+/// Alone, not beside other collections: the ahead-of-time compile keeps both cores busy for a minute or more,
+/// which would skew the timing of the other end-to-end tests.
+/// </summary>
+[CollectionDefinition("native-sidecar", DisableParallelization = true)]
+public sealed class NativeSidecarCollection : ICollectionFixture<NativeSidecarFixture>;

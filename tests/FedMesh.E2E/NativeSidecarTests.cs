@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace FedMesh.E2E;
+
+/// <summary>
+/// The native sidecar in a real local federation: with <c>fedmesh-proxy</c> next to fedmesh, every workload proxy
+/// runs as it, carries traffic across clusters, comes back as it after a crash, and <c>down</c> stops it.
+/// </summary>
+[Collection("native-sidecar")]
+public sealed class NativeSidecarTests(NativeSidecarFixture sidecar, ITestOutputHelper output)
+{
+    private static readonly TimeSpan Converge = TimeSpan.FromSeconds(60);
+    private static readonly string[] Clusters = ["east", "west"];
+
+    [Fact]
+    public async Task UpLinkKillDown_ProxiesRunAsTheNativeSidecarServeAcrossClustersAndComeBackNative()
+    {
+        output.WriteLine($"published the native sidecar in {sidecar.PublishTime.TotalSeconds:0} s");
+        var home = Path.Combine(Path.GetTempPath(), "fedmesh-e2e-native-home-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var up = await RunAsync(home, TimeSpan.FromMinutes(3), "up", "--detach");
+            Assert.True(up.ExitCode == 0, up + "\n" + FederationFixture.LogsOf(home));
+            output.WriteLine($"up --detach: ready after {clock.Elapsed.TotalSeconds:0.0} s");
+
+            var status = await StatusAsync(home);
+            var pids = new List<int> { status.GetProperty("supervisorPid").GetInt32() };
+            foreach (var cluster in Clusters)
+            {
+                var proxy = FederationFixture.Part(status, cluster, "proxy").GetProperty("pid").GetInt32();
+                var gateway = FederationFixture.Part(status, cluster, "gateway").GetProperty("pid").GetInt32();
+                AssertNativeProxy(proxy, $"{cluster}'s proxy");
+                // The other parts still run in fedmesh, from the same copy.
+                Assert.Equal(Path.Combine(sidecar.Bin, "fedmesh"), Executable(gateway));
+                pids.AddRange(FederationFixture.Parts(status, cluster).Select(p => p.GetProperty("pid").GetInt32()));
+                output.WriteLine($"{cluster}: proxy (native) pid {proxy} RSS {Rss(proxy)}; gateway pid {gateway} RSS {Rss(gateway)}");
+            }
+
+            var link = await RunAsync(home, TimeSpan.FromMinutes(2), "link", "east", "west");
+            Assert.True(link.ExitCode == 0, link.ToString());
+            var outbound = FederationFixture.Part(status, "east", "proxy").GetProperty("addresses").GetProperty("outbound").GetString()!;
+            var answer = await ReachWestAsync(home, outbound, "east -> echo-west through the native proxy");
+            var body = JsonDocument.Parse(answer.Body).RootElement;
+            Assert.Equal("echo-west-0", body.GetProperty("instance").GetString());
+            Assert.StartsWith("spiffe://fedmesh.local/cluster/east/", body.GetProperty("caller").GetString());
+
+            var victim = FederationFixture.Part(status, "east", "proxy").GetProperty("pid").GetInt32();
+            using (var process = Process.GetProcessById(victim)) process.Kill(); // SIGKILL: no chance to clean up
+            var restarted = await Eventually.ValueAsync(async () => FederationFixture.Part(await StatusAsync(home), "east", "proxy"),
+                p => p.GetProperty("pid").GetInt32() is var pid && pid > 0 && pid != victim && p.GetProperty("ready").GetBoolean(),
+                Converge, "east's proxy restarted and ready");
+            var successor = restarted.GetProperty("pid").GetInt32();
+            pids.Add(successor);
+            output.WriteLine($"east's proxy: killed pid {victim}, restarted as pid {successor}");
+            AssertNativeProxy(successor, "east's restarted proxy");
+            await ReachWestAsync(home, outbound, "traffic through the restarted native proxy");
+
+            var down = await RunAsync(home, TimeSpan.FromMinutes(1), "down");
+            Assert.True(down.ExitCode == 0, down.ToString());
+            foreach (var pid in pids) Assert.False(Alive(pid), $"pid {pid} still running after down");
+            var after = await StatusAsync(home);
+            Assert.All(Clusters.SelectMany(c => FederationFixture.Parts(after, c)), p => Assert.Equal("stopped", p.GetProperty("status").GetString()));
+        }
+        finally
+        {
+            await RunAsync(home, TimeSpan.FromMinutes(1), "down");
+            try { Directory.Delete(home, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private Task<Cli.Result> RunAsync(string home, TimeSpan timeout, params string[] args) =>
+        Cli.RunDllAsync(sidecar.Dll, home, timeout, null, args);
+
+    private async Task<JsonElement> StatusAsync(string home)
+    {
+        var r = await RunAsync(home, TimeSpan.FromMinutes(1), "status", "-o", "json");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        return JsonDocument.Parse(r.Stdout).RootElement;
+    }
+
+    /// <summary>The first answer from west's echo through <paramref name="outbound"/>; the parts' logs if none comes.</summary>
+    private static async Task<(int Status, string Headers, string Body)> ReachWestAsync(string home, string outbound, string what)
+    {
+        try
+        {
+            return await Eventually.ValueAsync(() => Cli.CurlAsync(outbound, "http://echo-west.default/", TimeSpan.FromSeconds(5)),
+                r => r.Status == 200 && r.Body.Contains("\"cluster\":\"west\"", StringComparison.Ordinal), Converge, what);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException(e.Message + "\n" + FederationFixture.LogsOf(home), e);
+        }
+    }
+
+    /// <summary>The process is the published sidecar, given the options that came after <c>component proxy</c>.</summary>
+    private void AssertNativeProxy(int pid, string what)
+    {
+        Assert.True(pid > 0, $"{what} has no pid");
+        Assert.Equal(sidecar.NativeProxy, Executable(pid));
+        var argv = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(argv.Length > 1 && argv[1].StartsWith("--", StringComparison.Ordinal), $"{what}: unexpected command line {string.Join(' ', argv)}");
+    }
+
+    /// <summary>What /proc/PID/exe points at: the executable the process runs.</summary>
+    private static string? Executable(int pid) => File.ResolveLinkTarget($"/proc/{pid}/exe", returnFinalTarget: false)?.FullName;
+
+    /// <summary>Running, not a zombie waiting to be reaped.</summary>
+    private static bool Alive(int pid)
+    {
+        try { return !File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].TrimStart().StartsWith('Z'); }
+        catch (IOException) { return false; }
+    }
+
+    private static string Rss(int pid) =>
+        File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "?";
+}
