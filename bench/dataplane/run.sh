@@ -3,7 +3,7 @@
 # See bench/README.md for what is measured and how. Usage: bench/dataplane/run.sh
 #   BENCH_SECONDS=10   length of each fixed-rate phase     BENCH_SAT_SECONDS=10  length of the wrk phase
 #   BENCH_ONLY="direct fedmesh fedmesh-x"  run only these rows (direct is always run: it is the baseline)
-#   BENCH_PROXY=native|jit  the proxy as the native sidecar (default, as shipped) or inside fedmesh (JIT)
+#   BENCH_PROXY=native|jit  proxy and gateway as the native data plane (default, as shipped) or inside fedmesh (JIT)
 #   BENCH_HOLD=SECONDS  hold every path up that long before measuring (for profiling; see $BENCH_OUT/targets)
 #   BENCH_OUT=DIR      keep results there (default: a fresh /tmp/fedmesh-bench.* directory)
 set -euo pipefail
@@ -57,10 +57,10 @@ log "building fedmesh (Release) and the load generator"
 dotnet build "$root/linker/FedMesh.Linker.csproj" -c Release -o "$work/fedmesh" -nologo -v:q >"$work/fedmesh-build.log" 2>&1 \
   || { tail -20 "$work/fedmesh-build.log"; exit 1; }
 if [ "${BENCH_PROXY:-native}" = native ]; then
-  # The sidecar as shipped (deploy/sidecar, compiled ahead of time); the supervisor runs it when it is there.
-  log "publishing the native sidecar (fedmesh-proxy)"
-  dotnet publish "$root/deploy/sidecar/FedMesh.Sidecar.csproj" -c Release -o "$work/fedmesh" -nologo -v:q >"$work/sidecar-build.log" 2>&1 \
-    || { tail -20 "$work/sidecar-build.log"; exit 1; }
+  # The data plane as shipped (deploy/dataplane, compiled ahead of time); the supervisor runs it when it is there.
+  log "publishing the native data plane (fedmesh-dataplane)"
+  dotnet publish "$root/deploy/dataplane/FedMesh.DataPlane.csproj" -c Release -o "$work/fedmesh" -nologo -v:q >"$work/dataplane-build.log" 2>&1 \
+    || { tail -20 "$work/dataplane-build.log"; exit 1; }
 fi
 fedmesh() { "$work/fedmesh/fedmesh" "$@"; }
 dotnet build "$here/loadgen/FedMesh.Bench.LoadGen.csproj" -c Release -o "$work/loadgen" -nologo -v:q >"$work/loadgen-build.log" 2>&1 \

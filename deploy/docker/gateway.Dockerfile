@@ -1,21 +1,20 @@
-# FedMesh gateway image: the fedmesh binary, started as `fedmesh component gateway`.
+# FedMesh gateway image: the native data plane (deploy/dataplane, compiled ahead of time), started as
+# `fedmesh-dataplane gateway` with the options `fedmesh component gateway` takes. No .NET runtime in the image.
 # Build from the repository root:  docker build -f deploy/docker/gateway.Dockerfile -t ghcr.io/fedmesh/gateway:0.1.0 .
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+# NativeAOT links with the platform toolchain.
+RUN apt-get update && apt-get install -y --no-install-recommends clang zlib1g-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY Directory.Build.props Directory.Packages.props FedMesh.sln ./
+COPY Directory.Build.props Directory.Packages.props ./
 COPY core/ core/
-COPY gateway/ gateway/
 COPY proxy/ proxy/
-COPY mirror-controller/ mirror-controller/
-COPY examples/echo/ examples/echo/
-COPY examples/local/ examples/local/
-COPY linker/ linker/
-RUN dotnet publish linker/FedMesh.Linker.csproj -c Release -o /out --no-self-contained
+COPY gateway/ gateway/
+COPY deploy/dataplane/ deploy/dataplane/
+RUN dotnet publish deploy/dataplane -c Release -o /out
 
-FROM mcr.microsoft.com/dotnet/aspnet:10.0
-
+FROM mcr.microsoft.com/dotnet/runtime-deps:10.0
 WORKDIR /app
-COPY --from=build /out/ ./
+COPY --from=build /out/fedmesh-dataplane ./
 # Data-plane runtime settings, the same as the local federation's (linker/Local/DataPlaneEnvironment.cs);
 # measured with bench/dataplane/run.sh. No inline socket completions: one epoll thread would cap a gateway at one core.
 ENV DOTNET_gcServer=0 \
@@ -23,4 +22,4 @@ ENV DOTNET_gcServer=0 \
     DOTNET_GCgen0size=0x400000 \
     DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0
 USER 2102
-ENTRYPOINT ["dotnet", "/app/fedmesh.dll", "component", "gateway"]
+ENTRYPOINT ["/app/fedmesh-dataplane", "gateway"]

@@ -7,14 +7,14 @@ namespace FedMesh.Kubernetes.Tests.Manifests;
 public sealed partial class InjectedSidecarTests
 {
     [Fact]
-    public void InjectedEcho_SidecarKeepsTheImageEntrypoint_TheNativeSidecarTakingOptionsOnly()
+    public void InjectedEcho_SidecarKeepsTheImageEntrypoint_TheNativeDataPlaneTakingProxyOptionsOnly()
     {
         var image = FinalStage(ProxyDockerfile());
         var entrypoint = image.Last(l => l.StartsWith("ENTRYPOINT ", StringComparison.Ordinal))["ENTRYPOINT ".Length..];
-        Assert.Equal(["/app/fedmesh-proxy"], JsonSerializer.Deserialize<string[]>(entrypoint)!);
+        Assert.Equal(["/app/fedmesh-dataplane", "proxy"], JsonSerializer.Deserialize<string[]>(entrypoint)!);
 
         var proxy = Container(Pod(Inject(Example())), SidecarInjector.ProxyContainer);
-        // No command: the entrypoint runs, and the args are its options (no `component proxy` in front).
+        // No command: the entrypoint (`fedmesh-dataplane proxy`) runs, and the args are the proxy's options.
         Assert.Null(proxy["command"]);
         Assert.Equal("--Cluster", proxy["args"]![0]!.GetValue<string>());
     }

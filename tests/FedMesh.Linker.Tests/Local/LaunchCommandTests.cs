@@ -19,19 +19,31 @@ public sealed class LaunchCommandTests : IDisposable
     }
 
     [Fact]
-    public void Resolve_ProxyWithNativeSidecarNextToFedmesh_RunsTheSidecarWithTheArgsAfterComponentProxy()
+    public void Resolve_ProxyWithNativeDataPlaneNextToFedmesh_RunsItWithTheArgsAfterComponent()
     {
         Touch("fedmesh");
-        var native = Touch("fedmesh-proxy");
+        var native = Touch("fedmesh-dataplane");
 
         var (file, arguments) = LaunchCommand.Resolve(ProxyArgs, _dir, "/usr/bin/dotnet");
 
         Assert.Equal(native, file);
-        Assert.Equal(ProxyOptions, arguments);
+        Assert.Equal(["proxy", .. ProxyOptions], arguments);
     }
 
     [Fact]
-    public void Resolve_ProxyWithoutNativeSidecar_RunsFedmeshComponentProxy()
+    public void Resolve_GatewayWithNativeDataPlaneNextToFedmesh_RunsItAsGateway()
+    {
+        Touch("fedmesh");
+        var native = Touch("fedmesh-dataplane");
+
+        var (file, arguments) = LaunchCommand.Resolve(["component", "gateway", "--Cluster", "east"], _dir, "/usr/bin/dotnet");
+
+        Assert.Equal(native, file);
+        Assert.Equal(["gateway", "--Cluster", "east"], arguments);
+    }
+
+    [Fact]
+    public void Resolve_ProxyWithoutNativeDataPlane_RunsFedmeshComponentProxy()
     {
         var apphost = Touch("fedmesh");
 
@@ -43,13 +55,12 @@ public sealed class LaunchCommandTests : IDisposable
 
     [Theory]
     [InlineData("component", "controller")]
-    [InlineData("component", "gateway")]
     [InlineData("component", "echo")]
     [InlineData("supervise", "--home")]
-    public void Resolve_OtherPartsWithNativeSidecarThere_RunFedmeshUnchanged(string first, string second)
+    public void Resolve_OtherPartsWithNativeDataPlaneThere_RunFedmeshUnchanged(string first, string second)
     {
         var apphost = Touch("fedmesh");
-        Touch("fedmesh-proxy");
+        Touch("fedmesh-dataplane");
         string[] args = [first, second, "--Cluster", "east"];
 
         var (file, arguments) = LaunchCommand.Resolve(args, _dir, "/usr/bin/dotnet");
@@ -69,17 +80,18 @@ public sealed class LaunchCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("/opt/fedmesh/fedmesh-proxy --Cluster east --Instance echo-east-0 --Outbound 127.0.0.1:41001")]
-    [InlineData("fedmesh-proxy --Cluster east --Instance echo-east-0 --Outbound 127.0.0.1:41001")]
+    [InlineData("/opt/fedmesh/fedmesh-dataplane proxy --Cluster east --Instance echo-east-0 --Outbound 127.0.0.1:41001")]
+    [InlineData("fedmesh-dataplane proxy --Cluster east --Instance echo-east-0 --Outbound 127.0.0.1:41001")]
     [InlineData("/usr/bin/dotnet /opt/fedmesh/fedmesh.dll component proxy --Cluster east --Instance echo-east-0 --Outbound 127.0.0.1:41001")]
     [InlineData("/opt/fedmesh/fedmesh component proxy --Cluster east --Instance echo-east-0 --Outbound 127.0.0.1:41001")]
     public void Describes_ProxyRunningNativeOrInFedmesh_True(string commandLine)
         => Assert.True(LaunchCommand.Describes(commandLine, ProxyArgs));
 
     [Theory]
-    [InlineData("/opt/fedmesh/fedmesh-proxy --Cluster west --Instance echo-west-0 --Outbound 127.0.0.1:41001")]
-    [InlineData("/opt/fedmesh/fedmesh-proxy --Cluster east --Instance echo-east-0 --Outbound 127.0.0.1:41002")]
-    [InlineData("/opt/other/my-fedmesh-proxy --Cluster east --Instance echo-east-0 --Outbound 127.0.0.1:41001")]
+    [InlineData("/opt/fedmesh/fedmesh-dataplane proxy --Cluster west --Instance echo-west-0 --Outbound 127.0.0.1:41001")]
+    [InlineData("/opt/fedmesh/fedmesh-dataplane proxy --Cluster east --Instance echo-east-0 --Outbound 127.0.0.1:41002")]
+    [InlineData("/opt/fedmesh/fedmesh-dataplane gateway --Cluster east --Instance echo-east-0 --Outbound 127.0.0.1:41001")]
+    [InlineData("/opt/other/my-fedmesh-dataplane proxy --Cluster east --Instance echo-east-0 --Outbound 127.0.0.1:41001")]
     [InlineData("/opt/fedmesh/fedmesh component gateway --Cluster east --Instance echo-east-0 --Outbound 127.0.0.1:41001")]
     [InlineData("sleep 60")]
     [InlineData("")]
@@ -87,12 +99,15 @@ public sealed class LaunchCommandTests : IDisposable
         => Assert.False(LaunchCommand.Describes(commandLine, ProxyArgs));
 
     [Fact]
-    public void Describes_NonProxyPartAsIfNative_False()
+    public void Describes_GatewayNativeOrInFedmesh_TrueButNotAsAProxyOrController()
     {
-        // Only a proxy may run as the sidecar: a gateway's options after a fedmesh-proxy are not the gateway.
         string[] gateway = ["component", "gateway", "--Cluster", "east"];
+        string[] controller = ["component", "controller", "--Cluster", "east"];
 
         Assert.True(LaunchCommand.Describes("/opt/fedmesh/fedmesh component gateway --Cluster east", gateway));
-        Assert.False(LaunchCommand.Describes("/opt/fedmesh/fedmesh-proxy --Cluster east", gateway));
+        Assert.True(LaunchCommand.Describes("/opt/fedmesh/fedmesh-dataplane gateway --Cluster east", gateway));
+        Assert.False(LaunchCommand.Describes("/opt/fedmesh/fedmesh-dataplane proxy --Cluster east", gateway));
+        // Only the data plane runs natively: a controller's options after fedmesh-dataplane are not the controller.
+        Assert.False(LaunchCommand.Describes("/opt/fedmesh/fedmesh-dataplane controller --Cluster east", controller));
     }
 }

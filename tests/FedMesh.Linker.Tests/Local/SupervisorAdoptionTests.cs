@@ -28,14 +28,14 @@ public sealed class SupervisorAdoptionTests : IDisposable
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public async Task RunAsync_PartsLeftRunning_AdoptsEveryOneAndStopsThemAtTheEnd(bool nativeSidecar)
+    public async Task RunAsync_PartsLeftRunning_AdoptsEveryOneAndStopsThemAtTheEnd(bool nativeDataPlane)
     {
         var paths = new FederationPaths(Path.Combine(_root, "home"));
         var config = await new FederationBootstrapper(paths, TimeProvider.System)
             .EnsureAsync(Path.Combine(AppContext.BaseDirectory, "examples", "local", "two-clusters.yaml"), CancellationToken.None);
         var bin = Directory.CreateDirectory(Path.Combine(_root, "bin")).FullName;
         StandIn(bin, "fedmesh");
-        if (nativeSidecar) StandIn(bin, LaunchCommand.NativeProxyFile);
+        if (nativeDataPlane) StandIn(bin, LaunchCommand.NativeDataPlaneFile);
 
         var previous = new RuntimeState { Home = paths.Home };
         foreach (var spec in PartPlanner.Plan(paths, config))
@@ -46,7 +46,9 @@ public sealed class SupervisorAdoptionTests : IDisposable
             previous.Parts.Add(new PartState { Name = spec.Name, Cluster = spec.Cluster, Kind = spec.Kind, Pid = process.Id });
         }
         var proxy = previous.Parts.First(p => p.Kind == "proxy");
-        Assert.Equal(nativeSidecar, ProcessControl.CommandLine(proxy.Pid).Contains("/fedmesh-proxy --Cluster", StringComparison.Ordinal));
+        var gateway = previous.Parts.First(p => p.Kind == "gateway");
+        Assert.Equal(nativeDataPlane, ProcessControl.CommandLine(proxy.Pid).Contains("/fedmesh-dataplane proxy --Cluster", StringComparison.Ordinal));
+        Assert.Equal(nativeDataPlane, ProcessControl.CommandLine(gateway.Pid).Contains("/fedmesh-dataplane gateway --Cluster", StringComparison.Ordinal));
         Directory.CreateDirectory(paths.RunDirectory);
         previous.Save(paths.StateFile);
 

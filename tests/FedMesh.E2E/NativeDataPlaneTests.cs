@@ -5,19 +5,20 @@ using Xunit.Abstractions;
 namespace FedMesh.E2E;
 
 /// <summary>
-/// The native sidecar in a real local federation: with <c>fedmesh-proxy</c> next to fedmesh, every workload proxy
-/// runs as it, carries traffic across clusters, comes back as it after a crash, and <c>down</c> stops it.
+/// The native data plane in a real local federation: with <c>fedmesh-dataplane</c> next to fedmesh, every workload
+/// proxy and gateway runs as it, they carry traffic across clusters, a proxy comes back native after a crash, and
+/// <c>down</c> stops them.
 /// </summary>
-[Collection("native-sidecar")]
-public sealed class NativeSidecarTests(NativeSidecarFixture sidecar, ITestOutputHelper output)
+[Collection("native-dataplane")]
+public sealed class NativeDataPlaneTests(NativeDataPlaneFixture dataPlane, ITestOutputHelper output)
 {
     private static readonly TimeSpan Converge = TimeSpan.FromSeconds(60);
     private static readonly string[] Clusters = ["east", "west"];
 
     [Fact]
-    public async Task UpLinkKillDown_ProxiesRunAsTheNativeSidecarServeAcrossClustersAndComeBackNative()
+    public async Task UpLinkKillDown_ProxiesAndGatewaysRunNativeServeAcrossClustersAndComeBackNative()
     {
-        output.WriteLine($"published the native sidecar in {sidecar.PublishTime.TotalSeconds:0} s");
+        output.WriteLine($"published the native data plane in {dataPlane.PublishTime.TotalSeconds:0} s");
         var home = Path.Combine(Path.GetTempPath(), "fedmesh-e2e-native-home-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
@@ -32,17 +33,19 @@ public sealed class NativeSidecarTests(NativeSidecarFixture sidecar, ITestOutput
             {
                 var proxy = FederationFixture.Part(status, cluster, "proxy").GetProperty("pid").GetInt32();
                 var gateway = FederationFixture.Part(status, cluster, "gateway").GetProperty("pid").GetInt32();
-                AssertNativeProxy(proxy, $"{cluster}'s proxy");
-                // The other parts still run in fedmesh, from the same copy.
-                Assert.Equal(Path.Combine(sidecar.Bin, "fedmesh"), Executable(gateway));
+                AssertNative(proxy, "proxy", $"{cluster}'s proxy");
+                AssertNative(gateway, "gateway", $"{cluster}'s gateway");
+                // The control plane still runs in fedmesh, from the same copy.
+                var controller = FederationFixture.Part(status, cluster, "controller").GetProperty("pid").GetInt32();
+                Assert.Equal(Path.Combine(dataPlane.Bin, "fedmesh"), Executable(controller));
                 pids.AddRange(FederationFixture.Parts(status, cluster).Select(p => p.GetProperty("pid").GetInt32()));
-                output.WriteLine($"{cluster}: proxy (native) pid {proxy} RSS {Rss(proxy)}; gateway pid {gateway} RSS {Rss(gateway)}");
+                output.WriteLine($"{cluster}: native proxy pid {proxy} RSS {Rss(proxy)}; native gateway pid {gateway} RSS {Rss(gateway)}");
             }
 
             var link = await RunAsync(home, TimeSpan.FromMinutes(2), "link", "east", "west");
             Assert.True(link.ExitCode == 0, link.ToString());
             var outbound = FederationFixture.Part(status, "east", "proxy").GetProperty("addresses").GetProperty("outbound").GetString()!;
-            var answer = await ReachWestAsync(home, outbound, "east -> echo-west through the native proxy");
+            var answer = await ReachWestAsync(home, outbound, "east -> echo-west through the native proxy and west's native gateway");
             var body = JsonDocument.Parse(answer.Body).RootElement;
             Assert.Equal("echo-west-0", body.GetProperty("instance").GetString());
             Assert.StartsWith("spiffe://fedmesh.local/cluster/east/", body.GetProperty("caller").GetString());
@@ -55,7 +58,7 @@ public sealed class NativeSidecarTests(NativeSidecarFixture sidecar, ITestOutput
             var successor = restarted.GetProperty("pid").GetInt32();
             pids.Add(successor);
             output.WriteLine($"east's proxy: killed pid {victim}, restarted as pid {successor}");
-            AssertNativeProxy(successor, "east's restarted proxy");
+            AssertNative(successor, "proxy", "east's restarted proxy");
             await ReachWestAsync(home, outbound, "traffic through the restarted native proxy");
 
             var down = await RunAsync(home, TimeSpan.FromMinutes(1), "down");
@@ -72,7 +75,7 @@ public sealed class NativeSidecarTests(NativeSidecarFixture sidecar, ITestOutput
     }
 
     private Task<Cli.Result> RunAsync(string home, TimeSpan timeout, params string[] args) =>
-        Cli.RunDllAsync(sidecar.Dll, home, timeout, null, args);
+        Cli.RunDllAsync(dataPlane.Dll, home, timeout, null, args);
 
     private async Task<JsonElement> StatusAsync(string home)
     {
@@ -95,13 +98,13 @@ public sealed class NativeSidecarTests(NativeSidecarFixture sidecar, ITestOutput
         }
     }
 
-    /// <summary>The process is the published sidecar, given the options that came after <c>component proxy</c>.</summary>
-    private void AssertNativeProxy(int pid, string what)
+    /// <summary>The process is the published data plane running <paramref name="kind"/>, given the options that came after <c>component KIND</c>.</summary>
+    private void AssertNative(int pid, string kind, string what)
     {
         Assert.True(pid > 0, $"{what} has no pid");
-        Assert.Equal(sidecar.NativeProxy, Executable(pid));
+        Assert.Equal(dataPlane.NativeDataPlane, Executable(pid));
         var argv = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(argv.Length > 1 && argv[1].StartsWith("--", StringComparison.Ordinal), $"{what}: unexpected command line {string.Join(' ', argv)}");
+        Assert.True(argv.Length > 2 && argv[1] == kind && argv[2].StartsWith("--", StringComparison.Ordinal), $"{what}: unexpected command line {string.Join(' ', argv)}");
     }
 
     /// <summary>What /proc/PID/exe points at: the executable the process runs.</summary>

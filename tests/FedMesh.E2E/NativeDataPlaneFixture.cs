@@ -3,23 +3,23 @@ using System.Diagnostics;
 namespace FedMesh.E2E;
 
 /// <summary>
-/// A copy of the fedmesh build with the native sidecar (<c>deploy/sidecar</c>, NativeAOT) published next to it,
-/// so the supervisor of a federation started from this copy runs its proxies as <c>fedmesh-proxy</c>. Published
-/// once for the "native-sidecar" collection. A publish that fails fails the tests, never skips them: the native
+/// A copy of the fedmesh build with the native data plane (<c>deploy/dataplane</c>, NativeAOT) published next to it,
+/// so the supervisor of a federation started from this copy runs its proxies and gateways as <c>fedmesh-dataplane</c>. Published
+/// once for the "native-dataplane" collection. A publish that fails fails the tests, never skips them: the native
 /// toolchain (clang, zlib1g-dev) is part of what they need, and <c>.ci/run</c> installs it.
 /// </summary>
-public sealed class NativeSidecarFixture : IAsyncLifetime
+public sealed class NativeDataPlaneFixture : IAsyncLifetime
 {
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(10);
 
     public string Root { get; } = Path.Combine(Path.GetTempPath(), "fedmesh-e2e-native-" + Guid.NewGuid().ToString("N")[..8]);
 
-    /// <summary>The copy of fedmesh's build output, with <c>fedmesh-proxy</c> added.</summary>
+    /// <summary>The copy of fedmesh's build output, with <c>fedmesh-dataplane</c> added.</summary>
     public string Bin => Path.Combine(Root, "bin");
 
     public string Dll => Path.Combine(Bin, "fedmesh.dll");
 
-    public string NativeProxy => Path.Combine(Bin, "fedmesh-proxy");
+    public string NativeDataPlane => Path.Combine(Bin, "fedmesh-dataplane");
 
     public TimeSpan PublishTime { get; private set; }
 
@@ -27,18 +27,18 @@ public sealed class NativeSidecarFixture : IAsyncLifetime
     {
         CopyDirectory(Path.GetDirectoryName(Cli.Dll)!, Bin);
         var output = Path.Combine(Root, "publish");
-        var project = Path.Combine(Cli.RepoRoot, "deploy", "sidecar", "FedMesh.Sidecar.csproj");
+        var project = Path.Combine(Cli.RepoRoot, "deploy", "dataplane", "FedMesh.DataPlane.csproj");
         var clock = Stopwatch.StartNew();
         // No build servers: they would outlive the test holding its output pipes.
         var (exitCode, log) = await RunAsync("dotnet", ["publish", project, "-c", "Release", "-o", output, "-nologo", "--disable-build-servers"], PublishTimeout);
         PublishTime = clock.Elapsed;
-        var published = Path.Combine(output, "fedmesh-proxy");
+        var published = Path.Combine(output, "fedmesh-dataplane");
         if (exitCode != 0 || !File.Exists(published))
             throw new InvalidOperationException(
-                $"publishing the native sidecar failed (dotnet publish deploy/sidecar -c Release: exit {exitCode}, {PublishTime.TotalSeconds:0} s). "
+                $"publishing the native data plane failed (dotnet publish deploy/dataplane -c Release: exit {exitCode}, {PublishTime.TotalSeconds:0} s). "
                 + "NativeAOT needs the native toolchain: install clang and zlib1g-dev (apt-get install clang zlib1g-dev; .ci/run does). "
                 + "What it said:\n" + Summary(log));
-        File.Copy(published, NativeProxy);
+        File.Copy(published, NativeDataPlane);
     }
 
     public Task DisposeAsync()
@@ -89,5 +89,5 @@ public sealed class NativeSidecarFixture : IAsyncLifetime
 /// Alone, not beside other collections: the ahead-of-time compile keeps both cores busy for a minute or more,
 /// which would skew the timing of the other end-to-end tests.
 /// </summary>
-[CollectionDefinition("native-sidecar", DisableParallelization = true)]
-public sealed class NativeSidecarCollection : ICollectionFixture<NativeSidecarFixture>;
+[CollectionDefinition("native-dataplane", DisableParallelization = true)]
+public sealed class NativeDataPlaneCollection : ICollectionFixture<NativeDataPlaneFixture>;

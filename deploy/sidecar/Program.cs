@@ -1,2 +1,0 @@
-// fedmesh-proxy: the same proxy `fedmesh component proxy` runs, as a native executable.
-return await FedMesh.Proxy.ProxyHost.RunAsync(args, CancellationToken.None).ConfigureAwait(false);
