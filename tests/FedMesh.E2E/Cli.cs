@@ -32,6 +32,17 @@ internal static class Cli
         psi.ArgumentList.Add(home);
         psi.Environment.Remove("FEDMESH_HOME");
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
+        var (exitCode, stdout, stderr) = await RunToEndAsync(psi, timeout, $"fedmesh {string.Join(' ', args)}");
+        return new Result(exitCode, stdout, stderr);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="psi"/> (output redirected) to its end, standard input closed; on
+    /// <paramref name="timeout"/> kills it with its children and throws with the output so far.
+    /// </summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToEndAsync(ProcessStartInfo psi, TimeSpan timeout, string what)
+    {
+        psi.RedirectStandardInput = true;
         using var process = Process.Start(psi)!;
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -44,9 +55,9 @@ internal static class Cli
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"fedmesh {string.Join(' ', args)} did not finish within {timeout.TotalSeconds} s; output so far:\n{await stdout}\n{await stderr}");
+            throw new TimeoutException($"{what} did not finish within {timeout.TotalSeconds} s; output so far:\n{await stdout}\n{await stderr}");
         }
-        return new Result(process.ExitCode, await stdout, await stderr);
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     /// <summary>Runs curl (a real HTTP client, as a user would) and returns status, headers and body.</summary>

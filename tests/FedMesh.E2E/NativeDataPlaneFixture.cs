@@ -30,7 +30,12 @@ public sealed class NativeDataPlaneFixture : IAsyncLifetime
         var project = Path.Combine(Cli.RepoRoot, "deploy", "dataplane", "FedMesh.DataPlane.csproj");
         var clock = Stopwatch.StartNew();
         // No build servers: they would outlive the test holding its output pipes.
-        var (exitCode, log) = await RunAsync("dotnet", ["publish", project, "-c", "Release", "-o", output, "-nologo", "--disable-build-servers"], PublishTimeout);
+        var psi = new ProcessStartInfo("dotnet", ["publish", project, "-c", "Release", "-o", output, "-nologo", "--disable-build-servers"])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        var (exitCode, stdout, stderr) = await Cli.RunToEndAsync(psi, PublishTimeout, "dotnet publish deploy/dataplane");
+        var log = stdout + stderr;
         PublishTime = clock.Elapsed;
         var published = Path.Combine(output, "fedmesh-dataplane");
         if (exitCode != 0 || !File.Exists(published))
@@ -53,25 +58,6 @@ public sealed class NativeDataPlaneFixture : IAsyncLifetime
         var lines = log.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var errors = lines.Where(l => l.Contains("error", StringComparison.OrdinalIgnoreCase)).Distinct().Take(20).ToList();
         return string.Join('\n', errors.Count > 0 ? errors : lines.TakeLast(30));
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] args, TimeSpan timeout)
-    {
-        var psi = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish within {timeout.TotalMinutes} min:\n{Summary(await stdout + await stderr)}");
-        }
-        return (process.ExitCode, await stdout + await stderr);
     }
 
     private static void CopyDirectory(string from, string to)
