@@ -18,11 +18,11 @@ PATHS = {
     "nginx": "→ nginx → origin",
     "haproxy": "→ HAProxy → origin",
     "nginx-mtls": "→ nginx ═mTLS h1═► origin",
-    "haproxy-mtls": "→ HAProxy ═mTLS h2═► origin",
-    "fedmesh": "→ FedMesh proxy ═mTLS h2═► origin (local endpoint)",
+    "haproxy-mtls": "→ HAProxy ═mTLS h1═► origin",
+    "fedmesh": "→ FedMesh proxy ═mTLS h1═► origin (local endpoint)",
     "nginx-x": "→ nginx ═mTLS h1═► nginx ═mTLS═► origin",
-    "haproxy-x": "→ HAProxy ═mTLS h2═► HAProxy ═mTLS h2═► origin",
-    "fedmesh-x": "→ FedMesh proxy ═mTLS h2═► gateway ═mTLS h2═► origin",
+    "haproxy-x": "→ HAProxy ═mTLS h1═► HAProxy ═mTLS h1═► origin",
+    "fedmesh-x": "→ FedMesh proxy ═mTLS h1═► gateway ═mTLS h1═► origin",
 }
 
 

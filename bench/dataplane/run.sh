@@ -189,7 +189,9 @@ EOF
   pids_to_stop+=($!)
   echo $! >"$dir/master.pid"
 }
-ha_tls="ssl verify required ca-file $anchor alpn h2"
+# HTTP/1.1 over mTLS on pooled server connections, as FedMesh forwards an HTTP/1.1 request (it keeps the
+# caller's protocol) and as nginx does: every row of a group does the same hop.
+ha_tls="ssl verify required ca-file $anchor alpn http/1.1"
 start_haproxy haproxy-a "
 frontend plain
   bind 127.0.0.1:$P_HA

@@ -18,10 +18,18 @@ namespace FedMesh.Gateway.Forwarding;
 /// </summary>
 internal sealed class GatewayHandler(GatewayState state, IHttpForwarder forwarder, RequestStatsRecorder stats, string cluster, string trustDomain, ILogger logger)
 {
-    private static readonly ForwarderRequestConfig UpstreamConfig = new()
+    // The caller's protocol is kept on the hop to the workload, as the proxy keeps it (proxy/Forwarding/UpstreamVersion.cs).
+    private static readonly ForwarderRequestConfig Http11Upstream = new()
+    {
+        Version = HttpVersion.Version11,
+        VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        ActivityTimeout = GatewayDefaults.UpstreamActivityTimeout,
+    };
+
+    private static readonly ForwarderRequestConfig Http2Upstream = new()
     {
         Version = HttpVersion.Version20,
-        VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        VersionPolicy = HttpVersionPolicy.RequestVersionExact,
         ActivityTimeout = GatewayDefaults.UpstreamActivityTimeout,
     };
 
@@ -82,7 +90,8 @@ internal sealed class GatewayHandler(GatewayState state, IHttpForwarder forwarde
     {
         using var span = MeshTracing.StartSpan(context, MeshTracing.GatewaySpan, ActivityKind.Server);
         var started = Stopwatch.GetTimestamp();
-        var error = await forwarder.SendAsync(context, endpoint.Prefix, endpoint.Client, UpstreamConfig, _transformer).ConfigureAwait(false);
+        var error = await forwarder.SendAsync(context, endpoint.Prefix, endpoint.Client,
+            HttpProtocol.IsHttp2(context.Request.Protocol) ? Http2Upstream : Http11Upstream, _transformer).ConfigureAwait(false);
         var seen = error == ForwarderError.None ? context.Response.StatusCode : StatusCodes.Status502BadGateway;
         var cell = service.StatsCell(stats, callerCluster);
         cell.Record(seen, Stopwatch.GetElapsedTime(started).TotalMilliseconds);

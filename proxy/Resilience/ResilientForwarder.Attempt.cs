@@ -1,3 +1,4 @@
+using FedMesh.Proxy.Forwarding;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -19,7 +20,7 @@ internal sealed partial class ResilientForwarder
         ForwarderError error;
         try
         {
-            error = await _forwarder.SendAsync(context, endpoint.DestinationPrefix, endpoint.Invoker, endpoint.RequestConfig,
+            error = await _forwarder.SendAsync(context, endpoint.DestinationPrefix, endpoint.Invoker, UpstreamVersion.For(context.Request),
                 endpoint.Transformer, state.Evicted).ConfigureAwait(false);
         }
         finally

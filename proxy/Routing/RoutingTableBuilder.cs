@@ -16,10 +16,6 @@ namespace FedMesh.Proxy.Routing;
 internal sealed class RoutingTableBuilder(string proxyNamespace, string callerIdentity, UpstreamClientPool clients, RequestStatsRecorder stats,
     EndpointStateRegistry states, Random random, TimeProvider time, ILogger logger)
 {
-    // Local peers negotiate HTTP/2 by ALPN when they can; gateways are always reached over multiplexed HTTP/2.
-    private static readonly ForwarderRequestConfig DirectConfig = new() { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
-    private static readonly ForwarderRequestConfig GatewayConfig = new() { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
-
     private static readonly TimeSpan FailureLogInterval = TimeSpan.FromSeconds(5);
 
     public RoutingTable Build(Proto.Snapshot snapshot)
@@ -93,7 +89,7 @@ internal sealed class RoutingTableBuilder(string proxyNamespace, string callerId
             var cluster = string.IsNullOrEmpty(ep.Cluster) ? snapshot.Cluster : ep.Cluster;
             var transformer = new UpstreamTransformer(ep.ViaGateway ? gatewayHost : null, cluster, callerIdentity);
             endpoints.Add(new UpstreamEndpoint(ep.Address, ep.Identity, cluster, string.IsNullOrEmpty(ep.Zone) ? null : ep.Zone,
-                ep.ViaGateway, clients.Get(ep.Identity), ep.ViaGateway ? GatewayConfig : DirectConfig, transformer)
+                ep.ViaGateway, clients.Get(ep.Identity), transformer)
             {
                 FailureLog = new LogThrottle(time, FailureLogInterval),
                 State = states.Get(ep.Address, ep.Identity),

@@ -1,6 +1,5 @@
 using FedMesh.Proxy.Forwarding;
 using FedMesh.Proxy.Resilience;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace FedMesh.Proxy.Routing;
 
@@ -8,7 +7,7 @@ namespace FedMesh.Proxy.Routing;
 internal sealed class UpstreamEndpoint
 {
     public UpstreamEndpoint(string address, string identity, string cluster, string? zone, bool viaGateway,
-        HttpMessageInvoker invoker, ForwarderRequestConfig requestConfig, UpstreamTransformer transformer)
+        HttpMessageInvoker invoker, UpstreamTransformer transformer)
     {
         Address = address;
         Identity = identity;
@@ -17,7 +16,6 @@ internal sealed class UpstreamEndpoint
         ViaGateway = viaGateway;
         DestinationPrefix = "https://" + address;
         Invoker = invoker;
-        RequestConfig = requestConfig;
         Transformer = transformer;
     }
 
@@ -40,8 +38,6 @@ internal sealed class UpstreamEndpoint
 
     /// <summary>The pooled client shared by every endpoint with this identity.</summary>
     public HttpMessageInvoker Invoker { get; }
-
-    public ForwarderRequestConfig RequestConfig { get; }
 
     public UpstreamTransformer Transformer { get; }
 

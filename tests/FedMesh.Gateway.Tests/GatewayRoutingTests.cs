@@ -22,7 +22,7 @@ public sealed class GatewayRoutingTests(GatewayFixture fixture) : IClassFixture<
         Assert.NotNull(seen);
         Assert.Equal("/hello", seen.Path);
         Assert.Equal("echo.default:7001", seen.Host);
-        Assert.Equal("HTTP/2", seen.Protocol); // gateway to workload is always multiplexed
+        Assert.Equal(version == "2.0" ? "HTTP/2" : "HTTP/1.1", seen.Protocol); // the caller's protocol, kept to the workload
         Assert.Equal(GatewayFixture.GatewayIdentity, seen.Peer);
         Assert.Equal([fixture.EastCaller.Id.ToString()], seen.Caller);
         Assert.Equal(hits + 1, fixture.Backend.Hits);

@@ -83,6 +83,6 @@ public sealed class FailoverBackendPolicyTests
 
     private UpstreamEndpoint Endpoint(string cluster) =>
         new($"127.0.0.1:{cluster.Length}", "spiffe://test/" + cluster, cluster, null, cluster != "east", new HttpMessageInvoker(new HttpClientHandler()),
-            ForwarderRequestConfig.Empty, new UpstreamTransformer(null, cluster, "spiffe://test/caller"))
+            new UpstreamTransformer(null, cluster, "spiffe://test/caller"))
         { State = new EndpointState(_accrual, _time) };
 }

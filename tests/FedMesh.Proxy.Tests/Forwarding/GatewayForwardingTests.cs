@@ -26,7 +26,7 @@ public sealed class GatewayForwardingTests : IAsyncLifetime
             r => !r.Headers.TryGetValues("x-fedmesh-error", out var e) || e.Single() != "unknown-service", "the snapshot to arrive");
 
     [Fact]
-    public async Task MirroredService_GoesOverHttp2MutualTlsToGateway_WithHostRewritten()
+    public async Task MirroredService_GoesOverMutualTlsToGatewayInTheAppsHttp11_WithHostRewritten()
     {
         _mesh.Discovery.Push(Snapshots.Of(Snapshots.Mirror("echo", "west",
             Snapshots.Gateway(_westGateway, TestPki.GatewayId("west").ToString(), "west"))));
@@ -37,7 +37,7 @@ public sealed class GatewayForwardingTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("server=west-gateway", body);
-        Assert.Contains("proto=HTTP/2;", body);
+        Assert.Contains("proto=HTTP/1.1;", body);
         Assert.Contains("host=echo.default;", body);
         Assert.Contains("path=/path", body);
         Assert.Contains($"caller={_client.Identity.Id}", body); // the gateway verified our client certificate
@@ -88,7 +88,7 @@ public sealed class GatewayForwardingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task LocalEndpoint_NegotiatesHttp2ByAlpn_AndKeepsTheAppsHost()
+    public async Task LocalEndpoint_KeepsTheAppsHttp11AndHost()
     {
         var peer = await _mesh.StartGatewayAsync("peer-inbound", _mesh.Pki.East, TestPki.Id("east", "echo"));
         _mesh.Discovery.Push(Snapshots.Of(Snapshots.Local("echo", Snapshots.Endpoint(peer, TestPki.Id("east", "echo").ToString()))));
@@ -98,7 +98,7 @@ public sealed class GatewayForwardingTests : IAsyncLifetime
         var body = await response.Content.ReadAsStringAsync();
 
         Assert.Contains("server=peer-inbound", body);
-        Assert.Contains("proto=HTTP/2;", body);
+        Assert.Contains("proto=HTTP/1.1;", body);
         Assert.Contains("host=echo;", body);
     }
 }
