@@ -12,14 +12,10 @@ internal sealed class EndpointSliceAdapter(IKubernetes client, string cluster)
     private const string Selector = EndpointSliceMapping.ManagedByLabel + "=" + EndpointSliceMapping.ManagedByValue;
 
     protected override Task<HttpOperationResponse<V1EndpointSliceList>> ListCallAsync(string? ns, CancellationToken ct) =>
-        ns is null
-            ? client.DiscoveryV1.ListEndpointSliceForAllNamespacesWithHttpMessagesAsync(labelSelector: Selector, cancellationToken: ct)
-            : client.DiscoveryV1.ListNamespacedEndpointSliceWithHttpMessagesAsync(ns, labelSelector: Selector, cancellationToken: ct);
+        EndpointSliceCalls.ListAsync(client, ns, Selector, ct);
 
     protected override IAsyncEnumerable<(k8s.WatchEventType Type, V1EndpointSlice Item)> WatchCallAsync(string? ns, string rv, int timeout, Action<Exception> onError, CancellationToken ct) =>
-        ns is null
-            ? client.DiscoveryV1.WatchListEndpointSliceForAllNamespacesAsync(allowWatchBookmarks: true, labelSelector: Selector, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct)
-            : client.DiscoveryV1.WatchListNamespacedEndpointSliceAsync(ns, allowWatchBookmarks: true, labelSelector: Selector, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct);
+        EndpointSliceCalls.WatchAsync(client, ns, Selector, rv, timeout, onError, ct);
 
     protected override Task<V1EndpointSlice> ReadCallAsync(string ns, string name, CancellationToken ct) => client.DiscoveryV1.ReadNamespacedEndpointSliceAsync(name, ns, cancellationToken: ct);
 
