@@ -1,7 +1,6 @@
 using FedMesh.Core.Common;
 using FedMesh.Core.Discovery.Protocol;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 
 namespace FedMesh.Core.Discovery;
@@ -13,21 +12,16 @@ namespace FedMesh.Core.Discovery;
 /// </summary>
 public sealed class DiscoveryClient : IAsyncDisposable
 {
-    private readonly GrpcChannel _channel;
+    private readonly ControllerStream _stream;
     private readonly Node _node;
-    private readonly ILogger _logger;
-    private readonly TimeProvider _time;
-    private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Snapshot? _current;
-    private Task? _loop;
 
     public DiscoveryClient(string controllerAddress, Node node, ILogger logger, TimeProvider? time = null)
     {
-        _channel = GrpcChannel.ForAddress(controllerAddress);
         _node = node;
-        _logger = logger;
-        _time = time ?? TimeProvider.System;
+        var backoff = new ReconnectBackoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), time ?? TimeProvider.System);
+        _stream = new ControllerStream(controllerAddress, backoff, logger, "discovery stream");
     }
 
     /// <summary>The latest snapshot, or null before the first one arrives.</summary>
@@ -39,16 +33,13 @@ public sealed class DiscoveryClient : IAsyncDisposable
     /// <summary>True while the stream to the controller is up.</summary>
     public bool Connected { get; private set; }
 
-    public void Start() => _loop ??= Task.Run(() => RunAsync(_stop.Token));
-
     /// <summary>Completes when the first snapshot has arrived.</summary>
     public Task WaitForFirstAsync(CancellationToken cancellationToken) => _first.Task.WaitAsync(cancellationToken);
 
-    private Task RunAsync(CancellationToken ct)
+    public void Start()
     {
-        var client = new Protocol.Discovery.DiscoveryClient(_channel);
-        var backoff = new ReconnectBackoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), _time);
-        return ControllerStream.RunAsync(async (progressed, token) =>
+        var client = new Protocol.Discovery.DiscoveryClient(_stream.Channel);
+        _stream.Start(async (progressed, token) =>
         {
             using var call = client.Watch(_node, cancellationToken: token);
             await foreach (var snapshot in call.ResponseStream.ReadAllAsync(token).ConfigureAwait(false))
@@ -59,17 +50,8 @@ public sealed class DiscoveryClient : IAsyncDisposable
                 _first.TrySetResult();
                 Updated?.Invoke(snapshot);
             }
-        }, backoff, _logger, "discovery stream", () => Connected = false, ct);
+        }, disconnected: () => Connected = false);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        _stop.Cancel();
-        if (_loop is not null)
-        {
-            try { await _loop.ConfigureAwait(false); } catch (OperationCanceledException) { }
-        }
-        _channel.Dispose();
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _stream.DisposeAsync();
 }

@@ -2,7 +2,6 @@ using FedMesh.Core.Common;
 using FedMesh.Core.Discovery.Protocol;
 using FedMesh.Core.Telemetry.Protocol;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 
 namespace FedMesh.Core.Telemetry;
@@ -15,32 +14,25 @@ namespace FedMesh.Core.Telemetry;
 /// </summary>
 public sealed class StatsReporter : IAsyncDisposable
 {
-    private readonly GrpcChannel _channel;
+    private readonly ControllerStream _stream;
     private readonly Node _node;
     private readonly RequestStatsRecorder _recorder;
-    private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly TimeSpan _period;
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _loop;
 
     public StatsReporter(string controllerAddress, Node node, RequestStatsRecorder recorder, ILogger logger, TimeProvider? time = null, TimeSpan? period = null)
     {
-        _channel = GrpcChannel.ForAddress(controllerAddress);
         _node = node;
         _recorder = recorder;
-        _logger = logger;
         _time = time ?? TimeProvider.System;
         _period = period ?? TimeSpan.FromSeconds(1);
+        _stream = new ControllerStream(controllerAddress, new ReconnectBackoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5), _time), logger, "stats stream");
     }
 
-    public void Start() => _loop ??= Task.Run(() => RunAsync(_stop.Token));
-
-    private Task RunAsync(CancellationToken ct)
+    public void Start()
     {
-        var client = new Protocol.Telemetry.TelemetryClient(_channel);
-        var backoff = new ReconnectBackoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5), _time);
-        return ControllerStream.RunAsync(async (progressed, token) =>
+        var client = new Protocol.Telemetry.TelemetryClient(_stream.Channel);
+        _stream.Start(async (progressed, token) =>
         {
             using var call = client.Report(cancellationToken: token);
             using var timer = new PeriodicTimer(_period, _time);
@@ -51,17 +43,8 @@ public sealed class StatsReporter : IAsyncDisposable
                 await call.RequestStream.WriteAsync(report, token).ConfigureAwait(false);
                 progressed();
             }
-        }, backoff, _logger, "stats stream", null, ct);
+        });
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        _stop.Cancel();
-        if (_loop is not null)
-        {
-            try { await _loop.ConfigureAwait(false); } catch (OperationCanceledException) { }
-        }
-        _channel.Dispose();
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _stream.DisposeAsync();
 }
