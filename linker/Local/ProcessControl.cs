@@ -36,7 +36,7 @@ internal static partial class ProcessControl
     }
 
     /// <summary>
-    /// Starts this program with <paramref name="args"/> (a proxy as the native sidecar when it is there, see
+    /// Starts this program with <paramref name="args"/> (a proxy or gateway as the native data plane when it is there, see
     /// <see cref="LaunchCommand"/>), its output appended to <paramref name="logFile"/>. The shell execs, so the
     /// returned process is the program itself and owns the log file directly (it keeps logging if the supervisor dies).
     /// </summary>

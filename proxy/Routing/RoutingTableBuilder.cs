@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using System.Net;
 using FedMesh.Core.Resources;
 using FedMesh.Core.Telemetry;
 using FedMesh.Proxy.Forwarding;
@@ -7,7 +6,6 @@ using FedMesh.Proxy.Failover;
 using FedMesh.Proxy.LoadBalancing;
 using FedMesh.Proxy.Resilience;
 using Microsoft.Extensions.Logging;
-using Yarp.ReverseProxy.Forwarder;
 using Proto = FedMesh.Core.Discovery.Protocol;
 
 namespace FedMesh.Proxy.Routing;
