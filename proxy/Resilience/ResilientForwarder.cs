@@ -55,6 +55,13 @@ internal sealed partial class ResilientForwarder
         var request = new ForwardRequest(this, context, route, retryable);
         context.Features.Set(request);
         Budget.Deposit();
+        // The first attempt runs outside the pipeline: most requests need no retry, and the pipeline's layers
+        // of async calls cost about 4 % of the proxy's CPU per request (perf, bench/dataplane). Only when that
+        // attempt should be retried does the retry strategy take over; with no delay between attempts and
+        // the attempt count kept by the request itself (CanRetryAgain), the attempts are the same.
+        var first = await AttemptAsync(request).ConfigureAwait(false);
+        if (!ShouldRetry(first))
+            return request;
         var resilience = ResilienceContextPool.Shared.Get(context.RequestAborted);
         try
         {
