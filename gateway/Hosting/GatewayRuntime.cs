@@ -76,6 +76,7 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
             state.ListenerBound = true;
             GatewayLog.Listening(logger, options.Cluster, runtime.ListenEndpoint.ToString(), runtime.AdminEndpoint.ToString());
             await runtime.ConnectAsync(options, token, time, loggers, cancellationToken).ConfigureAwait(false);
+            DataPlaneMemory.ReleaseStartupGarbage();
             return runtime;
         }
         catch

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using FedMesh.Core.Common;
 using FedMesh.Core.Discovery;
 using FedMesh.Core.Identity;
 using FedMesh.Core.Store;
@@ -161,6 +162,7 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
                 Readiness.Complete(ReadinessStep.Registration);
             }
             ProxyLog.Ready(_logger);
+            DataPlaneMemory.ReleaseStartupGarbage();
             if (_registrar is not null)
                 await new AppReadinessWatcher(new Uri(_options.App), _registrar, _time).RunAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -86,6 +86,6 @@ internal sealed class AccrualSettings(ResilienceOptions options, TimeProvider ti
         lock (_randomLock)
             factor = 0.8 + (random.NextDouble() * 0.4);
         var jittered = Math.Min(ticks * factor, max);
-        return (long)(jittered / TimeSpan.TicksPerSecond * time.TimestampFrequency);
+        return (long)(jittered / TimeSpan.TicksPerSecond * Time.TimestampFrequency);
     }
 }

@@ -85,12 +85,12 @@ internal sealed class ForwardRequest(ResilientForwarder owner, HttpContext conte
     /// <summary>Called by the transformer on a 5xx: true (and the retry paid for) when it should be retried instead of copied.</summary>
     public bool TryHoldBack(int status)
     {
-        if (!CanRetryAgain() || !HasAlternative() || !owner.Budget.TryWithdraw())
+        if (!CanRetryAgain() || !HasAlternative() || !Owner.Budget.TryWithdraw())
             return false;
         HeldBackStatus = status;
         return true;
     }
 
     /// <summary>Retryable, attempts left, and no byte of a response sent yet.</summary>
-    public bool CanRetryAgain() => Retryable && Attempts <= owner.MaxRetries && !Context.Response.HasStarted;
+    public bool CanRetryAgain() => Retryable && Attempts <= Owner.MaxRetries && !Context.Response.HasStarted;
 }
