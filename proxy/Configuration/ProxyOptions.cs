@@ -40,6 +40,13 @@ public sealed class ProxyOptions
     /// <summary>The application's own plain HTTP address, e.g. <c>http://127.0.0.1:7100</c>. Required.</summary>
     public string App { get; set; } = "";
 
+    /// <summary>
+    /// How the inbound listener speaks to the app: <c>auto</c> (default) in the caller's protocol, so HTTP/2
+    /// (gRPC) reaches the app as HTTP/2 with prior knowledge (h2c) and HTTP/1.1 as HTTP/1.1; <c>http1</c>
+    /// always HTTP/1.1 (an app that cannot speak h2c); <c>http2</c> always h2c (a gRPC-only app).
+    /// </summary>
+    public string AppProtocol { get; set; } = AppProtocols.Auto;
+
     /// <summary>The cluster controller (discovery and identity), e.g. <c>http://127.0.0.1:7000</c>. Required.</summary>
     public string Controller { get; set; } = "";
 
@@ -85,4 +92,14 @@ public static class ProxyDefaults
 
     /// <summary>Time allowed for removing the endpoint from the store on shutdown.</summary>
     public static readonly TimeSpan DeregisterTimeout = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>The values of <see cref="ProxyOptions.AppProtocol"/>.</summary>
+public static class AppProtocols
+{
+    public const string Auto = "auto";
+    public const string Http1 = "http1";
+    public const string Http2 = "http2";
+
+    public static readonly string[] All = [Auto, Http1, Http2];
 }

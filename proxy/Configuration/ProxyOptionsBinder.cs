@@ -10,7 +10,7 @@ internal static class ProxyOptionsBinder
         nameof(ProxyOptions.Cluster), nameof(ProxyOptions.TrustDomain), nameof(ProxyOptions.Namespace),
         nameof(ProxyOptions.Service), nameof(ProxyOptions.Instance), nameof(ProxyOptions.ServiceAccount),
         nameof(ProxyOptions.Zone), nameof(ProxyOptions.Outbound), nameof(ProxyOptions.Inbound),
-        nameof(ProxyOptions.AdminListen), nameof(ProxyOptions.App), nameof(ProxyOptions.Controller),
+        nameof(ProxyOptions.AdminListen), nameof(ProxyOptions.App), nameof(ProxyOptions.AppProtocol), nameof(ProxyOptions.Controller),
         nameof(ProxyOptions.TokenFile), nameof(ProxyOptions.Store),
     ];
 

@@ -24,6 +24,8 @@ public static class ProxyOptionsValidator
         RequireListen(errors, "Inbound", options.Inbound);
         RequireListen(errors, "AdminListen", options.AdminListen);
         RequireHttpUri(errors, "App", options.App, allowHttps: false);
+        if (Array.IndexOf(AppProtocols.All, options.AppProtocol) < 0)
+            errors.Add($"--AppProtocol '{options.AppProtocol}' is not one of {string.Join(", ", AppProtocols.All)}.");
         RequireHttpUri(errors, "Controller", options.Controller, allowHttps: true);
         if (string.IsNullOrWhiteSpace(options.TokenFile))
             errors.Add("--TokenFile is required: the file holding the cluster's bootstrap token.");

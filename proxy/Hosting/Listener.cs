@@ -1,6 +1,7 @@
 using FedMesh.Core.Common;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -25,16 +26,23 @@ internal sealed class Listener : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    /// <summary>Creates the listener; <paramref name="handler"/> gets the app's services (e.g. the forwarder).</summary>
+    /// <summary>
+    /// Creates the listener; <paramref name="handler"/> gets the app's services (e.g. the forwarder).
+    /// <see cref="HttpProtocols.Http1AndHttp2"/> without TLS (no <paramref name="configureListen"/>) serves both
+    /// on the one port, telling them apart by their first bytes (<see cref="CleartextProtocolDetection"/>).
+    /// </summary>
     public static Listener Create(IPEndPoint endpoint, HttpProtocols protocols, ILoggerFactory loggerFactory,
         Func<IServiceProvider, RequestDelegate> handler, Action<ListenOptions>? configureListen = null, bool allowHostOverride = false,
         Action<IApplicationBuilder>? configurePipeline = null)
     {
+        var detect = protocols == HttpProtocols.Http1AndHttp2 && configureListen is null;
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         builder.Services.AddSingleton<IHostLifetime, ManualLifetime>();
         builder.Services.AddHttpForwarder();
+        if (detect)
+            builder.Services.AddSingleton<IConnectionListenerFactory, CleartextProtocolDetection>();
         builder.WebHost.UseKestrelCore().UseDataPlaneSockets().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -45,6 +53,12 @@ internal sealed class Listener : IAsyncDisposable
             kestrel.Limits.MinResponseDataRate = null;
             // An absolute-form target (sent through a forward-proxy setting) wins over a differing Host.
             kestrel.AllowHostHeaderOverride = allowHostOverride;
+            if (detect)
+            {
+                kestrel.Listen(new DetectedEndPoint(endpoint, HttpProtocols.Http1), listen => listen.Protocols = HttpProtocols.Http1);
+                kestrel.Listen(new DetectedEndPoint(endpoint, HttpProtocols.Http2), listen => listen.Protocols = HttpProtocols.Http2);
+                return;
+            }
             kestrel.Listen(endpoint, listen =>
             {
                 listen.Protocols = protocols;

@@ -28,9 +28,9 @@ namespace FedMesh.Proxy.Hosting;
 /// </summary>
 internal sealed partial class ProxyRuntime : IAsyncDisposable
 {
-    // Cleartext: Kestrel cannot serve HTTP/1.1 and h2c on one port (it picks HTTP/1.1 without ALPN,
-    // dotnet/aspnetcore#56984), so the outbound listener speaks HTTP/1.1, which every app client does.
-    private const HttpProtocols OutboundProtocols = HttpProtocols.Http1;
+    // Cleartext HTTP/1.1 and HTTP/2 with prior knowledge (gRPC) on the one outbound port, told apart by
+    // their first bytes (CleartextProtocolDetection): Kestrel alone would pick HTTP/1.1 for both.
+    private const HttpProtocols OutboundProtocols = HttpProtocols.Http1AndHttp2;
 
     private readonly ProxyOptions _options;
     private readonly ILoggerFactory _loggerFactory;
@@ -138,7 +138,7 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
         }, disposeHandler: true);
         var tls = new InboundTls(_identity!, _time, _logger);
         _inbound = Listener.Create(Parse(_options.Inbound), HttpProtocols.Http1AndHttp2, _loggerFactory,
-            sp => new InboundHandler(sp.GetRequiredService<IHttpForwarder>(), _appClient, appPrefix, _options.Cluster, new LogThrottle(_time, TimeSpan.FromSeconds(5)), _logger).HandleAsync,
+            sp => new InboundHandler(sp.GetRequiredService<IHttpForwarder>(), _appClient, appPrefix, _options.AppProtocol, _options.Cluster, new LogThrottle(_time, TimeSpan.FromSeconds(5)), _logger).HandleAsync,
             listen => listen.UseHttps(tls.CallbackOptions()));
         await _inbound.StartAsync(cancellationToken).ConfigureAwait(false);
 

@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using FedMesh.Core.Identity;
 using FedMesh.Core.Resources;
 using FedMesh.Core.Telemetry;
+using FedMesh.Proxy.Forwarding;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Forwarder;
@@ -10,23 +11,25 @@ using Yarp.ReverseProxy.Forwarder;
 namespace FedMesh.Proxy.Inbound;
 
 /// <summary>
-/// The inbound listener's request handler: forwards to the app over plain HTTP/1.1 through one
-/// shared client, carrying the caller's identity in <c>x-fedmesh-caller</c>.
+/// The inbound listener's request handler: forwards to the app over plain HTTP through one shared client,
+/// in the protocol <paramref name="appProtocol"/> says (by default the caller's: HTTP/2 as h2c, so gRPC works),
+/// carrying the caller's identity in <c>x-fedmesh-caller</c>.
 /// </summary>
-internal sealed class InboundHandler(IHttpForwarder forwarder, HttpMessageInvoker appClient, string appPrefix, string cluster, Forwarding.LogThrottle failureLog, ILogger logger)
+internal sealed class InboundHandler(IHttpForwarder forwarder, HttpMessageInvoker appClient, string appPrefix, string appProtocol, string cluster, LogThrottle failureLog, ILogger logger)
 {
-    private static readonly ForwarderRequestConfig AppConfig = new()
-    {
-        Version = System.Net.HttpVersion.Version11,
-        VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
-    };
-
     private readonly CallerTransformer _transformer = new();
+
+    private ForwarderRequestConfig AppConfig(HttpRequest request) => appProtocol switch
+    {
+        Configuration.AppProtocols.Http1 => UpstreamVersion.Http11,
+        Configuration.AppProtocols.Http2 => UpstreamVersion.Http2,
+        _ => UpstreamVersion.For(request),
+    };
 
     public async Task HandleAsync(HttpContext context)
     {
         using var span = MeshTracing.StartSpan(context, MeshTracing.ProxyInboundSpan, System.Diagnostics.ActivityKind.Server);
-        var error = await forwarder.SendAsync(context, appPrefix, appClient, AppConfig, _transformer).ConfigureAwait(false);
+        var error = await forwarder.SendAsync(context, appPrefix, appClient, AppConfig(context.Request), _transformer).ConfigureAwait(false);
         MeshTracing.Complete(span, error == ForwarderError.None ? context.Response.StatusCode : StatusCodes.Status502BadGateway);
         if (error == ForwarderError.None || error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled)
             return;
@@ -37,7 +40,7 @@ internal sealed class InboundHandler(IHttpForwarder forwarder, HttpMessageInvoke
             return;
         context.Response.Clear();
         context.Response.StatusCode = error == ForwarderError.RequestTimedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway;
-        context.Response.Headers[Forwarding.ProxyErrorWriter.ErrorHeader] = "app-unavailable";
+        context.Response.Headers[ProxyErrorWriter.ErrorHeader] = "app-unavailable";
         context.Response.ContentType = "text/plain; charset=utf-8";
         await context.Response.WriteAsync($"fedmesh proxy (cluster {cluster}): the app at {appPrefix} failed: {error}: {reason}\n", context.RequestAborted).ConfigureAwait(false);
     }

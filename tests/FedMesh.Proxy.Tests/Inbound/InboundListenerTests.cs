@@ -2,7 +2,10 @@ using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using FedMesh.Core.Identity;
+using FedMesh.Proxy.Configuration;
 using FedMesh.Proxy.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using FedMesh.Proxy.Tests.Support;
 
 namespace FedMesh.Proxy.Tests.Inbound;
@@ -53,11 +56,14 @@ public sealed class InboundListenerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task MeshMember_OverHttp2_ReachesApp_WithVerifiedCallerIdentity()
+    public async Task MeshMember_OverHttp2_ReachesHttp1App_WithVerifiedCallerIdentity()
     {
+        var options = _mesh.Options("legacy", "legacy-east-0", await _mesh.StartAppAsync("echo-app"));
+        options.AppProtocol = AppProtocols.Http1; // an app that cannot speak h2c
+        var legacy = await _mesh.StartProxyAsync(options);
         using var member = _mesh.Pki.Issue(_mesh.Pki.East, TestPki.Id("east", "client"));
         using var http = Client(member.Certificate, member.Chain);
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"https://{_echo.InboundEndpoint}/who")
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"https://{legacy.InboundEndpoint}/who")
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
@@ -72,6 +78,34 @@ public sealed class InboundListenerTests : IAsyncLifetime
         Assert.Contains("server=echo-app", body);
         Assert.Contains("proto=HTTP/1.1;", body); // the app is spoken to in plain HTTP/1.1
         Assert.Contains("host=echo.default;", body);
+        Assert.Contains($"caller={member.Id}", body);
+    }
+
+    [Theory]
+    [InlineData(2, "HTTP/2")] // gRPC: the app gets HTTP/2 with prior knowledge
+    [InlineData(1, "HTTP/1.1")]
+    public async Task MeshMember_ByDefault_SpeaksToAppInCallersProtocol(int major, string appSees)
+    {
+        var (app, address) = await Servers.StartAsync(HttpProtocols.Http1AndHttp2, null, null, a => ((IApplicationBuilder)a).Run(c => Servers.Describe(c, "both-app")));
+        await using var _ = app;
+        var (h2cApp, h2cAddress) = await Servers.StartAsync(HttpProtocols.Http2, null, null, a => ((IApplicationBuilder)a).Run(c => Servers.Describe(c, "h2c-app")));
+        await using var __ = h2cApp;
+        var proxy = await _mesh.StartProxyAsync(_mesh.Options("grpc", "grpc-east-0", major == 2 ? h2cAddress : address));
+        using var member = _mesh.Pki.Issue(_mesh.Pki.East, TestPki.Id("east", "client"));
+        using var http = Client(member.Certificate, member.Chain);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"https://{proxy.InboundEndpoint}/svc/Method")
+        {
+            Version = new Version(major, major == 2 ? 0 : 1),
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(new byte[100]),
+        };
+
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains($"proto={appSees};", body);
+        Assert.Contains("body=100", body);
         Assert.Contains($"caller={member.Id}", body);
     }
 

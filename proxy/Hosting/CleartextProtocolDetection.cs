@@ -1,0 +1,225 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FedMesh.Proxy.Hosting;
+
+/// <summary>
+/// One cleartext port that serves HTTP/1.1 and HTTP/2 with prior knowledge (h2c, what gRPC clients send)
+/// side by side. Kestrel cannot: without TLS there is no ALPN, so an endpoint that allows both always picks
+/// HTTP/1.1 (dotnet/aspnetcore#56984). Here the port is bound once and shown to Kestrel as two endpoints,
+/// one per protocol (<see cref="DetectedEndPoint"/>); each accepted socket is looked at with
+/// <c>MSG_PEEK</c> (nothing is consumed) and handed to the HTTP/2 endpoint when its first bytes are the
+/// HTTP/2 connection preface ("PRI", a method RFC 9113 reserves for it), to the HTTP/1.1 endpoint otherwise.
+/// Kestrel then reads the connection from its first byte as usual.
+/// </summary>
+internal sealed class CleartextProtocolDetection : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
+{
+    /// <summary>How long an accepted connection may stay silent before its protocol is known (Kestrel's request-headers timeout).</summary>
+    public static readonly TimeSpan DetectionTimeout = TimeSpan.FromSeconds(30);
+
+    private static readonly byte[] PrefaceStart = "PRI"u8.ToArray();
+
+    private readonly SocketTransportOptions _transport;
+    private readonly SocketConnectionContextFactory _connections;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<IPEndPoint, SharedPort> _ports = new();
+
+    public CleartextProtocolDetection(IOptions<SocketTransportOptions> transport, ILoggerFactory loggers)
+    {
+        _transport = transport.Value;
+        _logger = loggers.CreateLogger("FedMesh.Proxy.Listener");
+        _connections = new SocketConnectionContextFactory(new SocketConnectionFactoryOptions
+        {
+            IOQueueCount = _transport.IOQueueCount,
+            WaitForDataBeforeAllocatingBuffer = _transport.WaitForDataBeforeAllocatingBuffer,
+            MaxReadBufferSize = _transport.MaxReadBufferSize,
+            MaxWriteBufferSize = _transport.MaxWriteBufferSize,
+            UnsafePreferInlineScheduling = _transport.UnsafePreferInlineScheduling,
+        }, _logger);
+    }
+
+    public bool CanBind(EndPoint endpoint) => endpoint is DetectedEndPoint;
+
+    public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
+    {
+        if (endpoint is not DetectedEndPoint detected)
+            throw new NotSupportedException($"{endpoint} is not an endpoint with protocol detection");
+        var port = _ports.GetOrAdd(detected.Address, address => new SharedPort(this, address));
+        return ValueTask.FromResult<IConnectionListener>(port.Open(detected.Protocol));
+    }
+
+    /// <summary>Which protocol a connection speaks, from its first bytes; null while they could still be either.</summary>
+    public static HttpProtocols? Detect(ReadOnlySpan<byte> first)
+    {
+        var n = Math.Min(first.Length, PrefaceStart.Length);
+        if (!first[..n].SequenceEqual(PrefaceStart.AsSpan(0, n)))
+            return HttpProtocols.Http1;
+        return n == PrefaceStart.Length ? HttpProtocols.Http2 : null;
+    }
+
+    public void Dispose() => _connections.Dispose();
+
+    /// <summary>The one bound socket, its accept loop, and a queue of detected connections per protocol.</summary>
+    private sealed class SharedPort
+    {
+        private readonly CleartextProtocolDetection _owner;
+        private readonly IPEndPoint _configured;
+        private readonly Lock _lock = new();
+        private readonly Channel<ConnectionContext> _http1 = Channel.CreateUnbounded<ConnectionContext>();
+        private readonly Channel<ConnectionContext> _http2 = Channel.CreateUnbounded<ConnectionContext>();
+        private readonly CancellationTokenSource _stop = new();
+        private Socket? _socket;
+        private IPEndPoint? _bound;
+        private int _open;
+
+        public SharedPort(CleartextProtocolDetection owner, IPEndPoint configured)
+        {
+            _owner = owner;
+            _configured = configured;
+        }
+
+        public ProtocolListener Open(HttpProtocols protocol)
+        {
+            lock (_lock)
+            {
+                if (_socket is null)
+                {
+                    var socket = _owner._transport.CreateBoundListenSocket(_configured);
+                    socket.Listen(_owner._transport.Backlog);
+                    _socket = socket;
+                    _bound = (IPEndPoint)socket.LocalEndPoint!;
+                    _ = AcceptLoopAsync(socket);
+                }
+                _open++;
+                return new ProtocolListener(this, new DetectedEndPoint(_bound!, protocol), protocol == HttpProtocols.Http2 ? _http2 : _http1);
+            }
+        }
+
+        public void Close()
+        {
+            lock (_lock)
+            {
+                if (--_open > 0 || _socket is null)
+                    return;
+                _stop.Cancel();
+                _socket.Dispose();
+                _socket = null;
+                _http1.Writer.TryComplete();
+                _http2.Writer.TryComplete();
+                _owner._ports.TryRemove(_configured, out _);
+            }
+            // Connections detected but never accepted (the server is stopping) are closed.
+            foreach (var queue in (ReadOnlySpan<Channel<ConnectionContext>>)[_http1, _http2])
+            {
+                while (queue.Reader.TryRead(out var connection))
+                {
+                    connection.Abort();
+                    _ = connection.DisposeAsync().AsTask();
+                }
+            }
+        }
+
+        private async Task AcceptLoopAsync(Socket listen)
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                Socket accepted;
+                try
+                {
+                    accepted = await listen.AcceptAsync(_stop.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException { SocketErrorCode: SocketError.OperationAborted })
+                {
+                    return;
+                }
+                catch (SocketException e)
+                {
+                    ProxyLog.AcceptFailed(_owner._logger, _bound?.ToString() ?? _configured.ToString(), e.Message);
+                    continue;
+                }
+                accepted.NoDelay = _owner._transport.NoDelay;
+                _ = DispatchAsync(accepted);
+            }
+        }
+
+        private async Task DispatchAsync(Socket socket)
+        {
+            var first = new byte[PrefaceStart.Length];
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            timeout.CancelAfter(DetectionTimeout);
+            try
+            {
+                while (true)
+                {
+                    // Waits for the first bytes, and leaves them in the socket for Kestrel.
+                    var n = await socket.ReceiveAsync(first, SocketFlags.Peek, timeout.Token).ConfigureAwait(false);
+                    var protocol = n == 0 ? HttpProtocols.Http1 : Detect(first.AsSpan(0, n)); // closed at once: Kestrel sees the end
+                    if (protocol is { } known)
+                    {
+                        var queue = known == HttpProtocols.Http2 ? _http2 : _http1;
+                        var connection = _owner._connections.Create(socket);
+                        if (!queue.Writer.TryWrite(connection))
+                            await connection.DisposeAsync().ConfigureAwait(false);
+                        return;
+                    }
+                    // "P" or "PR" so far: the rest of the preface is on its way (a peek would return at once).
+                    await Task.Delay(TimeSpan.FromMilliseconds(5), timeout.Token).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                socket.Dispose();
+            }
+        }
+    }
+
+    /// <summary>What Kestrel sees of the shared port: one protocol's connections.</summary>
+    private sealed class ProtocolListener(SharedPort port, DetectedEndPoint endpoint, Channel<ConnectionContext> queue) : IConnectionListener
+    {
+        private int _closed;
+
+        public EndPoint EndPoint { get; } = endpoint;
+
+        public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return await queue.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (ChannelClosedException)
+            {
+                return null;
+            }
+        }
+
+        public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Exchange(ref _closed, 1) == 0)
+                port.Close();
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync() => UnbindAsync();
+    }
+}
+
+/// <summary>
+/// One protocol's half of a cleartext port served by <see cref="CleartextProtocolDetection"/>. Shown as
+/// the address alone, so Kestrel reports it as <c>http://ADDRESS:PORT</c>.
+/// </summary>
+internal sealed class DetectedEndPoint(IPEndPoint address, HttpProtocols protocol) : EndPoint
+{
+    public IPEndPoint Address { get; } = address;
+    public HttpProtocols Protocol { get; } = protocol;
+
+    public override AddressFamily AddressFamily => Address.AddressFamily;
+
+    public override string ToString() => Address.ToString();
+}
