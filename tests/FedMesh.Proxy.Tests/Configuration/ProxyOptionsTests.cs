@@ -38,16 +38,17 @@ public sealed class ProxyOptionsTests
         [
             "--Cluster", "East", "--Instance", "echo-east-0", "--Outbound", "7101", "--Inbound", "127.0.0.1:7102",
             "--AdminListen", "127.0.0.1:7103", "--App", "ftp://x", "--Controller", "http://127.0.0.1:7000",
-            "--TokenFile", "/nonexistent/token", "--Colour", "blue",
+            "--TokenFile", "/nonexistent/token", "--Colour", "blue", "--AppProtocol", "grpc",
         ], out var errors);
 
         Assert.Equal(
         [
-            "unknown option --Colour; known options: --Cluster, --TrustDomain, --Namespace, --Service, --Instance, --ServiceAccount, --Zone, --Outbound, --Inbound, --AdminListen, --App, --Controller, --TokenFile, --Store.",
+            "unknown option --Colour; known options: --Cluster, --TrustDomain, --Namespace, --Service, --Instance, --ServiceAccount, --Zone, --Outbound, --Inbound, --AdminListen, --App, --AppProtocol, --Controller, --TokenFile, --Store.",
             "--Cluster 'East' may only hold lowercase letters, digits, '-' and '.'.",
             "--Service is required.",
             "--Outbound '7101' is not an ip:port listen address (e.g. 127.0.0.1:7101).",
             "--App 'ftp://x' is not an absolute http:// address.",
+            "--AppProtocol 'grpc' is not one of auto, http1, http2.",
             "--TokenFile '/nonexistent/token' does not exist.",
         ], errors);
     }
