@@ -19,7 +19,7 @@ public static partial class SidecarInjector
     /// namespace and ServiceAccount, as the controller's TokenReview checks; the instance is name.namespace,
     /// unique in the cluster as the discovery node id must be.
     /// </summary>
-    private static JsonObject Proxy(string image, InjectOptions options, string service, int appPort) => new()
+    private static JsonObject Proxy(string image, InjectOptions options, string service, int appPort, string appProtocol) => new()
     {
         ["name"] = ProxyContainer,
         ["image"] = image,
@@ -34,6 +34,7 @@ public static partial class SidecarInjector
             "--Inbound", $"0.0.0.0:{ProxyInboundPort}",
             "--AdminListen", $"0.0.0.0:{ProxyAdminPort}",
             "--App", $"http://127.0.0.1:{appPort.ToString(CultureInfo.InvariantCulture)}",
+            "--AppProtocol", appProtocol,
             "--Controller", ControllerUrl,
             "--TokenFile", TokenFile),
         ["env"] = new JsonArray(

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FedMesh.Core.Common;
 using FedMesh.Core.Identity;
 using static FedMesh.Core.Kubernetes.InstallDefaults;
 
@@ -58,6 +59,16 @@ public static partial class SidecarInjector
             return first;
         errors.Add($"{where}: the containerPort {declared} of container '{NameOf(app)}' cannot be the app's port ({taken}); "
             + $"set the annotation {AppPortAnnotation}: \"PORT\" on the pod template");
+        return null;
+    }
+
+    /// <summary>The annotation <see cref="AppProtocolAnnotation"/>, else <see cref="AppProtocols.Auto"/>.</summary>
+    private static string? AppProtocol(JsonObject workload, JsonObject template, string where, List<string> errors)
+    {
+        var annotated = Annotation(workload, template, AppProtocolAnnotation);
+        if (annotated is null || AppProtocols.All.Contains(annotated))
+            return annotated ?? AppProtocols.Auto;
+        errors.Add($"{where}: the annotation {AppProtocolAnnotation} \"{annotated}\" is not one of {string.Join(", ", AppProtocols.All)}");
         return null;
     }
 

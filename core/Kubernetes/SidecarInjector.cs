@@ -28,6 +28,12 @@ public static partial class SidecarInjector
     /// <summary>Overrides the app port (default: the first containerPort of the pod's first container).</summary>
     public const string AppPortAnnotation = "fedmesh.io/app-port";
 
+    /// <summary>
+    /// How the sidecar speaks to the app: <c>auto</c> (default: the caller's protocol), <c>http1</c> (an app that
+    /// cannot speak h2c), <c>http2</c> (a gRPC-only app). Becomes the proxy's <c>--AppProtocol</c>.
+    /// </summary>
+    public const string AppProtocolAnnotation = "fedmesh.io/app-protocol";
+
     /// <summary>Overrides the service name (default: the pod's <c>app</c> label, then <c>app.kubernetes.io/name</c>, then the workload's name).</summary>
     public const string ServiceAnnotation = "fedmesh.io/service";
 
@@ -63,12 +69,13 @@ public static partial class SidecarInjector
         var containers = Array(pod, "containers");
         var service = ServiceName(workload, template, where, errors);
         var appPort = AppPort(workload, template, containers, where, errors);
-        if (service is null || appPort is null)
+        var appProtocol = AppProtocol(workload, template, where, errors);
+        if (service is null || appPort is null || appProtocol is null)
             return;
 
         var image = $"{options.ImageRepository}/proxy:{options.ImageTag}";
         Upsert(Array(pod, "initContainers"), Init(image), first: true);
-        Upsert(containers, Proxy(image, options, service, appPort.Value), first: false);
+        Upsert(containers, Proxy(image, options, service, appPort.Value, appProtocol), first: false);
         Upsert(Array(pod, "volumes"), ManifestObjects.TokenVolume(), first: false);
         Child(Child(template, "metadata"), "labels")[InjectedLabel] = "true";
     }

@@ -1,3 +1,5 @@
+using FedMesh.Core.Common;
+
 namespace FedMesh.Proxy.Configuration;
 
 /// <summary>
@@ -92,14 +94,4 @@ public static class ProxyDefaults
 
     /// <summary>Time allowed for removing the endpoint from the store on shutdown.</summary>
     public static readonly TimeSpan DeregisterTimeout = TimeSpan.FromSeconds(5);
-}
-
-/// <summary>The values of <see cref="ProxyOptions.AppProtocol"/>.</summary>
-public static class AppProtocols
-{
-    public const string Auto = "auto";
-    public const string Http1 = "http1";
-    public const string Http2 = "http2";
-
-    public static readonly string[] All = [Auto, Http1, Http2];
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using FedMesh.Core.Common;
 
 namespace FedMesh.Proxy.Configuration;
 

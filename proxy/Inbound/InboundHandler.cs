@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography.X509Certificates;
+using FedMesh.Core.Common;
 using FedMesh.Core.Identity;
 using FedMesh.Core.Resources;
 using FedMesh.Core.Telemetry;
@@ -21,8 +22,8 @@ internal sealed class InboundHandler(IHttpForwarder forwarder, HttpMessageInvoke
 
     private ForwarderRequestConfig AppConfig(HttpRequest request) => appProtocol switch
     {
-        Configuration.AppProtocols.Http1 => UpstreamVersion.Http11,
-        Configuration.AppProtocols.Http2 => UpstreamVersion.Http2,
+        AppProtocols.Http1 => UpstreamVersion.Http11,
+        AppProtocols.Http2 => UpstreamVersion.Http2,
         _ => UpstreamVersion.For(request),
     };
 

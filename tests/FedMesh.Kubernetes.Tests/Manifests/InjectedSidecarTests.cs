@@ -86,7 +86,7 @@ public sealed partial class InjectedSidecarTests
     public void Inject_Annotations_OverrideTheAppPortAndServiceName()
     {
         const string yaml = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: data}\nspec:\n  template:\n"
-            + "    metadata:\n      labels: {app: Database_Main}\n      annotations: {fedmesh.io/app-port: \"5433\", fedmesh.io/service: orders-db}\n"
+            + "    metadata:\n      labels: {app: Database_Main}\n      annotations: {fedmesh.io/app-port: \"5433\", fedmesh.io/service: orders-db, fedmesh.io/app-protocol: http2}\n"
             + "    spec:\n      containers:\n      - {name: db, image: example/db, ports: [{containerPort: 5432}]}\n";
 
         var once = SidecarInjector.Inject(yaml, new InjectOptions { Cluster = "east" });
@@ -94,6 +94,7 @@ public sealed partial class InjectedSidecarTests
 
         Assert.Equal("http://127.0.0.1:5433", Value(args, "--App"));
         Assert.Equal("orders-db", Value(args, "--Service"));
+        Assert.Equal("http2", Value(args, "--AppProtocol"));
         Assert.Equal(once, SidecarInjector.Inject(once, new InjectOptions { Cluster = "east" }));
     }
 
@@ -103,13 +104,17 @@ public sealed partial class InjectedSidecarTests
         const string yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: worker, namespace: shop}\nspec:\n  template:\n    spec:\n"
             + "      containers:\n      - {name: worker, image: example/worker}\n---\n"
             + "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent}\nspec:\n  template:\n    metadata: {labels: {app: Log_Agent}}\n    spec:\n"
-            + "      containers:\n      - {name: agent, image: example/agent, ports: [{containerPort: 15006}]}\n";
+            + "      containers:\n      - {name: agent, image: example/agent, ports: [{containerPort: 15006}]}\n---\n"
+            + "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\nspec:\n  template:\n"
+            + "    metadata: {annotations: {fedmesh.io/app-protocol: grpc}}\n    spec:\n"
+            + "      containers:\n      - {name: api, image: example/api, ports: [{containerPort: 9000}]}\n";
 
         var e = Assert.Throws<ArgumentException>(() => SidecarInjector.Inject(yaml, new InjectOptions { Cluster = "east" }));
 
         Assert.Contains("Deployment shop/worker: cannot tell which port the app listens on: its container 'worker' declares no containerPort", e.Message);
         Assert.Contains("DaemonSet agent: the service name 'Log_Agent' (from label app) is not valid", e.Message);
         Assert.Contains("DaemonSet agent: the containerPort 15006 of container 'agent' cannot be the app's port", e.Message);
+        Assert.Contains("Deployment shop/api: the annotation fedmesh.io/app-protocol \"grpc\" is not one of auto, http1, http2", e.Message);
     }
 
     private static string Inject(string yaml) => SidecarInjector.Inject(yaml, new InjectOptions { Cluster = "east" });

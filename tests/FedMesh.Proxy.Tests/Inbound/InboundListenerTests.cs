@@ -1,12 +1,13 @@
 using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using FedMesh.Core.Common;
 using FedMesh.Core.Identity;
 using FedMesh.Proxy.Configuration;
 using FedMesh.Proxy.Hosting;
+using FedMesh.Proxy.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using FedMesh.Proxy.Tests.Support;
 
 namespace FedMesh.Proxy.Tests.Inbound;
 
