@@ -30,7 +30,7 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly string _cluster;
     private WorkloadIdentity? _identity;
-    private EndpointClientPool? _clients;
+    private PeerClientPool? _clients;
     private DiscoveryClient? _discovery;
     private StatsReporter? _reporter;
     private readonly TelemetryHost _telemetry;
@@ -125,7 +125,7 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
         var identity = await WorkloadIdentity.ObtainAsync(options.Controller, IdentityOf(options.TrustDomain, options.Cluster),
             token, time, loggers.CreateLogger("FedMesh.Gateway.Identity"), cancellationToken).ConfigureAwait(false);
         _identity = identity;
-        _clients = new EndpointClientPool(identity, time, GatewayDefaults.RetiredClientGrace);
+        _clients = new PeerClientPool(identity, time, GatewayDefaults.RetiredClientGrace, WorkloadHandler.Create);
         var updater = new RouteUpdater(State, new GatewayRoutesBuilder(options.Cluster, _clients, _logger), _logger);
         identity.Renewed += _ => updater.Rebuild();
         State.Identity = identity;

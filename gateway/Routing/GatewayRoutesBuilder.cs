@@ -8,7 +8,7 @@ using Proto = FedMesh.Core.Discovery.Protocol;
 namespace FedMesh.Gateway.Routing;
 
 /// <summary>Compiles a discovery snapshot into <see cref="GatewayRoutes"/>. Not thread-safe; callers serialize.</summary>
-internal sealed class GatewayRoutesBuilder(string cluster, EndpointClientPool clients, ILogger logger)
+internal sealed class GatewayRoutesBuilder(string cluster, PeerClientPool clients, ILogger logger)
 {
     public GatewayRoutes Build(Proto.Snapshot snapshot)
     {

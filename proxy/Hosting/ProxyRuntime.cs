@@ -44,7 +44,7 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
     private StatsReporter? _reporter;
     private TelemetryHost? _telemetry;
     private IDisposable? _published;
-    private UpstreamClientPool? _clients;
+    private PeerClientPool? _clients;
     private RoutingState? _routing;
     private readonly ResilienceOptions _resilience = new ResilienceOptions().Validated();
     private HttpMessageInvoker? _appClient;
@@ -90,7 +90,7 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
         _identity = await ObtainIdentityAsync(id, cancellationToken).ConfigureAwait(false);
         Readiness.Complete(ReadinessStep.Identity);
 
-        _clients = new UpstreamClientPool(_identity, _time);
+        _clients = new PeerClientPool(_identity, _time, ProxyDefaults.RetiredClientGrace, UpstreamHandler.Create);
         var states = new EndpointStateRegistry(new AccrualSettings(_resilience, _time, Random.Shared), _time);
         _routing = new RoutingState(_options.Namespace, _identity, _clients, Stats, states, Random.Shared, _time, _logger);
         var node = new Proto.Node

@@ -15,7 +15,7 @@ namespace FedMesh.Proxy.Routing;
 internal sealed class RoutingState : IDisposable
 {
     private readonly RoutingTableBuilder _builder;
-    private readonly UpstreamClientPool _clients;
+    private readonly PeerClientPool _clients;
     private readonly WorkloadIdentity _identity;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -24,12 +24,12 @@ internal sealed class RoutingState : IDisposable
     private AppliedSnapshot? _applied;
     private object? _builtWithCertificate;
 
-    public RoutingState(string proxyNamespace, WorkloadIdentity identity, UpstreamClientPool clients, RequestStatsRecorder stats, TimeProvider time, ILogger logger)
+    public RoutingState(string proxyNamespace, WorkloadIdentity identity, PeerClientPool clients, RequestStatsRecorder stats, TimeProvider time, ILogger logger)
         : this(proxyNamespace, identity, clients, stats, new EndpointStateRegistry(new AccrualSettings(new ResilienceOptions(), time, Random.Shared), time), Random.Shared, time, logger)
     {
     }
 
-    public RoutingState(string proxyNamespace, WorkloadIdentity identity, UpstreamClientPool clients, RequestStatsRecorder stats,
+    public RoutingState(string proxyNamespace, WorkloadIdentity identity, PeerClientPool clients, RequestStatsRecorder stats,
         EndpointStateRegistry states, Random random, TimeProvider time, ILogger logger)
     {
         _identity = identity;

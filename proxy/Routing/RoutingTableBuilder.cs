@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using FedMesh.Core.Identity;
 using FedMesh.Core.Resources;
 using FedMesh.Core.Telemetry;
 using FedMesh.Proxy.Forwarding;
@@ -11,7 +12,7 @@ using Proto = FedMesh.Core.Discovery.Protocol;
 namespace FedMesh.Proxy.Routing;
 
 /// <summary>Compiles a discovery snapshot into a <see cref="RoutingTable"/>. Not thread-safe; callers serialize.</summary>
-internal sealed class RoutingTableBuilder(string proxyNamespace, string callerIdentity, UpstreamClientPool clients, RequestStatsRecorder stats,
+internal sealed class RoutingTableBuilder(string proxyNamespace, string callerIdentity, PeerClientPool clients, RequestStatsRecorder stats,
     EndpointStateRegistry states, Random random, TimeProvider time, ILogger logger)
 {
     private static readonly TimeSpan FailureLogInterval = TimeSpan.FromSeconds(5);

@@ -1,14 +1,19 @@
-using FedMesh.Proxy.Forwarding;
-using FedMesh.Proxy.Tests.Support;
+using FedMesh.Core.Identity;
 
-namespace FedMesh.Proxy.Tests.Forwarding;
+namespace FedMesh.Core.Tests.Identity;
 
-public sealed class UpstreamClientPoolTests : IDisposable
+public sealed class PeerClientPoolTests : IDisposable
 {
-    private readonly TestPki _pki = new();
-    private readonly ManualTimeProvider _time = new();
+    private readonly CertificateAuthority _root = CertificateAuthority.CreateRoot("fedmesh.local", TimeProvider.System);
+    private readonly ManualTimeProvider _time = new(DateTimeOffset.UnixEpoch);
 
-    public void Dispose() => _pki.Dispose();
+    public void Dispose() => _root.Dispose();
+
+    private WorkloadIdentity Identity() =>
+        WorkloadIdentity.FromIssuer(_root, new SpiffeId("fedmesh.local", "east", "default", "client"), TimeSpan.FromHours(1));
+
+    private PeerClientPool Pool(WorkloadIdentity identity, TimeSpan? grace = null) =>
+        new(identity, _time, grace ?? TimeSpan.FromSeconds(30), ssl => new SocketsHttpHandler { SslOptions = ssl });
 
     private static async Task<bool> IsDisposedAsync(HttpMessageInvoker invoker)
     {
@@ -31,8 +36,8 @@ public sealed class UpstreamClientPoolTests : IDisposable
     [Fact]
     public void Get_SameIdentity_SharesOneClient()
     {
-        using var identity = _pki.Issue(_pki.East, TestPki.Id("east", "client"));
-        using var pool = new UpstreamClientPool(identity, _time);
+        using var identity = Identity();
+        using var pool = Pool(identity);
 
         var first = pool.Get("spiffe://fedmesh.local/cluster/east/ns/default/sa/echo");
         var second = pool.Get("spiffe://fedmesh.local/cluster/east/ns/default/sa/echo");
@@ -46,8 +51,8 @@ public sealed class UpstreamClientPoolTests : IDisposable
     [Fact]
     public async Task RetainOnly_UnreferencedClient_IsDisposedAfterGrace()
     {
-        using var identity = _pki.Issue(_pki.East, TestPki.Id("east", "client"));
-        using var pool = new UpstreamClientPool(identity, _time, TimeSpan.FromSeconds(30));
+        using var identity = Identity();
+        using var pool = Pool(identity, TimeSpan.FromSeconds(30));
         const string Echo = "spiffe://fedmesh.local/cluster/east/ns/default/sa/echo";
         const string Gateway = "spiffe://fedmesh.local/cluster/west/ns/fedmesh-system/sa/gateway";
         var echo = pool.Get(Echo);
@@ -61,5 +66,19 @@ public sealed class UpstreamClientPoolTests : IDisposable
         Assert.True(await IsDisposedAsync(echo));
         Assert.False(await IsDisposedAsync(gateway));
         Assert.NotSame(echo, pool.Get(Echo)); // a later snapshot gets a fresh client
+    }
+
+    [Fact]
+    public void RetainOnly_KeepsTheClientsStillInUse()
+    {
+        using var identity = Identity();
+        using var pool = Pool(identity);
+        var echo = pool.Get("spiffe://fedmesh.local/cluster/west/ns/default/sa/echo");
+        pool.Get("spiffe://fedmesh.local/cluster/west/ns/default/sa/web");
+
+        pool.RetainOnly(new HashSet<string> { "spiffe://fedmesh.local/cluster/west/ns/default/sa/echo" });
+
+        Assert.Equal(1, pool.Count);
+        Assert.Same(echo, pool.Get("spiffe://fedmesh.local/cluster/west/ns/default/sa/echo"));
     }
 }

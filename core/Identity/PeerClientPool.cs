@@ -1,33 +1,33 @@
-using System.Diagnostics;
-using System.Net;
+using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
-using FedMesh.Core.Identity;
-using FedMesh.Proxy.Configuration;
-using Yarp.ReverseProxy.Forwarder;
 
-namespace FedMesh.Proxy.Forwarding;
+namespace FedMesh.Core.Identity;
 
 /// <summary>
-/// One pooled <see cref="HttpMessageInvoker"/> per upstream identity (a peer workload or a remote
-/// gateway), whose TLS accepts only that identity. Clients no routing table references any more,
-/// or built with a certificate since renewed, are retired: disposed after a grace period so
-/// requests in flight on them can finish.
+/// One pooled <see cref="HttpMessageInvoker"/> per peer identity (a workload's proxy, a gateway), whose TLS
+/// presents our certificate and accepts only that identity. Used by the proxy for its upstreams and by the
+/// gateway for its cluster's workloads; each gives its own handler settings. A client is replaced when our
+/// certificate is renewed, and retired when no routing table references its identity; retired clients are
+/// disposed after a grace period, so requests in flight on them can finish.
 /// </summary>
-internal sealed class UpstreamClientPool : IDisposable
+public sealed class PeerClientPool : IDisposable
 {
     private readonly WorkloadIdentity _identity;
     private readonly TimeProvider _time;
     private readonly TimeSpan _grace;
+    private readonly Func<SslClientAuthenticationOptions, HttpMessageHandler> _createHandler;
     private readonly Dictionary<string, Client> _clients = new(StringComparer.Ordinal);
     private readonly Dictionary<HttpMessageInvoker, ITimer> _retired = new();
     private readonly Lock _lock = new();
     private bool _disposed;
 
-    public UpstreamClientPool(WorkloadIdentity identity, TimeProvider time, TimeSpan? grace = null)
+    /// <param name="createHandler">Builds the handler of one peer's client from the TLS options that pin its identity.</param>
+    public PeerClientPool(WorkloadIdentity identity, TimeProvider time, TimeSpan grace, Func<SslClientAuthenticationOptions, HttpMessageHandler> createHandler)
     {
         _identity = identity;
         _time = time;
-        _grace = grace ?? ProxyDefaults.RetiredClientGrace;
+        _grace = grace;
+        _createHandler = createHandler;
     }
 
     /// <summary>Number of live (not retired) clients.</summary>
@@ -46,7 +46,7 @@ internal sealed class UpstreamClientPool : IDisposable
                     return client.Invoker;
                 Retire(client.Invoker);
             }
-            var invoker = Create(expectedIdentity);
+            var invoker = new HttpMessageInvoker(_createHandler(_identity.ClientOptions(expectedIdentity)), disposeHandler: true);
             _clients[expectedIdentity] = new Client(invoker, certificate);
             return invoker;
         }
@@ -75,33 +75,13 @@ internal sealed class UpstreamClientPool : IDisposable
         }
     }
 
-    private HttpMessageInvoker Create(string expectedIdentity)
-    {
-        var handler = new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            EnableMultipleHttp2Connections = true,
-            ConnectTimeout = ProxyDefaults.ConnectTimeout,
-            KeepAlivePingDelay = TimeSpan.FromSeconds(30),
-            KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
-            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-            SslOptions = _identity.ClientOptions(expectedIdentity),
-            // The outbound span (when tracing) replaces the app's traceparent; otherwise it passes through.
-            ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
-        };
-        return new HttpMessageInvoker(handler, disposeHandler: true);
-    }
-
     // Called under _lock.
     private void Retire(HttpMessageInvoker invoker)
     {
         var timer = _time.CreateTimer(static state =>
         {
-            var (pool, inv) = ((UpstreamClientPool, HttpMessageInvoker))state!;
-            pool.DisposeRetired(inv);
+            var (pool, retired) = ((PeerClientPool, HttpMessageInvoker))state!;
+            pool.DisposeRetired(retired);
         }, (this, invoker), _grace, Timeout.InfiniteTimeSpan);
         _retired[invoker] = timer;
     }
