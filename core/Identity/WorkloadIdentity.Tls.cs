@@ -28,8 +28,28 @@ public sealed partial class WorkloadIdentity
         ClientCertificateRequired = true,
         RemoteCertificateValidationCallback = AnyClientCertificate,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+        CertificateChainPolicy = PeerChainPolicy(),
         EnabledSslProtocols = Protocols,
     };
+
+    /// <summary>
+    /// The policy of the chain TLS builds for the peer's certificate before the validation callback runs (which
+    /// builds its own, and decides): our anchors only. With the default policy every handshake built it against
+    /// the system's root store, whose hundred-odd certificates OpenSSL sorted each time; with this one a burst of
+    /// new mTLS connections costs less CPU (bench/dataplane, burst of 100 new connections).
+    /// </summary>
+    public X509ChainPolicy PeerChainPolicy()
+    {
+        var policy = new X509ChainPolicy
+        {
+            TrustMode = X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = X509RevocationMode.NoCheck,
+            DisableCertificateDownloads = true,
+        };
+        foreach (var anchor in Anchors)
+            policy.CustomTrustStore.Add(anchor);
+        return policy;
+    }
 
     /// <summary>
     /// Client side: presents our current leaf, accepts the server only if it chains to an anchor and its SPIFFE id
@@ -42,6 +62,7 @@ public sealed partial class WorkloadIdentity
         ClientCertificateContext = Volatile.Read(ref _material).Context,
         RemoteCertificateValidationCallback = new ServerCheck(this, expectedServer).Validate,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+        CertificateChainPolicy = PeerChainPolicy(),
         EnabledSslProtocols = Protocols,
     };
 

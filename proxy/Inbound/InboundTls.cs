@@ -37,6 +37,7 @@ internal sealed class InboundTls(WorkloadIdentity identity, TimeProvider time, I
             EnabledSslProtocols = fromIdentity.EnabledSslProtocols,
             CipherSuitesPolicy = fromIdentity.CipherSuitesPolicy,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            CertificateChainPolicy = fromIdentity.CertificateChainPolicy,
             ClientCertificateRequired = true,
             // A resumed session shows only the peer's leaf, without the issuer needed to chain it.
             AllowTlsResume = false,
