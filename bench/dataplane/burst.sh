@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Cold connections on the cross-cluster path: right after east's proxy and west's gateway restart (every upstream
+# connection, and so every mTLS handshake, is new), 1,000 rps over 100 new client connections for 3 s. Prints the
+# latency of those requests and the CPU the proxy and gateway spent. Needs a held bench run of the fedmesh-x row:
+#   BENCH_ONLY=fedmesh-x BENCH_HOLD=900 BENCH_OUT=/tmp/b bench/dataplane/run.sh &     # wait for /tmp/b/targets
+#   BENCH_OUT=/tmp/b bench/dataplane/burst.sh [ROUNDS]                                  # then rm /tmp/b/hold
+# The parts it restarts are not the ones the held run measures after its hold: use the hold for this only.
+set -euo pipefail
+work=${BENCH_OUT:?set BENCH_OUT to the directory of a held run of bench/dataplane/run.sh}
+rounds=${1:-3}
+export FEDMESH_HOME="$work/federation"
+fedmesh="$work/fedmesh/fedmesh"
+loadgen="$work/loadgen/FedMesh.Bench.LoadGen"
+[ -f "$work/targets" ] || { echo "burst: $work/targets is missing: is a BENCH_HOLD run of the fedmesh-x row holding?" >&2; exit 1; }
+target=$(awk '$1=="fedmesh-x" {print $2}' "$work/targets")
+host=$(awk '$1=="fedmesh-x" {print $3}' "$work/targets")
+[ -n "$target" ] || { echo "burst: no fedmesh-x row in $work/targets" >&2; exit 1; }
+
+pid_of() { "$fedmesh" status -o json | jq -r --arg c "$1" --arg p "$2" '.clusters[] | select(.name==$c) | .parts[] | select(.name==$p) | .pid'; }
+ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo $t; }
+hz=$(getconf CLK_TCK)
+
+for round in $(seq 1 "$rounds"); do
+  old_px=$(pid_of east echo-east-0-proxy); old_gw=$(pid_of west gateway)
+  kill "$old_px" "$old_gw"
+  px=""; gw=""
+  for _ in $(seq 1 300); do   # the supervisor restarts both; at most 60 s
+    px=$(pid_of east echo-east-0-proxy); gw=$(pid_of west gateway)
+    if [ "$px" != "$old_px" ] && [ "$gw" != "$old_gw" ] && [ "$px" != null ] && [ "$gw" != null ] \
+       && curl -sf -o /dev/null -H "Host: $host" "http://$target/1k"; then break; fi
+    sleep 0.2
+  done
+  for p in $px $gw; do   # where run.sh puts them: the proxy core, raised priority
+    taskset -a -cp 1 "$p" >/dev/null
+    renice -n -20 -p $(ls "/proc/$p/task") >/dev/null
+  done
+  before=$(ticks "$px" "$gw")
+  result=$(taskset -c 0 nice -n -20 "$loadgen" --target "$target" --host "$host" --path /1k --rate 1000 --connections 100 --seconds 3 --warmup 0)
+  after=$(ticks "$px" "$gw")
+  jq -r --arg r "$round" --arg cpu "$(( (after - before) * 1000 / hz ))" \
+    '"round \($r): p50 \((.P50Us/100|floor)/10) ms, p90 \(.P90Us/1000|floor) ms, p99 \(.P99Us/1000|floor) ms, max \(.MaxUs/1000|floor) ms, errors \(.Errors); proxy + gateway CPU \($cpu) ms in 3 s"' <<<"$result"
+  sleep 5
+done
