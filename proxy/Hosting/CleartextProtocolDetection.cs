@@ -24,6 +24,8 @@ internal sealed class CleartextProtocolDetection : IConnectionListenerFactory, I
     /// <summary>How long an accepted connection may stay silent before its protocol is known (Kestrel's request-headers timeout).</summary>
     public static readonly TimeSpan DetectionTimeout = TimeSpan.FromSeconds(30);
 
+    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(50);
+
     private static readonly byte[] PrefaceStart = "PRI"u8.ToArray();
 
     private readonly SocketTransportOptions _transport;
@@ -141,7 +143,10 @@ internal sealed class CleartextProtocolDetection : IConnectionListenerFactory, I
                 }
                 catch (SocketException e)
                 {
+                    // E.g. out of file descriptors: say so, and do not spin on it.
                     ProxyLog.AcceptFailed(_owner._logger, _bound?.ToString() ?? _configured.ToString(), e.Message);
+                    try { await Task.Delay(AcceptRetryDelay, _stop.Token).ConfigureAwait(false); }
+                    catch (OperationCanceledException) { return; }
                     continue;
                 }
                 accepted.NoDelay = _owner._transport.NoDelay;
