@@ -53,7 +53,4 @@ internal static partial class ProxyLog
 
     [LoggerMessage(35, LogLevel.Information, "waiting for the first discovery snapshot from {Controller}")]
     public static partial void WaitingForSnapshot(ILogger logger, string controller);
-
-    [LoggerMessage(36, LogLevel.Warning, "accepting a connection on {Address} failed: {Reason}")]
-    public static partial void AcceptFailed(ILogger logger, string address, string reason);
 }

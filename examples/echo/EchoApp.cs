@@ -1,3 +1,4 @@
+using FedMesh.Core.Common;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -29,8 +30,14 @@ public static class EchoApp
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.UseUrls($"http://{options.Listen}");
-        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        // HTTP/1.1 and HTTP/2 with prior knowledge (h2c, as gRPC clients speak it) on the one port, as a
+        // gRPC-capable app would: the mesh hands the app each request in its caller's protocol.
+        builder.Services.AddCleartextProtocolDetection();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.ListenHttp1AndH2c(System.Net.IPEndPoint.Parse(options.Listen));
+        });
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<EchoState>();
 

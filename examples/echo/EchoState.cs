@@ -58,6 +58,7 @@ internal sealed class EchoState(EchoOptions options)
         var failed = faults.ErrorRate > 0 && Random.Shared.NextDouble() < faults.ErrorRate;
         if (failed) Interlocked.Increment(ref _failed);
         context.Response.StatusCode = failed ? StatusCodes.Status500InternalServerError : StatusCodes.Status200OK;
+        context.Response.Headers["x-echo-protocol"] = request.Protocol;
         var answer = new EchoAnswer(options.Cluster, options.Instance, options.Service, request.Method, request.Path.Value ?? "/",
             request.Headers["x-fedmesh-caller"].ToString(), request.Headers["traceparent"].ToString(), bodyBytes, failed ? "injected failure" : null);
         await context.Response.WriteAsJsonAsync(answer, EchoJson.Default.EchoAnswer, contentType: null, context.RequestAborted);

@@ -1,7 +1,6 @@
 using FedMesh.Core.Common;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -42,7 +41,7 @@ internal sealed class Listener : IAsyncDisposable
         builder.Services.AddSingleton<IHostLifetime, ManualLifetime>();
         builder.Services.AddHttpForwarder();
         if (detect)
-            builder.Services.AddSingleton<IConnectionListenerFactory, CleartextProtocolDetection>();
+            builder.Services.AddCleartextProtocolDetection();
         builder.WebHost.UseKestrelCore().UseDataPlaneSockets().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -55,8 +54,7 @@ internal sealed class Listener : IAsyncDisposable
             kestrel.AllowHostHeaderOverride = allowHostOverride;
             if (detect)
             {
-                kestrel.Listen(new DetectedEndPoint(endpoint, HttpProtocols.Http1), listen => listen.Protocols = HttpProtocols.Http1);
-                kestrel.Listen(new DetectedEndPoint(endpoint, HttpProtocols.Http2), listen => listen.Protocols = HttpProtocols.Http2);
+                kestrel.ListenHttp1AndH2c(endpoint);
                 return;
             }
             kestrel.Listen(endpoint, listen =>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text.Json;
 using Xunit.Abstractions;
 
@@ -81,6 +82,52 @@ public sealed class FederationTourTests(FederationFixture federation, ITestOutpu
         finally
         {
             await federation.RunAsync("unlink", "east", "west");
+        }
+    }
+
+    [Fact]
+    public async Task H2cAndHttp11_OnTheOneOutboundPort_CrossToWestInTheirOwnProtocol()
+    {
+        // gRPC clients speak HTTP/2 with prior knowledge (h2c): the app sends it to the same outbound port as
+        // HTTP/1.1, and it reaches west's app (which serves both on one port) still as HTTP/2.
+        var link = await federation.RunAsync("link", "east", "west");
+        Assert.True(link.ExitCode == 0, link.ToString());
+        try
+        {
+            var outbound = await federation.OutboundAsync("east");
+            using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
+            foreach (var (version, protocol) in new[] { (HttpVersion.Version20, "HTTP/2"), (HttpVersion.Version11, "HTTP/1.1") })
+            {
+                var answer = await Eventually.ValueAsync(() => SendAsync(http, outbound, version),
+                    a => a.Status == 200, Converge, $"east -> echo-west over {protocol}\n{federation.Logs()}");
+                Assert.Equal(version, answer.Version);
+                Assert.Equal(protocol, answer.AppSaw);
+                Assert.Equal("west", JsonDocument.Parse(answer.Body).RootElement.GetProperty("cluster").GetString());
+            }
+        }
+        finally
+        {
+            await federation.RunAsync("unlink", "east", "west");
+        }
+    }
+
+    private static async Task<(int Status, Version? Version, string? AppSaw, string Body)> SendAsync(HttpClient http, string outbound, Version version)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{outbound}/grpc-like")
+        {
+            Version = version,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact, // HTTP/2 over http:// is prior knowledge
+        };
+        request.Headers.Host = "echo-west.default";
+        try
+        {
+            using var response = await http.SendAsync(request);
+            var saw = response.Headers.TryGetValues("x-echo-protocol", out var values) ? values.Single() : null;
+            return ((int)response.StatusCode, response.Version, saw, await response.Content.ReadAsStringAsync());
+        }
+        catch (HttpRequestException e)
+        {
+            return (0, null, null, e.Message);
         }
     }
 

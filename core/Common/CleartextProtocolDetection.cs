@@ -5,10 +5,11 @@ using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace FedMesh.Proxy.Hosting;
+namespace FedMesh.Core.Common;
 
 /// <summary>
 /// One cleartext port that serves HTTP/1.1 and HTTP/2 with prior knowledge (h2c, what gRPC clients send)
@@ -19,7 +20,7 @@ namespace FedMesh.Proxy.Hosting;
 /// HTTP/2 connection preface ("PRI", a method RFC 9113 reserves for it), to the HTTP/1.1 endpoint otherwise.
 /// Kestrel then reads the connection from its first byte as usual.
 /// </summary>
-internal sealed class CleartextProtocolDetection : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
+public sealed partial class CleartextProtocolDetection : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
 {
     /// <summary>How long an accepted connection may stay silent before its protocol is known (Kestrel's request-headers timeout).</summary>
     public static readonly TimeSpan DetectionTimeout = TimeSpan.FromSeconds(30);
@@ -36,7 +37,7 @@ internal sealed class CleartextProtocolDetection : IConnectionListenerFactory, I
     public CleartextProtocolDetection(IOptions<SocketTransportOptions> transport, ILoggerFactory loggers)
     {
         _transport = transport.Value;
-        _logger = loggers.CreateLogger("FedMesh.Proxy.Listener");
+        _logger = loggers.CreateLogger("FedMesh.Listener");
         _connections = new SocketConnectionContextFactory(new SocketConnectionFactoryOptions
         {
             IOQueueCount = _transport.IOQueueCount,
@@ -67,6 +68,9 @@ internal sealed class CleartextProtocolDetection : IConnectionListenerFactory, I
     }
 
     public void Dispose() => _connections.Dispose();
+
+    [LoggerMessage(1, LogLevel.Warning, "accepting a connection on {Address} failed: {Reason}")]
+    private static partial void AcceptFailed(ILogger logger, string address, string reason);
 
     /// <summary>The one bound socket, its accept loop, and a queue of detected connections per protocol.</summary>
     private sealed class SharedPort
@@ -144,7 +148,7 @@ internal sealed class CleartextProtocolDetection : IConnectionListenerFactory, I
                 catch (SocketException e)
                 {
                     // E.g. out of file descriptors: say so, and do not spin on it.
-                    ProxyLog.AcceptFailed(_owner._logger, _bound?.ToString() ?? _configured.ToString(), e.Message);
+                    AcceptFailed(_owner._logger, _bound?.ToString() ?? _configured.ToString(), e.Message);
                     try { await Task.Delay(AcceptRetryDelay, _stop.Token).ConfigureAwait(false); }
                     catch (OperationCanceledException) { return; }
                     continue;
@@ -219,7 +223,7 @@ internal sealed class CleartextProtocolDetection : IConnectionListenerFactory, I
 /// One protocol's half of a cleartext port served by <see cref="CleartextProtocolDetection"/>. Shown as
 /// the address alone, so Kestrel reports it as <c>http://ADDRESS:PORT</c>.
 /// </summary>
-internal sealed class DetectedEndPoint(IPEndPoint address, HttpProtocols protocol) : EndPoint
+public sealed class DetectedEndPoint(IPEndPoint address, HttpProtocols protocol) : EndPoint
 {
     public IPEndPoint Address { get; } = address;
     public HttpProtocols Protocol { get; } = protocol;
@@ -227,4 +231,19 @@ internal sealed class DetectedEndPoint(IPEndPoint address, HttpProtocols protoco
     public override AddressFamily AddressFamily => Address.AddressFamily;
 
     public override string ToString() => Address.ToString();
+}
+
+/// <summary>Serving HTTP/1.1 and h2c on one cleartext port (<see cref="CleartextProtocolDetection"/>).</summary>
+public static class CleartextProtocolDetectionExtensions
+{
+    /// <summary>Registers the detecting transport; <see cref="ListenHttp1AndH2c"/> endpoints are bound through it.</summary>
+    public static IServiceCollection AddCleartextProtocolDetection(this IServiceCollection services) =>
+        services.AddSingleton<IConnectionListenerFactory, CleartextProtocolDetection>();
+
+    /// <summary>Listens on <paramref name="endpoint"/> for HTTP/1.1 and HTTP/2 with prior knowledge (h2c) side by side.</summary>
+    public static void ListenHttp1AndH2c(this KestrelServerOptions kestrel, IPEndPoint endpoint)
+    {
+        kestrel.Listen(new DetectedEndPoint(endpoint, HttpProtocols.Http1), listen => listen.Protocols = HttpProtocols.Http1);
+        kestrel.Listen(new DetectedEndPoint(endpoint, HttpProtocols.Http2), listen => listen.Protocols = HttpProtocols.Http2);
+    }
 }
