@@ -9,8 +9,6 @@ internal static class GatewayDefaults
     public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2);
-    public static readonly TimeSpan KeepAlivePingDelay = TimeSpan.FromSeconds(30);
-    public static readonly TimeSpan KeepAlivePingTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>How long a replaced upstream client lives on for requests still using it.</summary>
     public static readonly TimeSpan RetiredClientGrace = TimeSpan.FromMinutes(2);

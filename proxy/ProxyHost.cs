@@ -1,5 +1,5 @@
-using FedMesh.Core.Common;
 using System.Runtime.InteropServices;
+using FedMesh.Core.Common;
 using FedMesh.Core.Identity;
 using FedMesh.Proxy.Configuration;
 using FedMesh.Proxy.Hosting;

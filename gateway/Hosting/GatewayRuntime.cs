@@ -1,5 +1,6 @@
-using FedMesh.Core.Common;
+using System.Diagnostics;
 using System.Net;
+using FedMesh.Core.Common;
 using FedMesh.Core.Discovery;
 using FedMesh.Core.Discovery.Protocol;
 using FedMesh.Core.Identity;
@@ -125,7 +126,8 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
         var identity = await WorkloadIdentity.ObtainAsync(options.Controller, IdentityOf(options.TrustDomain, options.Cluster),
             token, time, loggers.CreateLogger("FedMesh.Gateway.Identity"), cancellationToken).ConfigureAwait(false);
         _identity = identity;
-        _clients = new PeerClientPool(identity, time, GatewayDefaults.RetiredClientGrace, WorkloadHandler.Create);
+        _clients = new PeerClientPool(identity, time, GatewayDefaults.RetiredClientGrace, ssl => PeerHandler.Create(ssl, GatewayDefaults.ConnectTimeout,
+            GatewayDefaults.PooledConnectionIdleTimeout, new ReverseProxyPropagator(DistributedContextPropagator.Current)));
         var updater = new RouteUpdater(State, new GatewayRoutesBuilder(options.Cluster, _clients, _logger), _logger);
         identity.Renewed += _ => updater.Rebuild();
         State.Identity = identity;

@@ -90,7 +90,8 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
         _identity = await ObtainIdentityAsync(id, cancellationToken).ConfigureAwait(false);
         Readiness.Complete(ReadinessStep.Identity);
 
-        _clients = new PeerClientPool(_identity, _time, ProxyDefaults.RetiredClientGrace, UpstreamHandler.Create);
+        _clients = new PeerClientPool(_identity, _time, ProxyDefaults.RetiredClientGrace, ssl => PeerHandler.Create(ssl, ProxyDefaults.ConnectTimeout,
+            pooledConnectionIdleTimeout: null, new ReverseProxyPropagator(DistributedContextPropagator.Current)));
         var states = new EndpointStateRegistry(new AccrualSettings(_resilience, _time, Random.Shared), _time);
         _routing = new RoutingState(_options.Namespace, _identity, _clients, Stats, states, Random.Shared, _time, _logger);
         var node = new Proto.Node
