@@ -15,19 +15,19 @@ public sealed class PeerClientPool : IDisposable
     private readonly WorkloadIdentity _identity;
     private readonly TimeProvider _time;
     private readonly TimeSpan _grace;
-    private readonly Func<SslClientAuthenticationOptions, HttpMessageHandler> _createHandler;
+    private readonly Func<SslClientAuthenticationOptions, HttpMessageInvoker> _createClient;
     private readonly Dictionary<string, Client> _clients = new(StringComparer.Ordinal);
     private readonly Dictionary<HttpMessageInvoker, ITimer> _retired = new();
     private readonly Lock _lock = new();
     private bool _disposed;
 
-    /// <param name="createHandler">Builds the handler of one peer's client from the TLS options that pin its identity.</param>
-    public PeerClientPool(WorkloadIdentity identity, TimeProvider time, TimeSpan grace, Func<SslClientAuthenticationOptions, HttpMessageHandler> createHandler)
+    /// <param name="createClient">Builds one peer's client from the TLS options that pin its identity (see <see cref="PeerHandler.CreateClient"/>).</param>
+    public PeerClientPool(WorkloadIdentity identity, TimeProvider time, TimeSpan grace, Func<SslClientAuthenticationOptions, HttpMessageInvoker> createClient)
     {
         _identity = identity;
         _time = time;
         _grace = grace;
-        _createHandler = createHandler;
+        _createClient = createClient;
     }
 
     /// <summary>Number of live (not retired) clients.</summary>
@@ -46,7 +46,7 @@ public sealed class PeerClientPool : IDisposable
                     return client.Invoker;
                 Retire(client.Invoker);
             }
-            var invoker = new HttpMessageInvoker(_createHandler(_identity.ClientOptions(expectedIdentity)), disposeHandler: true);
+            var invoker = _createClient(_identity.ClientOptions(expectedIdentity));
             _clients[expectedIdentity] = new Client(invoker, certificate);
             return invoker;
         }

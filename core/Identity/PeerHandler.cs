@@ -1,22 +1,29 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
+using FedMesh.Core.Forwarding;
 
 namespace FedMesh.Core.Identity;
 
 /// <summary>
-/// The handler of a pooled mTLS client to a mesh peer (<see cref="PeerClientPool"/>): the proxy's to its upstreams,
-/// the gateway's to its cluster's workloads. No proxy, redirects, cookies or decompression: requests pass as sent.
+/// A pooled mTLS client to a mesh peer (<see cref="PeerClientPool"/>): the proxy's to its upstreams, the gateway's to
+/// its cluster's workloads. A <see cref="MeshClient"/>: HTTP/1.1 requests go on its own connections, the rest through
+/// its handler. No proxy, redirects, cookies or decompression: requests pass as sent.
 /// </summary>
 public static class PeerHandler
 {
     private static readonly TimeSpan KeepAlivePingDelay = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan KeepAlivePingTimeout = TimeSpan.FromSeconds(10);
 
-    /// <param name="ssl">The TLS options that present our certificate and pin the peer's identity.</param>
+    /// <param name="ssl">The TLS options that present our certificate and pin the peer's identity; null for plain HTTP (the app).</param>
     /// <param name="pooledConnectionIdleTimeout">How long an idle connection is kept; null keeps the handler's default.</param>
     /// <param name="propagator">Writes the trace headers: the caller's span (when tracing) replaces the app's traceparent; otherwise it passes through.</param>
-    public static HttpMessageHandler Create(SslClientAuthenticationOptions ssl, TimeSpan connectTimeout, TimeSpan? pooledConnectionIdleTimeout,
+    public static MeshClient CreateClient(SslClientAuthenticationOptions? ssl, TimeSpan connectTimeout, TimeSpan? pooledConnectionIdleTimeout,
+        DistributedContextPropagator propagator, TimeProvider time) =>
+        new(Create(ssl, connectTimeout, pooledConnectionIdleTimeout, propagator), ssl, propagator, time);
+
+    /// <summary>The handler alone (HTTP/2, upgrades), as <see cref="CreateClient"/> wraps it.</summary>
+    private static SocketsHttpHandler Create(SslClientAuthenticationOptions? ssl, TimeSpan connectTimeout, TimeSpan? pooledConnectionIdleTimeout,
         DistributedContextPropagator propagator)
     {
         var handler = new SocketsHttpHandler
@@ -30,9 +37,10 @@ public static class PeerHandler
             KeepAlivePingDelay = KeepAlivePingDelay,
             KeepAlivePingTimeout = KeepAlivePingTimeout,
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-            SslOptions = ssl,
             ActivityHeadersPropagator = propagator,
         };
+        if (ssl is not null)
+            handler.SslOptions = ssl;
         if (pooledConnectionIdleTimeout is { } idle)
             handler.PooledConnectionIdleTimeout = idle;
         return handler;

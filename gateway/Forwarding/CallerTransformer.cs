@@ -1,7 +1,6 @@
-using FedMesh.Core.Resources;
+using FedMesh.Core.Forwarding;
 using FedMesh.Gateway.Security;
 using Microsoft.AspNetCore.Http;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace FedMesh.Gateway.Forwarding;
 
@@ -9,18 +8,7 @@ namespace FedMesh.Gateway.Forwarding;
 /// Keeps the original Host (the destination proxy and app see the name the caller used) and replaces any
 /// <c>x-fedmesh-caller</c> the client sent with the verified SPIFFE id of the connection's peer.
 /// </summary>
-internal sealed class CallerTransformer : HttpTransformer
+internal sealed class CallerTransformer : MeshTransformer
 {
-    public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest,
-        string destinationPrefix, CancellationToken cancellationToken)
-    {
-        await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
-        proxyRequest.Headers.Host = httpContext.Request.Host.Value;
-        proxyRequest.Headers.Remove(WellKnown.CallerIdentityHeader);
-        var peer = ConnectionPeer.Of(httpContext);
-        if (peer is not null && peer.IdText.Length > 0)
-        {
-            proxyRequest.Headers.TryAddWithoutValidation(WellKnown.CallerIdentityHeader, peer.IdText);
-        }
-    }
+    public override string? Caller(HttpContext context) => ConnectionPeer.Of(context) is { IdText.Length: > 0 } peer ? peer.IdText : null;
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using FedMesh.Core.Common;
 using FedMesh.Core.Discovery;
+using FedMesh.Core.Forwarding;
 using FedMesh.Core.Discovery.Protocol;
 using FedMesh.Core.Identity;
 using FedMesh.Core.Telemetry;
@@ -94,7 +95,7 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         builder.Services.AddSingleton<IHostLifetime, NoSignalLifetime>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = GatewayDefaults.ShutdownTimeout);
-        builder.Services.AddHttpForwarder();
+        builder.Services.AddMeshForwarder();
         var listeners = new ListenOptions[2];
         var tls = new PeerTls(() => state.Identity, time, logger);
         builder.WebHost.UseKestrelCore().UseDataPlaneSockets().ConfigureKestrel(kestrel =>
@@ -116,7 +117,7 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
         var app = builder.Build();
         var telemetry = TelemetryHost.Start("fedmesh-gateway", options.Cluster, NodeId(options.Cluster), TelemetrySettings.FromEnvironment());
         telemetry.MapMetrics(app, ListenerDispatch.IsAdmin);
-        var handler = new GatewayHandler(state, app.Services.GetRequiredService<IHttpForwarder>(), state.Stats, options.Cluster, options.TrustDomain, logger);
+        var handler = new GatewayHandler(state, app.Services.GetRequiredService<MeshForwarder>(), state.Stats, options.Cluster, options.TrustDomain, logger);
         app.Run(new ListenerDispatch(handler, new AdminHandler(state)).HandleAsync);
         return new GatewayRuntime(app, listeners, state, logger, options.Cluster, telemetry);
     }
@@ -126,8 +127,8 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
         var identity = await WorkloadIdentity.ObtainAsync(options.Controller, IdentityOf(options.TrustDomain, options.Cluster),
             token, time, loggers.CreateLogger("FedMesh.Gateway.Identity"), cancellationToken).ConfigureAwait(false);
         _identity = identity;
-        _clients = new PeerClientPool(identity, time, GatewayDefaults.RetiredClientGrace, ssl => PeerHandler.Create(ssl, GatewayDefaults.ConnectTimeout,
-            GatewayDefaults.PooledConnectionIdleTimeout, new ReverseProxyPropagator(DistributedContextPropagator.Current)));
+        _clients = new PeerClientPool(identity, time, GatewayDefaults.RetiredClientGrace, ssl => PeerHandler.CreateClient(ssl, GatewayDefaults.ConnectTimeout,
+            GatewayDefaults.PooledConnectionIdleTimeout, new ReverseProxyPropagator(DistributedContextPropagator.Current), time));
         var updater = new RouteUpdater(State, new GatewayRoutesBuilder(options.Cluster, _clients, _logger), _logger);
         identity.Renewed += _ => updater.Rebuild();
         State.Identity = identity;

@@ -1,4 +1,5 @@
 using FedMesh.Core.Common;
+using FedMesh.Core.Forwarding;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -39,7 +40,7 @@ internal sealed class Listener : IAsyncDisposable
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         builder.Services.AddSingleton<IHostLifetime, ManualLifetime>();
-        builder.Services.AddHttpForwarder();
+        builder.Services.AddMeshForwarder();
         if (detect)
             builder.Services.AddCleartextProtocolDetection();
         builder.WebHost.UseKestrelCore().UseDataPlaneSockets().ConfigureKestrel(kestrel =>

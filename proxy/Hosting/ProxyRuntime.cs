@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using FedMesh.Core.Common;
 using FedMesh.Core.Discovery;
+using FedMesh.Core.Forwarding;
 using FedMesh.Core.Identity;
 using FedMesh.Core.Store;
 using FedMesh.Core.Telemetry;
@@ -90,8 +91,8 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
         _identity = await ObtainIdentityAsync(id, cancellationToken).ConfigureAwait(false);
         Readiness.Complete(ReadinessStep.Identity);
 
-        _clients = new PeerClientPool(_identity, _time, ProxyDefaults.RetiredClientGrace, ssl => PeerHandler.Create(ssl, ProxyDefaults.ConnectTimeout,
-            pooledConnectionIdleTimeout: null, new ReverseProxyPropagator(DistributedContextPropagator.Current)));
+        _clients = new PeerClientPool(_identity, _time, ProxyDefaults.RetiredClientGrace, ssl => PeerHandler.CreateClient(ssl, ProxyDefaults.ConnectTimeout,
+            pooledConnectionIdleTimeout: null, new ReverseProxyPropagator(DistributedContextPropagator.Current), _time));
         var states = new EndpointStateRegistry(new AccrualSettings(_resilience, _time, Random.Shared), _time);
         _routing = new RoutingState(_options.Namespace, _identity, _clients, Stats, states, Random.Shared, _time, _logger);
         var node = new Proto.Node
@@ -127,25 +128,18 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
     private async Task StartTrafficListenersAsync(CancellationToken cancellationToken)
     {
         var appPrefix = _options.App.TrimEnd('/');
-        _appClient = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            ConnectTimeout = ProxyDefaults.ConnectTimeout,
-            // The inbound span (when tracing) replaces the caller's traceparent; otherwise it passes through.
-            ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
-        }, disposeHandler: true);
+        // Plain HTTP to the app. The inbound span (when tracing) replaces the caller's traceparent; otherwise it passes through.
+        _appClient = PeerHandler.CreateClient(null, ProxyDefaults.ConnectTimeout, pooledConnectionIdleTimeout: null,
+            new ReverseProxyPropagator(DistributedContextPropagator.Current), _time);
         var tls = new InboundTls(_identity!, _time, _logger);
         _inbound = Listener.Create(Parse(_options.Inbound), HttpProtocols.Http1AndHttp2, _loggerFactory,
-            sp => new InboundHandler(sp.GetRequiredService<IHttpForwarder>(), _appClient, appPrefix, _options.AppProtocol, _options.Cluster, new LogThrottle(_time, TimeSpan.FromSeconds(5)), _logger).HandleAsync,
+            sp => new InboundHandler(sp.GetRequiredService<MeshForwarder>(), _appClient, appPrefix, _options.AppProtocol, _options.Cluster, new LogThrottle(_time, TimeSpan.FromSeconds(5)), _logger).HandleAsync,
             listen => listen.UseHttps(tls.CallbackOptions()));
         await _inbound.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var errors = new ProxyErrorWriter(_options.Cluster, _logger);
         _outbound = Listener.Create(Parse(_options.Outbound), OutboundProtocols, _loggerFactory,
-            sp => new OutboundHandler(_routing!, new ResilientForwarder(sp.GetRequiredService<IHttpForwarder>(), _resilience, new RetryBudget(_resilience, _time), _time, _routing!.CurrentRouteOf), errors).HandleAsync,
+            sp => new OutboundHandler(_routing!, new ResilientForwarder(sp.GetRequiredService<MeshForwarder>(), _resilience, new RetryBudget(_resilience, _time), _time, _routing!.CurrentRouteOf), errors).HandleAsync,
             allowHostOverride: true);
         await _outbound.StartAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography.X509Certificates;
 using FedMesh.Core.Common;
+using FedMesh.Core.Forwarding;
 using FedMesh.Core.Identity;
 using FedMesh.Core.Resources;
 using FedMesh.Core.Telemetry;
@@ -47,27 +48,25 @@ internal sealed class InboundHandler(IHttpForwarder forwarder, HttpMessageInvoke
     }
 
     /// <summary>Keeps the caller header a gateway or peer proxy set; otherwise names the verified peer.</summary>
-    private sealed class CallerTransformer : HttpTransformer
+    private sealed class CallerTransformer : MeshTransformer
     {
         // One TLS connection keeps one certificate object: parse its SPIFFE id once per connection.
         private readonly ConditionalWeakTable<X509Certificate2, string> _peerIds = new();
 
-        public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+        public override string? Caller(HttpContext context)
         {
-            await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
-            proxyRequest.Headers.Host = httpContext.Request.Host.Value;
-            if (httpContext.Request.Headers.ContainsKey(WellKnown.CallerIdentityHeader))
-                return;
-            var certificate = httpContext.Connection.ClientCertificate;
+            var sent = context.Request.Headers[WellKnown.CallerIdentityHeader];
+            if (sent.Count > 0)
+                return sent.ToString();
+            var certificate = context.Connection.ClientCertificate;
             if (certificate is null)
-                return;
+                return null;
             if (!_peerIds.TryGetValue(certificate, out var peer))
             {
                 peer = SpiffeId.FromCertificate(certificate, out _)?.ToString() ?? "";
                 _peerIds.AddOrUpdate(certificate, peer);
             }
-            if (peer.Length > 0)
-                proxyRequest.Headers.TryAddWithoutValidation(WellKnown.CallerIdentityHeader, peer);
+            return peer.Length > 0 ? peer : null;
         }
     }
 }

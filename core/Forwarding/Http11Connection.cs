@@ -1,0 +1,216 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+
+namespace FedMesh.Core.Forwarding;
+
+/// <summary>
+/// One pooled HTTP/1.1 connection to an upstream (mTLS or plain), with its read buffer. It carries one
+/// request at a time; between requests it waits in its <see cref="Http11Pool"/>. The pool's sweep reads
+/// <see cref="LastActivity"/> and <see cref="Exchange"/> to abort a stalled exchange or one whose caller left.
+/// </summary>
+internal sealed class Http11Connection : IDisposable
+{
+    /// <summary>Read buffer size: one TLS record's worth of plaintext.</summary>
+    public const int BufferSize = 16 * 1024;
+
+    /// <summary>The largest response head accepted (SocketsHttpHandler's default limit).</summary>
+    public const int MaxHeadSize = 64 * 1024;
+
+    private readonly Socket _socket;
+    private int _abort; // an AbortReason, set once
+
+    private Http11Connection(Socket socket, Stream stream)
+    {
+        _socket = socket;
+        Stream = stream;
+    }
+
+    public Stream Stream { get; }
+
+    /// <summary>Unread response bytes are <c>Buffer[Start..End)</c>.</summary>
+    public byte[] Buffer { get; private set; } = new byte[BufferSize];
+
+    public int Start { get; set; }
+
+    /// <summary>Where the request head (and a small body) is put together before one write.</summary>
+    public byte[] Outgoing { get; private set; } = new byte[4096];
+
+    /// <summary>Bytes of <see cref="Outgoing"/> in use.</summary>
+    public int OutgoingLength { get; set; }
+
+    public int End { get; set; }
+
+    /// <summary>The connection has carried a request before (a failure before any answer may be a stale connection).</summary>
+    public bool Reused { get; set; }
+
+    /// <summary>When it went back to the pool (<see cref="Environment.TickCount64"/>).</summary>
+    public long IdleSince { get; set; }
+
+    /// <summary>A request is on it now; with <see cref="CallerAborted"/> and <see cref="LastActivity"/>, read by the pool's sweep.</summary>
+    public bool Busy => Volatile.Read(ref _exchange) != 0;
+
+    /// <summary>Numbers the exchanges, so a sweep's late abort cannot hit the next request.</summary>
+    public long ExchangeNumber => Volatile.Read(ref _exchange);
+
+    private long _exchange;
+    private long _exchanges;
+
+    public CancellationToken CallerAborted { get; private set; }
+
+    /// <summary>The forwarder's own reason to give up (e.g. the endpoint was evicted).</summary>
+    public CancellationToken Abandoned { get; private set; }
+
+    public long LastActivity => Volatile.Read(ref _lastActivity);
+
+    private long _lastActivity;
+
+    public long ActivityTimeoutMs { get; private set; }
+
+    public AbortReason Aborted => (AbortReason)Volatile.Read(ref _abort);
+
+    public bool IsAborted => Volatile.Read(ref _abort) != 0;
+
+    public static async ValueTask<Http11Connection> ConnectAsync(string host, int port, SslClientAuthenticationOptions? tls, TimeSpan timeout,
+        CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            EndPoint remote = IPAddress.TryParse(host, out var ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(host, port);
+            try
+            {
+                await socket.ConnectAsync(remote, deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"connecting to {host}:{port} took longer than {timeout.TotalSeconds:0.###} s");
+            }
+            Stream stream = new NetworkStream(socket, ownsSocket: true);
+            if (tls is not null)
+            {
+                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+                stream = ssl;
+                try
+                {
+                    await ssl.AuthenticateAsClientAsync(tls, deadline.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    await ssl.DisposeAsync().ConfigureAwait(false);
+                    throw new TimeoutException($"the TLS handshake with {host}:{port} took longer than {timeout.TotalSeconds:0.###} s");
+                }
+                catch
+                {
+                    await ssl.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
+            }
+            return new Http11Connection(socket, stream);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>An idle connection is fit to reuse when the peer has neither closed it nor sent anything unasked.</summary>
+    public bool LooksReusable()
+    {
+        try
+        {
+            return !IsAborted && !_socket.Poll(0, SelectMode.SelectRead);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    public void Begin(CancellationToken callerAborted, CancellationToken abandoned, TimeSpan activityTimeout)
+    {
+        ActivityTimeoutMs = (long)activityTimeout.TotalMilliseconds;
+        CallerAborted = callerAborted;
+        Abandoned = abandoned;
+        Start = End = 0;
+        Touch();
+        Volatile.Write(ref _exchange, ++_exchanges);
+    }
+
+    public void Finish()
+    {
+        Volatile.Write(ref _exchange, 0);
+        CallerAborted = default;
+        Abandoned = default;
+    }
+
+    /// <summary>Bytes moved for the current request.</summary>
+    public void Touch() => Volatile.Write(ref _lastActivity, Environment.TickCount64);
+
+    /// <summary>Makes the buffer hold at least <paramref name="size"/> bytes, keeping the unread ones at its start.</summary>
+    public void Compact(int size)
+    {
+        var target = size > Buffer.Length ? new byte[size] : Buffer;
+        var unread = End - Start;
+        if (unread > 0 && (Start > 0 || !ReferenceEquals(target, Buffer)))
+            Buffer.AsSpan(Start, unread).CopyTo(target);
+        Buffer = target;
+        Start = 0;
+        End = unread;
+    }
+
+    /// <summary>Room for <paramref name="count"/> more bytes in <see cref="Outgoing"/>.</summary>
+    public Span<byte> OutgoingSpan(int count)
+    {
+        if (OutgoingLength + count > Outgoing.Length)
+        {
+            var grown = new byte[Math.Max(Outgoing.Length * 2, OutgoingLength + count)];
+            Outgoing.AsSpan(0, OutgoingLength).CopyTo(grown);
+            Outgoing = grown;
+        }
+        return Outgoing.AsSpan(OutgoingLength, count);
+    }
+
+    /// <summary>Reads more bytes after <see cref="End"/>; false at the end of the stream.</summary>
+    public async ValueTask<bool> FillAsync()
+    {
+        if (End == Buffer.Length)
+            Compact(Buffer.Length);
+        var read = await Stream.ReadAsync(Buffer.AsMemory(End)).ConfigureAwait(false);
+        Touch();
+        End += read;
+        return read > 0;
+    }
+
+    /// <summary>Closes the connection under exchange <paramref name="exchange"/>, if it is still on; the first reason given is kept.</summary>
+    public void Abort(AbortReason reason, long exchange)
+    {
+        if (Volatile.Read(ref _exchange) != exchange)
+            return;
+        Interlocked.CompareExchange(ref _abort, (int)reason, 0);
+        _socket.Dispose();
+    }
+
+    public void Dispose()
+    {
+        Interlocked.CompareExchange(ref _abort, (int)AbortReason.Closed, 0);
+        Stream.Dispose();
+        _socket.Dispose();
+    }
+}
+
+internal enum AbortReason
+{
+    None = 0,
+    /// <summary>No bytes moved for longer than the activity timeout.</summary>
+    TimedOut = 1,
+    /// <summary>The client went away.</summary>
+    CallerLeft = 2,
+    /// <summary>The forwarder's caller gave up on the request.</summary>
+    Abandoned = 4,
+    /// <summary>Closed by the pool (disposed, expired, or not reusable).</summary>
+    Closed = 3,
+}

@@ -1,0 +1,159 @@
+using System.Net.Security;
+
+namespace FedMesh.Core.Forwarding;
+
+/// <summary>
+/// The HTTP/1.1 connections to one upstream address. Idle connections are reused last-in first-out, so
+/// the busy ones stay warm and the spare ones age out. A sweep (<see cref="Sweep"/>, about once a second)
+/// closes connections idle past the idle timeout, and aborts an exchange that went silent past its activity
+/// timeout or whose caller left.
+/// </summary>
+internal sealed class Http11Pool : IDisposable
+{
+    private readonly string _host;
+    private readonly int _port;
+    private readonly SslClientAuthenticationOptions? _tls;
+    private readonly TimeSpan _connectTimeout;
+    private readonly long _idleTimeoutMs;
+    private readonly Stack<Http11Connection> _idle = new();
+    private readonly HashSet<Http11Connection> _all = new();
+    private readonly Lock _lock = new();
+    private bool _disposed;
+
+    public Http11Pool(string host, int port, SslClientAuthenticationOptions? tls, TimeSpan connectTimeout, TimeSpan idleTimeout)
+    {
+        _host = host;
+        _port = port;
+        _tls = tls;
+        _connectTimeout = connectTimeout;
+        _idleTimeoutMs = (long)idleTimeout.TotalMilliseconds;
+    }
+
+    public string Address => $"{_host}:{_port}";
+
+    /// <summary>Open connections, idle or busy.</summary>
+    public int Count { get { lock (_lock) return _all.Count; } }
+
+    public int IdleCount { get { lock (_lock) return _idle.Count; } }
+
+    /// <summary>A pooled connection that still looks usable, or null when none is idle.</summary>
+    public Http11Connection? TryRentIdle()
+    {
+        while (true)
+        {
+            Http11Connection? connection;
+            lock (_lock)
+            {
+                if (!_idle.TryPop(out connection))
+                    return null;
+            }
+            if (Environment.TickCount64 - connection.IdleSince < _idleTimeoutMs && connection.LooksReusable())
+                return connection;
+            Close(connection);
+        }
+    }
+
+    /// <summary>Opens a new connection (TCP, then TLS when the pool has TLS options).</summary>
+    public async ValueTask<Http11Connection> ConnectAsync(CancellationToken cancellationToken)
+    {
+        var connection = await Http11Connection.ConnectAsync(_host, _port, _tls, _connectTimeout, cancellationToken).ConfigureAwait(false);
+        lock (_lock)
+        {
+            if (!_disposed)
+            {
+                _all.Add(connection);
+                return connection;
+            }
+        }
+        connection.Dispose();
+        throw new ObjectDisposedException(nameof(Http11Pool), $"the client for {Address} was retired");
+    }
+
+    /// <summary>Gives a connection back after a complete exchange; closes it instead when <paramref name="reusable"/> is false.</summary>
+    public void Return(Http11Connection connection, bool reusable)
+    {
+        connection.Finish();
+        if (reusable && !connection.IsAborted)
+        {
+            connection.Reused = true;
+            connection.IdleSince = Environment.TickCount64;
+            lock (_lock)
+            {
+                if (!_disposed)
+                {
+                    _idle.Push(connection);
+                    return;
+                }
+            }
+        }
+        Close(connection);
+    }
+
+    public void Close(Http11Connection connection)
+    {
+        lock (_lock)
+            _all.Remove(connection);
+        connection.Dispose();
+    }
+
+    /// <summary>Closes expired idle connections and aborts stalled or abandoned exchanges; true when the pool is empty.</summary>
+    public bool Sweep()
+    {
+        var now = Environment.TickCount64;
+        List<Http11Connection>? expired = null;
+        List<(Http11Connection, AbortReason, long)>? abort = null;
+        lock (_lock)
+        {
+            foreach (var connection in _all)
+            {
+                var exchange = connection.ExchangeNumber;
+                if (exchange == 0)
+                {
+                    if (now - connection.IdleSince >= _idleTimeoutMs && _idle.Contains(connection))
+                        (expired ??= new()).Add(connection);
+                }
+                else if (connection.CallerAborted.IsCancellationRequested)
+                    (abort ??= new()).Add((connection, AbortReason.CallerLeft, exchange));
+                else if (connection.Abandoned.IsCancellationRequested)
+                    (abort ??= new()).Add((connection, AbortReason.Abandoned, exchange));
+                else if (now - connection.LastActivity >= connection.ActivityTimeoutMs)
+                    (abort ??= new()).Add((connection, AbortReason.TimedOut, exchange));
+            }
+            if (expired is not null)
+            {
+                var keep = _idle.Where(c => !expired.Contains(c)).Reverse().ToArray();
+                _idle.Clear();
+                foreach (var connection in keep)
+                    _idle.Push(connection);
+            }
+        }
+        if (expired is not null)
+        {
+            foreach (var connection in expired)
+                Close(connection);
+        }
+        if (abort is not null)
+        {
+            foreach (var (connection, reason, exchange) in abort)
+                connection.Abort(reason, exchange); // the exchange fails, and closes it through the pool
+        }
+        lock (_lock)
+            return _all.Count == 0;
+    }
+
+    public void Dispose()
+    {
+        Http11Connection[] idle;
+        lock (_lock)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            idle = _idle.ToArray();
+            _idle.Clear();
+        }
+        foreach (var connection in idle)
+            Close(connection);
+        // Busy connections finish their exchange and are closed when returned.
+    }
+}

@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Security;
+
+namespace FedMesh.Core.Forwarding;
+
+/// <summary>
+/// A pooled client to mesh peers (or to the app) that <see cref="MeshForwarder"/> can use two ways: its own
+/// HTTP/1.1 connection pools, one per upstream address, for plain HTTP/1.1 requests; and, as the
+/// <see cref="HttpMessageInvoker"/> it is, the <see cref="SocketsHttpHandler"/> it wraps, which YARP uses for
+/// everything else (HTTP/2 and gRPC, upgrades, <c>Expect: 100-continue</c>). Both use the same TLS options.
+/// </summary>
+public sealed class MeshClient : HttpMessageInvoker
+{
+    private static readonly TimeSpan SweepPeriod = TimeSpan.FromSeconds(1);
+
+    private readonly ConcurrentDictionary<string, Http11Pool> _pools = new(StringComparer.Ordinal);
+    private readonly SslClientAuthenticationOptions? _tls;
+    private readonly ITimer _sweep;
+    private volatile bool _disposed;
+
+    /// <param name="handler">Carries what the direct path does not; disposed with the client.</param>
+    /// <param name="tls">TLS for <c>https://</c> destinations (ALPN is set to HTTP/1.1 on the direct path's copy); null for plain HTTP only.</param>
+    /// <param name="propagator">Writes the trace headers of the current activity, when there is one.</param>
+    public MeshClient(SocketsHttpHandler handler, SslClientAuthenticationOptions? tls, DistributedContextPropagator propagator, TimeProvider time)
+        : base(handler, disposeHandler: true)
+    {
+        ConnectTimeout = handler.ConnectTimeout;
+        IdleTimeout = handler.PooledConnectionIdleTimeout;
+        Propagator = propagator;
+        _tls = tls;
+        _sweep = time.CreateTimer(static state => ((MeshClient)state!).Sweep(), this, SweepPeriod, SweepPeriod);
+    }
+
+    public TimeSpan ConnectTimeout { get; }
+
+    public TimeSpan IdleTimeout { get; }
+
+    public DistributedContextPropagator Propagator { get; }
+
+    /// <summary>Open direct-path connections over every upstream address.</summary>
+    public int OpenConnections => _pools.Values.Sum(p => p.Count);
+
+    /// <summary>The direct path's pool for <paramref name="destinationPrefix"/> (<c>http(s)://host:port</c>).</summary>
+    internal Http11Pool PoolFor(string destinationPrefix)
+    {
+        if (_pools.TryGetValue(destinationPrefix, out var pool))
+            return pool;
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _pools.GetOrAdd(destinationPrefix, static (prefix, client) => client.CreatePool(prefix), this);
+    }
+
+    private Http11Pool CreatePool(string prefix)
+    {
+        var uri = new Uri(prefix, UriKind.Absolute);
+        var secure = uri.Scheme == Uri.UriSchemeHttps;
+        if (secure && _tls is null)
+            throw new InvalidOperationException($"destination {prefix} needs TLS, and this client has no TLS options");
+        return new Http11Pool(uri.IdnHost, uri.Port, secure ? Http11Tls(_tls!, uri.HostNameType == UriHostNameType.Dns ? uri.IdnHost : null) : null,
+            ConnectTimeout, IdleTimeout);
+    }
+
+    internal void Sweep()
+    {
+        foreach (var (_, pool) in _pools)
+            pool.Sweep();
+    }
+
+    // A copy per upstream address: ALPN says HTTP/1.1, and a DNS name goes out as SNI (IP addresses are not sent).
+    private static SslClientAuthenticationOptions Http11Tls(SslClientAuthenticationOptions tls, string? host) => new()
+    {
+        AllowRenegotiation = tls.AllowRenegotiation,
+        AllowTlsResume = tls.AllowTlsResume,
+        ApplicationProtocols = [SslApplicationProtocol.Http11],
+        CertificateChainPolicy = tls.CertificateChainPolicy,
+        CertificateRevocationCheckMode = tls.CertificateRevocationCheckMode,
+        CipherSuitesPolicy = tls.CipherSuitesPolicy,
+        ClientCertificateContext = tls.ClientCertificateContext,
+        ClientCertificates = tls.ClientCertificates,
+        EnabledSslProtocols = tls.EnabledSslProtocols,
+        EncryptionPolicy = tls.EncryptionPolicy,
+        LocalCertificateSelectionCallback = tls.LocalCertificateSelectionCallback,
+        RemoteCertificateValidationCallback = tls.RemoteCertificateValidationCallback,
+        TargetHost = tls.TargetHost ?? host,
+    };
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !_disposed)
+        {
+            _disposed = true;
+            _sweep.Dispose();
+            foreach (var (_, pool) in _pools)
+                pool.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}
