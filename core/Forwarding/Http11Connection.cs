@@ -44,6 +44,9 @@ internal sealed class Http11Connection : IDisposable
     /// <summary>The connection has carried a request before (a failure before any answer may be a stale connection).</summary>
     public bool Reused { get; set; }
 
+    /// <summary>It waits in its pool's idle stack (changed under the pool's lock).</summary>
+    public bool Idle { get; set; }
+
     /// <summary>When it went back to the pool (<see cref="Environment.TickCount64"/>).</summary>
     public long IdleSince { get; set; }
 
@@ -162,6 +165,25 @@ internal sealed class Http11Connection : IDisposable
         End = unread;
     }
 
+    /// <summary>The response head's fields, as positions in its head (<see cref="FieldCount"/> of them).</summary>
+    public HeadField[] Fields { get; private set; } = new HeadField[32];
+
+    public int FieldCount { get; set; }
+
+    /// <summary>Index in <see cref="Fields"/> of the response's Connection field, or -1.</summary>
+    public int ConnectionField { get; set; }
+
+    public void AddField(HeadField field)
+    {
+        if (FieldCount == Fields.Length)
+        {
+            var grown = new HeadField[Fields.Length * 2];
+            Fields.CopyTo(grown, 0);
+            Fields = grown;
+        }
+        Fields[FieldCount++] = field;
+    }
+
     /// <summary>Room for <paramref name="count"/> more bytes in <see cref="Outgoing"/>.</summary>
     public Span<byte> OutgoingSpan(int count)
     {
@@ -213,4 +235,12 @@ internal enum AbortReason
     Abandoned = 4,
     /// <summary>Closed by the pool (disposed, expired, or not reusable).</summary>
     Closed = 3,
+}
+
+/// <summary>One header field of a response head, as positions in the head.</summary>
+internal readonly record struct HeadField(int NameStart, int NameLength, int ValueStart, int ValueLength)
+{
+    public ReadOnlySpan<byte> Name(ReadOnlySpan<byte> head) => head.Slice(NameStart, NameLength);
+
+    public ReadOnlySpan<byte> Value(ReadOnlySpan<byte> head) => head.Slice(ValueStart, ValueLength);
 }

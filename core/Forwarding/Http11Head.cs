@@ -50,19 +50,33 @@ internal static class Http11Head
     /// <summary>Splits one header line into name and value (optional whitespace trimmed); false when it is malformed.</summary>
     public static bool TrySplitField(ReadOnlySpan<byte> line, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
     {
-        name = value = default;
+        var ok = TrySplitField(line, out var nameLength, out var valueStart, out var valueLength);
+        name = ok ? line[..nameLength] : default;
+        value = ok ? line.Slice(valueStart, valueLength) : default;
+        return ok;
+    }
+
+    /// <summary>The same split, as positions in <paramref name="line"/>.</summary>
+    public static bool TrySplitField(ReadOnlySpan<byte> line, out int nameLength, out int valueStart, out int valueLength)
+    {
+        nameLength = valueStart = valueLength = 0;
         var colon = line.IndexOf((byte)':');
-        if (colon <= 0)
+        if (colon <= 0 || line[..colon].IndexOfAnyExcept(TokenChars) >= 0) // also refuses whitespace before the colon, and obs-fold lines
             return false;
-        name = line[..colon];
-        if (name.IndexOfAnyExcept(TokenChars) >= 0) // also refuses whitespace before the colon, and obs-fold lines
-            return false;
-        value = line[(colon + 1)..].Trim(" \t"u8);
-        foreach (var b in value)
+        var start = colon + 1;
+        var end = line.Length;
+        while (start < end && line[start] is (byte)' ' or (byte)'\t')
+            start++;
+        while (end > start && line[end - 1] is (byte)' ' or (byte)'\t')
+            end--;
+        foreach (var b in line[start..end])
         {
             if (b < 0x20 && b != (byte)'\t' || b == 0x7f)
                 return false;
         }
+        nameLength = colon;
+        valueStart = start;
+        valueLength = end - start;
         return true;
     }
 

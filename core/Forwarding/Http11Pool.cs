@@ -36,8 +36,16 @@ internal sealed class Http11Pool : IDisposable
 
     public int IdleCount { get { lock (_lock) return _idle.Count; } }
 
+    /// <summary>
+    /// Below this idle time a connection is taken without asking the kernel whether the upstream closed it: the check
+    /// is a system call per request (one in seven, bench/dataplane), and a request that can be sent again is, on a new
+    /// connection, when a reused one fails before any answer.
+    /// </summary>
+    private const long TrustedIdleMs = 1000;
+
     /// <summary>A pooled connection that still looks usable, or null when none is idle.</summary>
-    public Http11Connection? TryRentIdle()
+    /// <param name="verify">Check even a briefly idle connection (the request could not be sent twice).</param>
+    public Http11Connection? TryRentIdle(bool verify)
     {
         while (true)
         {
@@ -46,8 +54,10 @@ internal sealed class Http11Pool : IDisposable
             {
                 if (!_idle.TryPop(out connection))
                     return null;
+                connection.Idle = false;
             }
-            if (Environment.TickCount64 - connection.IdleSince < _idleTimeoutMs && connection.LooksReusable())
+            var idle = Environment.TickCount64 - connection.IdleSince;
+            if (idle < _idleTimeoutMs && !connection.IsAborted && ((idle < TrustedIdleMs && !verify) || connection.LooksReusable()))
                 return connection;
             Close(connection);
         }
@@ -81,6 +91,7 @@ internal sealed class Http11Pool : IDisposable
             {
                 if (!_disposed)
                 {
+                    connection.Idle = true;
                     _idle.Push(connection);
                     return;
                 }
@@ -109,7 +120,7 @@ internal sealed class Http11Pool : IDisposable
                 var exchange = connection.ExchangeNumber;
                 if (exchange == 0)
                 {
-                    if (now - connection.IdleSince >= _idleTimeoutMs && _idle.Contains(connection))
+                    if (connection.Idle && now - connection.IdleSince >= _idleTimeoutMs)
                         (expired ??= new()).Add(connection);
                 }
                 else if (connection.CallerAborted.IsCancellationRequested)
@@ -121,10 +132,13 @@ internal sealed class Http11Pool : IDisposable
             }
             if (expired is not null)
             {
-                var keep = _idle.Where(c => !expired.Contains(c)).Reverse().ToArray();
+                // The oldest are at the bottom of the stack: keep the order of the rest.
+                var keep = _idle.Where(c => c.Idle && now - c.IdleSince < _idleTimeoutMs).Reverse().ToArray();
                 _idle.Clear();
                 foreach (var connection in keep)
                     _idle.Push(connection);
+                foreach (var connection in expired)
+                    connection.Idle = false;
             }
         }
         if (expired is not null)

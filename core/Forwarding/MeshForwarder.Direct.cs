@@ -38,7 +38,7 @@ public sealed partial class MeshForwarder
             Http11Connection? connection = null;
             try
             {
-                connection = fresh ? null : pool.TryRentIdle();
+                connection = fresh ? null : pool.TryRentIdle(verify: !replayable);
                 connection ??= await pool.ConnectAsync(context.RequestAborted).ConfigureAwait(false);
                 connection.Begin(context.RequestAborted, abandoned, activityTimeout);
                 stage = Stage.Send;
@@ -323,7 +323,7 @@ public sealed partial class MeshForwarder
     {
         var head = connection.Buffer.AsMemory(connection.Start, headLength);
         connection.Start += headLength;
-        var (framing, bodyLength, keepAlive) = ReadFraming(head.Span, status, context.Request.Method);
+        var (framing, bodyLength, declared, keepAlive) = ReadFields(head.Span, status, context.Request.Method, connection);
         if (!transformer.AcceptResponse(context, status))
         {
             // Dropped (to be retried elsewhere): read a small body off the connection to keep it; close it otherwise.
@@ -336,9 +336,11 @@ public sealed partial class MeshForwarder
         }
         var response = context.Response;
         response.StatusCode = status;
-        CopyHeaders(head.Span, response.Headers);
+        CopyHeaders(head.Span, connection, response.Headers);
         if (framing == Framing.Length)
             response.ContentLength = bodyLength;
+        else if (declared >= 0 && framing == Framing.None && status is not (204 or 304))
+            response.ContentLength = declared; // a HEAD's announced length, or an empty body's 0
         transformer.DecorateResponse(context);
         var output = response.BodyWriter;
         switch (framing)
@@ -357,19 +359,31 @@ public sealed partial class MeshForwarder
         }
     }
 
-    /// <summary>How the body is delimited (RFC 9112 §6.3), and whether the upstream keeps the connection open.</summary>
-    private static (Framing Framing, long Length, bool KeepAlive) ReadFraming(ReadOnlySpan<byte> head, int status, string method)
+    /// <summary>
+    /// Splits the head's fields (kept in <paramref name="connection"/>'s field table for <see cref="CopyHeaders"/>), and
+    /// says how the body is delimited (RFC 9112 §6.3) and whether the upstream keeps the connection open.
+    /// </summary>
+    private static (Framing Framing, long Length, long Declared, bool KeepAlive) ReadFields(ReadOnlySpan<byte> head, int status, string method,
+        Http11Connection connection)
     {
-        var lines = head[(head.IndexOf("\r\n"u8) + 2)..^4];
-        Http11Head.TryParseStatusLine(head[..head.IndexOf("\r\n"u8)], out _, out var http10);
+        var statusEnd = head.IndexOf("\r\n"u8);
+        Http11Head.TryParseStatusLine(head[..statusEnd], out _, out var http10);
         var keepAlive = !http10;
         long length = -1;
         var chunked = false;
         var transferEncoding = false;
-        foreach (var range in lines.Split("\r\n"u8))
+        connection.FieldCount = 0;
+        connection.ConnectionField = -1;
+        for (var at = statusEnd + 2; at < head.Length - 2;)
         {
-            if (!Http11Head.TrySplitField(lines[range], out var name, out var value))
-                throw new HttpRequestException($"the upstream sent a malformed header line: '{Http11Head.Value(lines[range][..Math.Min(lines[range].Length, 40)])}'");
+            var lineLength = head[at..].IndexOf("\r\n"u8);
+            var line = head.Slice(at, lineLength);
+            if (!Http11Head.TrySplitField(line, out var nameLength, out var valueStart, out var valueLength))
+                throw new HttpRequestException($"the upstream sent a malformed header line: '{Http11Head.Value(line[..Math.Min(line.Length, 40)])}'");
+            connection.AddField(new(at, nameLength, at + valueStart, valueLength));
+            at += lineLength + 2;
+            var name = line[..nameLength];
+            var value = line.Slice(valueStart, valueLength);
             if (Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
             {
                 if (!Http11Head.TryParseLength(value, out var parsed) || (length >= 0 && parsed != length))
@@ -383,6 +397,7 @@ public sealed partial class MeshForwarder
             }
             else if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
             {
+                connection.ConnectionField = connection.FieldCount - 1;
                 if (Http11Head.ListHas(value, "close"u8))
                     keepAlive = false;
                 else if (http10 && Http11Head.ListHas(value, "keep-alive"u8))
@@ -390,28 +405,23 @@ public sealed partial class MeshForwarder
             }
         }
         if (HttpMethods.IsHead(method) || status is 204 or 304)
-            return (Framing.None, 0, keepAlive);
+            return (Framing.None, 0, transferEncoding ? -1 : length, keepAlive);
         if (transferEncoding)
             // With both, Transfer-Encoding wins and the connection is not trusted again (RFC 9112 §6.3).
-            return chunked ? (Framing.Chunked, 0, keepAlive && length < 0) : (Framing.UntilClose, 0, false);
+            return chunked ? (Framing.Chunked, 0, -1, keepAlive && length < 0) : (Framing.UntilClose, 0, -1, false);
         if (length >= 0)
-            return length == 0 ? (Framing.None, 0, keepAlive) : (Framing.Length, length, keepAlive);
-        return (Framing.UntilClose, 0, false);
+            return length == 0 ? (Framing.None, 0, 0, keepAlive) : (Framing.Length, length, length, keepAlive);
+        return (Framing.UntilClose, 0, -1, false);
     }
 
-    private static void CopyHeaders(ReadOnlySpan<byte> head, IHeaderDictionary headers)
+    private static void CopyHeaders(ReadOnlySpan<byte> head, Http11Connection connection, IHeaderDictionary headers)
     {
-        var lines = head[(head.IndexOf("\r\n"u8) + 2)..^4];
-        ReadOnlySpan<byte> connectionTokens = default;
-        foreach (var range in lines.Split("\r\n"u8))
+        var fields = connection.Fields.AsSpan(0, connection.FieldCount);
+        var connectionTokens = connection.ConnectionField >= 0 ? fields[connection.ConnectionField].Value(head) : default;
+        foreach (var field in fields)
         {
-            Http11Head.TrySplitField(lines[range], out var name, out var value);
-            if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
-                connectionTokens = value;
-        }
-        foreach (var range in lines.Split("\r\n"u8))
-        {
-            Http11Head.TrySplitField(lines[range], out var name, out var value);
+            var name = field.Name(head);
+            var value = field.Value(head);
             if (IsHopByHopOrFraming(name) || (!connectionTokens.IsEmpty && Http11Head.ListHas(connectionTokens, name)))
                 continue;
             var key = Http11Head.Name(name);
