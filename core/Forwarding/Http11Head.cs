@@ -31,6 +31,13 @@ internal static class Http11Head
         return end < 0 ? -1 : end + 4;
     }
 
+    /// <summary>The field lines of a head (between its status line and its empty line), CRLF-separated; empty when it has none.</summary>
+    public static ReadOnlySpan<byte> FieldLines(ReadOnlySpan<byte> head)
+    {
+        var start = head.IndexOf("\r\n"u8) + 2;
+        return start >= head.Length - 2 ? default : head[start..^4];
+    }
+
     /// <summary>Parses <c>HTTP/1.x NNN reason</c>.</summary>
     public static bool TryParseStatusLine(ReadOnlySpan<byte> line, out int status, out bool http10)
     {

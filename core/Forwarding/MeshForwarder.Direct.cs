@@ -22,9 +22,18 @@ public sealed partial class MeshForwarder
 
     private enum Stage { Connect, Send, SendBody, AwaitResponse, ResponseBody }
 
-    private static async ValueTask<ForwarderError> SendDirectAsync(HttpContext context, string target, MeshClient client, Http11Pool pool,
+    private static async ValueTask<ForwarderError> SendDirectAsync(HttpContext context, string target, MeshClient client, string destinationPrefix,
         TimeSpan activityTimeout, MeshTransformer transformer, CancellationToken abandoned)
     {
+        Http11Pool pool;
+        try
+        {
+            pool = client.PoolFor(destinationPrefix);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException or UriFormatException)
+        {
+            return Fail(context, ForwarderError.Request, e); // a retired client, or a destination it cannot reach: a failed request, as YARP reports it
+        }
         var request = context.Request;
         var length = request.ContentLength;
         var hasBody = length > 0 || (length is null && (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? false));
@@ -53,8 +62,10 @@ public sealed partial class MeshForwarder
                 connection.Touch();
                 stage = Stage.AwaitResponse;
                 var (status, head11) = await ReadResponseHeadAsync(connection).ConfigureAwait(false);
+                // Still the request's stage: a malformed head fails the request, as in YARP (SocketsHttpHandler reads it before returning).
+                var framing = ReadFraming(connection.Buffer.AsSpan(connection.Start, head11), status, request.Method);
                 stage = Stage.ResponseBody;
-                var reusable = await CopyResponseAsync(context, connection, status, head11, transformer).ConfigureAwait(false);
+                var reusable = await CopyResponseAsync(context, connection, status, head11, framing, transformer).ConfigureAwait(false);
                 pool.Return(connection, reusable);
                 return ForwarderError.None;
             }
@@ -319,11 +330,11 @@ public sealed partial class MeshForwarder
 
     /// <summary>Copies status, headers and body to the client; returns whether the connection can carry another request.</summary>
     private static async ValueTask<bool> CopyResponseAsync(HttpContext context, Http11Connection connection, int status, int headLength,
-        MeshTransformer transformer)
+        (Framing Framing, long Length, bool KeepAlive, long ContentLength) framed, MeshTransformer transformer)
     {
         var head = connection.Buffer.AsMemory(connection.Start, headLength);
         connection.Start += headLength;
-        var (framing, bodyLength, keepAlive) = ReadFraming(head.Span, status, context.Request.Method);
+        var (framing, bodyLength, keepAlive, contentLength) = framed;
         if (!transformer.AcceptResponse(context, status))
         {
             // Dropped (to be retried elsewhere): read a small body off the connection to keep it; close it otherwise.
@@ -337,8 +348,8 @@ public sealed partial class MeshForwarder
         var response = context.Response;
         response.StatusCode = status;
         CopyHeaders(head.Span, response.Headers);
-        if (framing == Framing.Length)
-            response.ContentLength = bodyLength;
+        if (contentLength >= 0 && status != StatusCodes.Status204NoContent && framing is Framing.Length or Framing.None)
+            response.ContentLength = contentLength; // on a HEAD or 304 response too, where it tells the length a GET would have had
         transformer.DecorateResponse(context);
         var output = response.BodyWriter;
         switch (framing)
@@ -357,10 +368,13 @@ public sealed partial class MeshForwarder
         }
     }
 
-    /// <summary>How the body is delimited (RFC 9112 §6.3), and whether the upstream keeps the connection open.</summary>
-    private static (Framing Framing, long Length, bool KeepAlive) ReadFraming(ReadOnlySpan<byte> head, int status, string method)
+    /// <summary>
+    /// How the body is delimited (RFC 9112 §6.3), whether the upstream keeps the connection open, and the Content-Length
+    /// to pass on (-1 for none).
+    /// </summary>
+    private static (Framing Framing, long Length, bool KeepAlive, long ContentLength) ReadFraming(ReadOnlySpan<byte> head, int status, string method)
     {
-        var lines = head[(head.IndexOf("\r\n"u8) + 2)..^4];
+        var lines = Http11Head.FieldLines(head);
         Http11Head.TryParseStatusLine(head[..head.IndexOf("\r\n"u8)], out _, out var http10);
         var keepAlive = !http10;
         long length = -1;
@@ -368,6 +382,8 @@ public sealed partial class MeshForwarder
         var transferEncoding = false;
         foreach (var range in lines.Split("\r\n"u8))
         {
+            if (lines.IsEmpty)
+                break; // a head without fields (splitting nothing yields one empty line)
             if (!Http11Head.TrySplitField(lines[range], out var name, out var value))
                 throw new HttpRequestException($"the upstream sent a malformed header line: '{Http11Head.Value(lines[range][..Math.Min(lines[range].Length, 40)])}'");
             if (Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
@@ -390,24 +406,27 @@ public sealed partial class MeshForwarder
             }
         }
         if (HttpMethods.IsHead(method) || status is 204 or 304)
-            return (Framing.None, 0, keepAlive);
+            return (Framing.None, 0, keepAlive, length);
         if (transferEncoding)
             // With both, Transfer-Encoding wins and the connection is not trusted again (RFC 9112 §6.3).
-            return chunked ? (Framing.Chunked, 0, keepAlive && length < 0) : (Framing.UntilClose, 0, false);
+            return chunked ? (Framing.Chunked, 0, keepAlive && length < 0, -1) : (Framing.UntilClose, 0, false, -1);
         if (length >= 0)
-            return length == 0 ? (Framing.None, 0, keepAlive) : (Framing.Length, length, keepAlive);
-        return (Framing.UntilClose, 0, false);
+            return length == 0 ? (Framing.None, 0, keepAlive, 0) : (Framing.Length, length, keepAlive, length);
+        return (Framing.UntilClose, 0, false, -1);
     }
 
     private static void CopyHeaders(ReadOnlySpan<byte> head, IHeaderDictionary headers)
     {
-        var lines = head[(head.IndexOf("\r\n"u8) + 2)..^4];
+        var lines = Http11Head.FieldLines(head);
+        if (lines.IsEmpty)
+            return;
         ReadOnlySpan<byte> connectionTokens = default;
         foreach (var range in lines.Split("\r\n"u8))
         {
             Http11Head.TrySplitField(lines[range], out var name, out var value);
             if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
-                connectionTokens = value;
+                // Several Connection fields are one list (RFC 9110 §5.3); they are rare, so joining them may copy.
+                connectionTokens = connectionTokens.IsEmpty ? value : Joined(connectionTokens, value);
         }
         foreach (var range in lines.Split("\r\n"u8))
         {
@@ -420,6 +439,8 @@ public sealed partial class MeshForwarder
             headers[key] = existing.Count == 0 ? text : Microsoft.Extensions.Primitives.StringValues.Concat(existing, text);
         }
     }
+
+    private static byte[] Joined(ReadOnlySpan<byte> list, ReadOnlySpan<byte> more) => [.. list, (byte)',', .. more];
 
     private static bool IsHopByHopOrFraming(ReadOnlySpan<byte> name) => name.Length switch
     {
