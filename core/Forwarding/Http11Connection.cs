@@ -170,8 +170,8 @@ internal sealed class Http11Connection : IDisposable
 
     public int FieldCount { get; set; }
 
-    /// <summary>Index in <see cref="Fields"/> of the response's Connection field, or -1.</summary>
-    public int ConnectionField { get; set; }
+    /// <summary>How many of <see cref="Fields"/> are Connection fields.</summary>
+    public int ConnectionFields { get; set; }
 
     public void AddField(HeadField field)
     {

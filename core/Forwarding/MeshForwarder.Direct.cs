@@ -22,9 +22,18 @@ public sealed partial class MeshForwarder
 
     private enum Stage { Connect, Send, SendBody, AwaitResponse, ResponseBody }
 
-    private static async ValueTask<ForwarderError> SendDirectAsync(HttpContext context, string target, MeshClient client, Http11Pool pool,
+    private static async ValueTask<ForwarderError> SendDirectAsync(HttpContext context, string target, MeshClient client, string destinationPrefix,
         TimeSpan activityTimeout, MeshTransformer transformer, CancellationToken abandoned)
     {
+        Http11Pool pool;
+        try
+        {
+            pool = client.PoolFor(destinationPrefix);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException or UriFormatException)
+        {
+            return Fail(context, ForwarderError.Request, e); // a retired client, or a destination it cannot reach: a failed request, as YARP reports it
+        }
         var request = context.Request;
         var length = request.ContentLength;
         var hasBody = length > 0 || (length is null && (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? false));
@@ -53,8 +62,10 @@ public sealed partial class MeshForwarder
                 connection.Touch();
                 stage = Stage.AwaitResponse;
                 var (status, head11) = await ReadResponseHeadAsync(connection).ConfigureAwait(false);
+                // Still the request's stage: a malformed head fails the request, as in YARP (SocketsHttpHandler reads it before returning).
+                var framing = ReadFields(connection.Buffer.AsSpan(connection.Start, head11), status, request.Method, connection);
                 stage = Stage.ResponseBody;
-                var reusable = await CopyResponseAsync(context, connection, status, head11, transformer).ConfigureAwait(false);
+                var reusable = await CopyResponseAsync(context, connection, status, head11, framing, transformer).ConfigureAwait(false);
                 pool.Return(connection, reusable);
                 return ForwarderError.None;
             }
@@ -319,11 +330,11 @@ public sealed partial class MeshForwarder
 
     /// <summary>Copies status, headers and body to the client; returns whether the connection can carry another request.</summary>
     private static async ValueTask<bool> CopyResponseAsync(HttpContext context, Http11Connection connection, int status, int headLength,
-        MeshTransformer transformer)
+        (Framing Framing, long Length, long Declared, bool KeepAlive) framed, MeshTransformer transformer)
     {
         var head = connection.Buffer.AsMemory(connection.Start, headLength);
         connection.Start += headLength;
-        var (framing, bodyLength, declared, keepAlive) = ReadFields(head.Span, status, context.Request.Method, connection);
+        var (framing, bodyLength, declared, keepAlive) = framed;
         if (!transformer.AcceptResponse(context, status))
         {
             // Dropped (to be retried elsewhere): read a small body off the connection to keep it; close it otherwise.
@@ -339,8 +350,8 @@ public sealed partial class MeshForwarder
         CopyHeaders(head.Span, connection, response.Headers);
         if (framing == Framing.Length)
             response.ContentLength = bodyLength;
-        else if (declared >= 0 && framing == Framing.None && status is not (204 or 304))
-            response.ContentLength = declared; // a HEAD's announced length, or an empty body's 0
+        else if (declared >= 0 && framing == Framing.None && status != StatusCodes.Status204NoContent)
+            response.ContentLength = declared; // on a HEAD or 304 response too, where it tells the length a GET would have had
         transformer.DecorateResponse(context);
         var output = response.BodyWriter;
         switch (framing)
@@ -373,7 +384,7 @@ public sealed partial class MeshForwarder
         var chunked = false;
         var transferEncoding = false;
         connection.FieldCount = 0;
-        connection.ConnectionField = -1;
+        connection.ConnectionFields = 0;
         for (var at = statusEnd + 2; at < head.Length - 2;)
         {
             var lineLength = head[at..].IndexOf("\r\n"u8);
@@ -397,7 +408,7 @@ public sealed partial class MeshForwarder
             }
             else if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
             {
-                connection.ConnectionField = connection.FieldCount - 1;
+                connection.ConnectionFields++;
                 if (Http11Head.ListHas(value, "close"u8))
                     keepAlive = false;
                 else if (http10 && Http11Head.ListHas(value, "keep-alive"u8))
@@ -417,7 +428,16 @@ public sealed partial class MeshForwarder
     private static void CopyHeaders(ReadOnlySpan<byte> head, Http11Connection connection, IHeaderDictionary headers)
     {
         var fields = connection.Fields.AsSpan(0, connection.FieldCount);
-        var connectionTokens = connection.ConnectionField >= 0 ? fields[connection.ConnectionField].Value(head) : default;
+        ReadOnlySpan<byte> connectionTokens = default;
+        if (connection.ConnectionFields > 0)
+        {
+            foreach (var field in fields)
+            {
+                // Several Connection fields are one list (RFC 9110 §5.3); they are rare, so joining them may copy.
+                if (Ascii.EqualsIgnoreCase(field.Name(head), "Connection"u8))
+                    connectionTokens = connectionTokens.IsEmpty ? field.Value(head) : Joined(connectionTokens, field.Value(head));
+            }
+        }
         foreach (var field in fields)
         {
             var name = field.Name(head);
@@ -430,6 +450,8 @@ public sealed partial class MeshForwarder
             headers[key] = existing.Count == 0 ? text : Microsoft.Extensions.Primitives.StringValues.Concat(existing, text);
         }
     }
+
+    private static byte[] Joined(ReadOnlySpan<byte> list, ReadOnlySpan<byte> more) => [.. list, (byte)',', .. more];
 
     private static bool IsHopByHopOrFraming(ReadOnlySpan<byte> name) => name.Length switch
     {

@@ -29,7 +29,7 @@ public sealed partial class MeshForwarder(IHttpForwarder yarp) : IHttpForwarder
     {
         if (httpClient is MeshClient client && transformer is MeshTransformer mesh && GoesDirect(context, requestConfig, out var target))
         {
-            return SendDirectAsync(context, target, client, client.PoolFor(destinationPrefix), requestConfig.ActivityTimeout ?? DefaultActivityTimeout,
+            return SendDirectAsync(context, target, client, destinationPrefix, requestConfig.ActivityTimeout ?? DefaultActivityTimeout,
                 mesh, cancellationToken);
         }
         return yarp.SendAsync(context, destinationPrefix, httpClient, requestConfig, transformer, cancellationToken);
