@@ -170,7 +170,7 @@ internal sealed class Http11Connection : IDisposable
 
     public int FieldCount { get; set; }
 
-    /// <summary>How many of <see cref="Fields"/> are Connection fields.</summary>
+    /// <summary>How many of <see cref="Fields"/> are Connection fields that may name other fields.</summary>
     public int ConnectionFields { get; set; }
 
     public void AddField(HeadField field)

@@ -408,7 +408,9 @@ public sealed partial class MeshForwarder
             }
             else if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
             {
-                connection.ConnectionFields++;
+                // The usual "keep-alive" or "close" names no other field: the copy need not look for any.
+                if (!Ascii.EqualsIgnoreCase(value, "keep-alive"u8) && !Ascii.EqualsIgnoreCase(value, "close"u8))
+                    connection.ConnectionFields++;
                 if (Http11Head.ListHas(value, "close"u8))
                     keepAlive = false;
                 else if (http10 && Http11Head.ListHas(value, "keep-alive"u8))
