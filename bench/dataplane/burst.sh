@@ -26,7 +26,8 @@ for round in $(seq 1 "$rounds"); do
   px=""; gw=""
   for _ in $(seq 1 300); do   # the supervisor restarts both; at most 60 s
     px=$(pid_of east echo-east-0-proxy); gw=$(pid_of west gateway)
-    if [ "$px" != "$old_px" ] && [ "$gw" != "$old_gw" ] && [ "$px" != null ] && [ "$gw" != null ] \
+    # The status says pid 0 while the supervisor is between a part's exit and its restart.
+    if [ "$px" != "$old_px" ] && [ "$gw" != "$old_gw" ] && [ "${px:-0}" != 0 ] && [ "${gw:-0}" != 0 ] && [ "$px" != null ] && [ "$gw" != null ] \
        && curl -sf -o /dev/null -H "Host: $host" "http://$target/1k"; then break; fi
     sleep 0.2
   done

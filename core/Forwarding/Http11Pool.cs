@@ -4,9 +4,12 @@ namespace FedMesh.Core.Forwarding;
 
 /// <summary>
 /// The HTTP/1.1 connections to one upstream address. Idle connections are reused last-in first-out, so
-/// the busy ones stay warm and the spare ones age out. A sweep (<see cref="Sweep"/>, about once a second)
-/// closes connections idle past the idle timeout, and aborts an exchange that went silent past its activity
-/// timeout or whose caller left.
+/// the busy ones stay warm and the spare ones age out. A request that finds none idle waits for the first
+/// connection to come free or to be opened, whichever is first; a connection is opened only when the waiters
+/// outnumber the openings under way, and at most <see cref="MaxOpening"/> at once. So a burst of new requests (a restart, a failover) costs a few handshakes, not one per
+/// request: each mTLS handshake costs a millisecond or two of CPU (bench/dataplane/burst.sh). A sweep
+/// (<see cref="Sweep"/>, about once a second) closes connections idle past the idle timeout, and aborts an
+/// exchange that went silent past its activity timeout or whose caller left.
 /// </summary>
 internal sealed class Http11Pool : IDisposable
 {
@@ -17,8 +20,13 @@ internal sealed class Http11Pool : IDisposable
     private readonly long _idleTimeoutMs;
     private readonly Stack<Http11Connection> _idle = new();
     private readonly HashSet<Http11Connection> _all = new();
+    private readonly Queue<TaskCompletionSource<Http11Connection>> _waiters = new();
     private readonly Lock _lock = new();
+    private int _opening;
     private bool _disposed;
+
+    /// <summary>Connections being opened at once, at most.</summary>
+    public const int MaxOpening = 8;
 
     public Http11Pool(string host, int port, SslClientAuthenticationOptions? tls, TimeSpan connectTimeout, TimeSpan idleTimeout)
     {
@@ -63,7 +71,108 @@ internal sealed class Http11Pool : IDisposable
         }
     }
 
-    /// <summary>Opens a new connection (TCP, then TLS when the pool has TLS options).</summary>
+    /// <summary>
+    /// An idle connection, or else the first one to come free or be opened (opening one if fewer than
+    /// <see cref="MaxOpening"/> are). Waiting is bounded by the connect timeout and by <paramref name="cancellationToken"/>.
+    /// </summary>
+    public ValueTask<Http11Connection> RentAsync(bool verify, CancellationToken cancellationToken)
+    {
+        var idle = TryRentIdle(verify);
+        return idle is not null ? new(idle) : WaitAsync(cancellationToken);
+    }
+
+    private async ValueTask<Http11Connection> WaitAsync(CancellationToken cancellationToken)
+    {
+        // Completed outside the lock's holder: the waiting request goes on on its own thread, not inside Return.
+        var waiter = new TaskCompletionSource<Http11Connection>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool open;
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _waiters.Enqueue(waiter);
+            // Only as many openings as there are waiters no opening will serve: a connection that comes free is
+            // usually sooner than a handshake.
+            open = _opening < MaxOpening && _waiters.Count > _opening;
+            if (open)
+                _opening++;
+        }
+        if (open)
+            _ = OpenForWaitersAsync();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_connectTimeout);
+        await using var registration = deadline.Token.UnsafeRegister(static state => ((TaskCompletionSource<Http11Connection>)state!).TrySetCanceled(),
+            waiter).ConfigureAwait(false);
+        try
+        {
+            return await waiter.Task.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"no connection to {Address} came free or could be opened within {_connectTimeout.TotalSeconds:0.###} s");
+        }
+    }
+
+    /// <summary>Opens one connection for the queue: it goes to the first live waiter, or to the idle stack.</summary>
+    private async Task OpenForWaitersAsync()
+    {
+        Http11Connection? connection = null;
+        Exception? failure = null;
+        try
+        {
+            connection = await Http11Connection.ConnectAsync(_host, _port, _tls, _connectTimeout, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        var openAnother = false;
+        lock (_lock)
+        {
+            _opening--;
+            if (connection is not null && !_disposed)
+            {
+                _all.Add(connection);
+                if (!HandOver(connection))
+                    Park(connection);
+                return;
+            }
+            failure ??= new ObjectDisposedException(nameof(Http11Pool), $"the client for {Address} was retired");
+            // The first waiter takes the failure (and is retried elsewhere by its caller); the others keep waiting,
+            // with a new attempt for them.
+            while (_waiters.TryDequeue(out var waiter) && !waiter.TrySetException(failure))
+            {
+            }
+            if (_waiters.Count > _opening && !_disposed && _opening < MaxOpening)
+            {
+                _opening++;
+                openAnother = true;
+            }
+        }
+        connection?.Dispose();
+        if (openAnother)
+            _ = OpenForWaitersAsync();
+    }
+
+    // Called under _lock: gives the connection to the first waiter still waiting.
+    private bool HandOver(Http11Connection connection)
+    {
+        while (_waiters.TryDequeue(out var waiter))
+        {
+            if (waiter.TrySetResult(connection))
+                return true;
+        }
+        return false;
+    }
+
+    // Called under _lock.
+    private void Park(Http11Connection connection)
+    {
+        connection.IdleSince = Environment.TickCount64;
+        connection.Idle = true;
+        _idle.Push(connection);
+    }
+
+    /// <summary>Opens a new connection now, outside the queue (a retry after a reused connection failed).</summary>
     public async ValueTask<Http11Connection> ConnectAsync(CancellationToken cancellationToken)
     {
         var connection = await Http11Connection.ConnectAsync(_host, _port, _tls, _connectTimeout, cancellationToken).ConfigureAwait(false);
@@ -86,13 +195,12 @@ internal sealed class Http11Pool : IDisposable
         if (reusable && !connection.IsAborted)
         {
             connection.Reused = true;
-            connection.IdleSince = Environment.TickCount64;
             lock (_lock)
             {
                 if (!_disposed)
                 {
-                    connection.Idle = true;
-                    _idle.Push(connection);
+                    if (!HandOver(connection))
+                        Park(connection);
                     return;
                 }
             }
@@ -165,6 +273,9 @@ internal sealed class Http11Pool : IDisposable
             _disposed = true;
             idle = _idle.ToArray();
             _idle.Clear();
+            var retired = new ObjectDisposedException(nameof(Http11Pool), $"the client for {Address} was retired");
+            while (_waiters.TryDequeue(out var waiter))
+                waiter.TrySetException(retired);
         }
         foreach (var connection in idle)
             Close(connection);

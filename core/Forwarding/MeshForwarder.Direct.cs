@@ -47,8 +47,9 @@ public sealed partial class MeshForwarder
             Http11Connection? connection = null;
             try
             {
-                connection = fresh ? null : pool.TryRentIdle(verify: !replayable);
-                connection ??= await pool.ConnectAsync(context.RequestAborted).ConfigureAwait(false);
+                connection = fresh
+                    ? await pool.ConnectAsync(context.RequestAborted).ConfigureAwait(false)
+                    : await pool.RentAsync(verify: !replayable, context.RequestAborted).ConfigureAwait(false);
                 connection.Begin(context.RequestAborted, abandoned, activityTimeout);
                 stage = Stage.Send;
                 var head = WriteHead(connection, context, target, transformer, client.Propagator, chunked: hasBody && length is null);
