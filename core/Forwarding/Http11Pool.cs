@@ -5,8 +5,8 @@ namespace FedMesh.Core.Forwarding;
 /// <summary>
 /// The HTTP/1.1 connections to one upstream address. Idle connections are reused last-in first-out, so
 /// the busy ones stay warm and the spare ones age out. A request that finds none idle waits for the first
-/// connection to come free or to be opened, whichever is first; a connection is opened only when the waiters
-/// outnumber the openings under way, and at most <see cref="MaxOpening"/> at once. So a burst of new requests (a restart, a failover) costs a few handshakes, not one per
+/// connection to come free or to be opened, whichever is first; a connection is opened when, and only when, the waiters
+/// outnumber the openings under way, at most <see cref="MaxOpening"/> at once. So a burst of new requests (a restart, a failover) costs a few handshakes, not one per
 /// request: each mTLS handshake costs a millisecond or two of CPU (bench/dataplane/burst.sh). A sweep
 /// (<see cref="Sweep"/>, about once a second) closes connections idle past the idle timeout, and aborts an
 /// exchange that went silent past its activity timeout or whose caller left.
@@ -90,11 +90,7 @@ internal sealed class Http11Pool : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             _waiters.Enqueue(waiter);
-            // Only as many openings as there are waiters no opening will serve: a connection that comes free is
-            // usually sooner than a handshake.
-            open = _opening < MaxOpening && _waiters.Count > _opening;
-            if (open)
-                _opening++;
+            open = StartOpening();
         }
         if (open)
             _ = OpenForWaitersAsync();
@@ -125,7 +121,7 @@ internal sealed class Http11Pool : IDisposable
         {
             failure = e;
         }
-        var openAnother = false;
+        bool openAnother;
         lock (_lock)
         {
             _opening--;
@@ -134,23 +130,33 @@ internal sealed class Http11Pool : IDisposable
                 _all.Add(connection);
                 if (!HandOver(connection))
                     Park(connection);
-                return;
+                connection = null;
             }
-            failure ??= new ObjectDisposedException(nameof(Http11Pool), $"the client for {Address} was retired");
-            // The first waiter takes the failure (and is retried elsewhere by its caller); the others keep waiting,
-            // with a new attempt for them.
-            while (_waiters.TryDequeue(out var waiter) && !waiter.TrySetException(failure))
+            else
             {
+                failure ??= new ObjectDisposedException(nameof(Http11Pool), $"the client for {Address} was retired");
+                // The first waiter takes the failure (and is retried elsewhere by its caller); the others keep waiting.
+                while (_waiters.TryDequeue(out var waiter) && !waiter.TrySetException(failure))
+                {
+                }
             }
-            if (_waiters.Count > _opening && !_disposed && _opening < MaxOpening)
-            {
-                _opening++;
-                openAnother = true;
-            }
+            // After a success too: the connections handed out may stay busy past the waiters' timeout (a long poll,
+            // a stream), so the waiters this opening's end left without one get an opening of their own.
+            openAnother = StartOpening();
         }
         connection?.Dispose();
         if (openAnother)
             _ = OpenForWaitersAsync();
+    }
+
+    // Called under _lock: counts in one more opening when the waiters outnumber those under way and fewer than
+    // MaxOpening are; only as many as no opening will serve, for a connection that comes free is usually sooner than a handshake.
+    private bool StartOpening()
+    {
+        if (_disposed || _opening >= MaxOpening || _waiters.Count <= _opening)
+            return false;
+        _opening++;
+        return true;
     }
 
     // Called under _lock: gives the connection to the first waiter still waiting.

@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Security;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using FedMesh.Core.Tests.Forwarding.Support;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -13,7 +11,7 @@ public sealed class MeshForwarderTlsTests
     [Fact]
     public async Task SendAsync_HttpsDestination_Http11NegotiatedAndConnectionReused()
     {
-        using var certificate = SelfSigned();
+        using var certificate = TestCertificate.SelfSigned();
         await using var upstream = ScriptedUpstream.Answering(r =>
         {
             var body = $"{r.Connection.NegotiatedProtocol}-{r.Sequence}";
@@ -35,7 +33,7 @@ public sealed class MeshForwarderTlsTests
     [Fact]
     public async Task SendAsync_ServerCertificateRejected_502RequestError()
     {
-        using var certificate = SelfSigned();
+        using var certificate = TestCertificate.SelfSigned();
         await using var upstream = ScriptedUpstream.Answering(_ => "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", certificate);
         var client = ForwardingFront.CreateClient(new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, _, _, _) => false });
         await using var front = await ForwardingFront.StartAsync(upstream.Prefix, client: client);
@@ -45,13 +43,5 @@ public sealed class MeshForwarderTlsTests
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         Assert.Equal(ForwarderError.Request, outcome.Error);
         Assert.IsAssignableFrom<System.Security.Authentication.AuthenticationException>(outcome.Feature!.Exception);
-    }
-
-    private static X509Certificate2 SelfSigned()
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=upstream.test", key, HashAlgorithmName.SHA256);
-        using var ephemeral = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
-        return X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pfx), null);
     }
 }

@@ -19,6 +19,7 @@ internal sealed class ScriptedUpstream : IAsyncDisposable
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly Func<UpstreamConnection, Task> _script;
     private readonly X509Certificate2? _certificate;
+    private readonly Func<int, CancellationToken, Task>? _beforeHandshake;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentBag<UpstreamConnection> _connections = [];
     private readonly ConcurrentBag<Task> _running = [];
@@ -28,24 +29,31 @@ internal sealed class ScriptedUpstream : IAsyncDisposable
     private readonly Task _accepting;
     private int _accepted;
 
-    private ScriptedUpstream(Func<UpstreamConnection, Task> script, X509Certificate2? certificate)
+    private ScriptedUpstream(Func<UpstreamConnection, Task> script, X509Certificate2? certificate, Func<int, CancellationToken, Task>? beforeHandshake)
     {
         _script = script;
         _certificate = certificate;
+        _beforeHandshake = beforeHandshake;
         _listener.Start();
         _accepting = AcceptLoopAsync();
     }
 
     /// <summary>Runs <paramref name="script"/> on every accepted connection (over TLS with <paramref name="certificate"/>).</summary>
-    public static ScriptedUpstream Start(Func<UpstreamConnection, Task> script, X509Certificate2? certificate = null) => new(script, certificate);
+    /// <param name="beforeHandshake">
+    /// Awaited for each accepted connection (by its number) before the TLS handshake or the script: over TLS, the
+    /// client's connection is not open until it returns, so a test can make opening slow or stall it.
+    /// </param>
+    public static ScriptedUpstream Start(Func<UpstreamConnection, Task> script, X509Certificate2? certificate = null,
+        Func<int, CancellationToken, Task>? beforeHandshake = null) => new(script, certificate, beforeHandshake);
 
     /// <summary>Answers every request on every connection with <paramref name="respond"/>, keeping connections open until the peer closes.</summary>
-    public static ScriptedUpstream Answering(Func<UpstreamRequest, string> respond, X509Certificate2? certificate = null) =>
+    public static ScriptedUpstream Answering(Func<UpstreamRequest, string> respond, X509Certificate2? certificate = null,
+        Func<int, CancellationToken, Task>? beforeHandshake = null) =>
         new(async connection =>
         {
             while (await connection.ReadRequestAsync() is { } request)
                 await connection.SendAsync(respond(request));
-        }, certificate);
+        }, certificate, beforeHandshake);
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
@@ -97,6 +105,8 @@ internal sealed class ScriptedUpstream : IAsyncDisposable
         try
         {
             SslApplicationProtocol? alpn = null;
+            if (_beforeHandshake is not null)
+                await _beforeHandshake(number, _stop.Token);
             if (_certificate is not null)
             {
                 var ssl = new SslStream(stream);
