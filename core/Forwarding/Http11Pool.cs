@@ -78,19 +78,29 @@ internal sealed class Http11Pool : IDisposable
     public ValueTask<Http11Connection> RentAsync(bool verify, CancellationToken cancellationToken)
     {
         var idle = TryRentIdle(verify);
-        return idle is not null ? new(idle) : WaitAsync(cancellationToken);
+        return idle is not null ? new(idle) : WaitAsync(verify, cancellationToken);
     }
 
-    private async ValueTask<Http11Connection> WaitAsync(CancellationToken cancellationToken)
+    private async ValueTask<Http11Connection> WaitAsync(bool verify, CancellationToken cancellationToken)
     {
         // Completed outside the lock's holder: the waiting request goes on on its own thread, not inside Return.
         var waiter = new TaskCompletionSource<Http11Connection>(TaskCreationOptions.RunContinuationsAsynchronously);
         bool open;
-        lock (_lock)
+        while (true)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            _waiters.Enqueue(waiter);
-            open = StartOpening();
+            lock (_lock)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (_idle.Count == 0)
+                {
+                    _waiters.Enqueue(waiter);
+                    open = StartOpening();
+                    break;
+                }
+            }
+            // One came back since TryRentIdle looked: take it rather than wait.
+            if (TryRentIdle(verify) is { } idle)
+                return idle;
         }
         if (open)
             _ = OpenForWaitersAsync();
