@@ -4,6 +4,7 @@ using System.Text;
 using FedMesh.Core.Resources;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -62,11 +63,11 @@ public sealed partial class MeshForwarder
                 }
                 connection.Touch();
                 stage = Stage.AwaitResponse;
-                var (status, head11) = await ReadResponseHeadAsync(connection).ConfigureAwait(false);
+                var (status, headLength) = await ReadResponseHeadAsync(connection).ConfigureAwait(false);
                 // Still the request's stage: a malformed head fails the request, as in YARP (SocketsHttpHandler reads it before returning).
-                var framing = ReadFields(connection.Buffer.AsSpan(connection.Start, head11), status, request.Method, connection);
+                var framing = ReadFields(connection.Buffer.AsSpan(connection.Start, headLength), status, request.Method, connection);
                 stage = Stage.ResponseBody;
-                var reusable = await CopyResponseAsync(context, connection, status, head11, framing, transformer).ConfigureAwait(false);
+                var reusable = await CopyResponseAsync(context, connection, status, headLength, framing, transformer).ConfigureAwait(false);
                 pool.Return(connection, reusable);
                 return ForwarderError.None;
             }
@@ -122,7 +123,7 @@ public sealed partial class MeshForwarder
 
     /// <summary>Writes the request head into the connection's outgoing buffer; returns its length.</summary>
     private static int WriteHead(Http11Connection connection, HttpContext context, string target, MeshTransformer transformer,
-        System.Diagnostics.DistributedContextPropagator propagator, bool chunked)
+        DistributedContextPropagator propagator, bool chunked)
     {
         var request = context.Request;
         connection.OutgoingLength = 0;
@@ -168,7 +169,7 @@ public sealed partial class MeshForwarder
         _ => false,
     };
 
-    private static bool IsListedIn(Microsoft.Extensions.Primitives.StringValues connection, string name)
+    private static bool IsListedIn(StringValues connection, string name)
     {
         foreach (var value in connection)
         {
@@ -181,7 +182,7 @@ public sealed partial class MeshForwarder
         return false;
     }
 
-    private static bool IsTraceField(System.Diagnostics.DistributedContextPropagator propagator, string name)
+    private static bool IsTraceField(DistributedContextPropagator propagator, string name)
     {
         foreach (var field in propagator.Fields)
         {
@@ -450,7 +451,7 @@ public sealed partial class MeshForwarder
             var key = Http11Head.Name(name);
             var text = Http11Head.Value(value);
             var existing = headers[key];
-            headers[key] = existing.Count == 0 ? text : Microsoft.Extensions.Primitives.StringValues.Concat(existing, text);
+            headers[key] = existing.Count == 0 ? text : StringValues.Concat(existing, text);
         }
     }
 
