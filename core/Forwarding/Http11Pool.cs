@@ -21,6 +21,7 @@ internal sealed class Http11Pool : IDisposable
     private readonly Stack<Http11Connection> _idle = new();
     private readonly HashSet<Http11Connection> _all = new();
     private readonly Queue<TaskCompletionSource<Http11Connection>> _waiters = new();
+    private int _waiting; // waiters not yet served, failed, cancelled or timed out (the queue also holds finished ones)
     private readonly Lock _lock = new();
     private int _opening;
     private bool _disposed;
@@ -94,6 +95,7 @@ internal sealed class Http11Pool : IDisposable
                 if (_idle.Count == 0)
                 {
                     _waiters.Enqueue(waiter);
+                    Interlocked.Increment(ref _waiting);
                     open = StartOpening();
                     break;
                 }
@@ -106,8 +108,12 @@ internal sealed class Http11Pool : IDisposable
             _ = OpenForWaitersAsync();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_connectTimeout);
-        await using var registration = deadline.Token.UnsafeRegister(static state => ((TaskCompletionSource<Http11Connection>)state!).TrySetCanceled(),
-            waiter).ConfigureAwait(false);
+        await using var registration = deadline.Token.UnsafeRegister(static state =>
+        {
+            var (pool, waiting) = ((Http11Pool, TaskCompletionSource<Http11Connection>))state!;
+            if (waiting.TrySetCanceled())
+                Interlocked.Decrement(ref pool._waiting);
+        }, (this, waiter)).ConfigureAwait(false);
         try
         {
             return await waiter.Task.ConfigureAwait(false);
@@ -146,8 +152,13 @@ internal sealed class Http11Pool : IDisposable
             {
                 failure ??= new ObjectDisposedException(nameof(Http11Pool), $"the client for {Address} was retired");
                 // The first waiter takes the failure (and is retried elsewhere by its caller); the others keep waiting.
-                while (_waiters.TryDequeue(out var waiter) && !waiter.TrySetException(failure))
+                while (_waiters.TryDequeue(out var waiter))
                 {
+                    if (waiter.TrySetException(failure))
+                    {
+                        Interlocked.Decrement(ref _waiting);
+                        break;
+                    }
                 }
             }
             // After a success too: the connections handed out may stay busy past the waiters' timeout (a long poll,
@@ -163,7 +174,7 @@ internal sealed class Http11Pool : IDisposable
     // MaxOpening are; only as many as no opening will serve, for a connection that comes free is usually sooner than a handshake.
     private bool StartOpening()
     {
-        if (_disposed || _opening >= MaxOpening || _waiters.Count <= _opening)
+        if (_disposed || _opening >= MaxOpening || Volatile.Read(ref _waiting) <= _opening)
             return false;
         _opening++;
         return true;
@@ -175,7 +186,10 @@ internal sealed class Http11Pool : IDisposable
         while (_waiters.TryDequeue(out var waiter))
         {
             if (waiter.TrySetResult(connection))
+            {
+                Interlocked.Decrement(ref _waiting);
                 return true;
+            }
         }
         return false;
     }
@@ -291,7 +305,10 @@ internal sealed class Http11Pool : IDisposable
             _idle.Clear();
             var retired = new ObjectDisposedException(nameof(Http11Pool), $"the client for {Address} was retired");
             while (_waiters.TryDequeue(out var waiter))
-                waiter.TrySetException(retired);
+            {
+                if (waiter.TrySetException(retired))
+                    Interlocked.Decrement(ref _waiting);
+            }
         }
         foreach (var connection in idle)
             Close(connection);

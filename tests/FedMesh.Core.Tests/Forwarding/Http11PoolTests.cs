@@ -152,6 +152,33 @@ public sealed class Http11PoolTests
     }
 
     [Fact]
+    public async Task RentAsync_AfterWaitersLeft_TheirOpeningsServeTheNextWaiterWithoutAnotherOpening()
+    {
+        using var certificate = TestCertificate.SelfSigned();
+        var gate = new HandshakeGate();
+        await using var upstream = ScriptedUpstream.Answering(_ => "", certificate, gate.HoldAsync);
+        using var pool = PoolFor(upstream, TimeSpan.FromSeconds(5));
+        using var leave = new CancellationTokenSource();
+
+        var leaving = Enumerable.Range(0, 2).Select(_ => pool.RentAsync(verify: false, leave.Token).AsTask()).ToArray();
+        await HandshakeGate.Until(() => gate.Holding == 2, "an opening per waiter");
+        leave.Cancel();
+        await Task.WhenAll(leaving.Select(r => Record.ExceptionAsync(() => r.WaitAsync(ScriptedUpstream.Deadline))));
+        // Two openings are under way and one request waits: the queue still holds the two that left, but they do not count.
+        var staying = pool.RentAsync(verify: false, CancellationToken.None).AsTask();
+        await Task.Delay(200);
+        var holdingWhileWaiting = gate.Holding;
+        gate.Open();
+        var served = await staying.WaitAsync(ScriptedUpstream.Deadline);
+        await HandshakeGate.Until(() => pool.Count == 2, "both openings completed");
+
+        Assert.All(leaving, r => Assert.True(r.IsCanceled));
+        Assert.Equal(2, holdingWhileWaiting);
+        Assert.NotNull(served);
+        Assert.Equal(2, upstream.Accepted);
+    }
+
+    [Fact]
     public async Task Dispose_WhileRequestsWait_WaitersFailAndLaterConnectionsClosed()
     {
         using var certificate = TestCertificate.SelfSigned();
