@@ -47,16 +47,7 @@ internal static class Http11Head
         return true;
     }
 
-    /// <summary>Splits one header line into name and value (optional whitespace trimmed); false when it is malformed.</summary>
-    public static bool TrySplitField(ReadOnlySpan<byte> line, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
-    {
-        var ok = TrySplitField(line, out var nameLength, out var valueStart, out var valueLength);
-        name = ok ? line[..nameLength] : default;
-        value = ok ? line.Slice(valueStart, valueLength) : default;
-        return ok;
-    }
-
-    /// <summary>The same split, as positions in <paramref name="line"/>.</summary>
+    /// <summary>Splits one header line into name and value (optional whitespace trimmed), as positions in <paramref name="line"/>; false when it is malformed.</summary>
     public static bool TrySplitField(ReadOnlySpan<byte> line, out int nameLength, out int valueStart, out int valueLength)
     {
         nameLength = valueStart = valueLength = 0;

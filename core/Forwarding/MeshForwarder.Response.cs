@@ -1,0 +1,275 @@
+using System.IO.Pipelines;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+
+namespace FedMesh.Core.Forwarding;
+
+// The direct way, response side: the head read and checked, its fields copied, the body streamed by its framing.
+public sealed partial class MeshForwarder
+{
+    /// <summary>A dropped response's body up to this size is read and discarded, so its connection can be reused.</summary>
+    private const long DrainLimit = 64 * 1024;
+
+    /// <summary>Reads up to the end of the final (non-1xx) response head; returns its status and length.</summary>
+    private static async ValueTask<(int Status, bool Http10, int HeadLength)> ReadResponseHeadAsync(Http11Connection connection)
+    {
+        connection.Start = connection.End = 0;
+        while (true)
+        {
+            var length = Http11Head.HeadLength(connection.Buffer.AsSpan(connection.Start, connection.End - connection.Start));
+            if (length < 0)
+            {
+                if (connection.End - connection.Start >= Http11Connection.MaxHeadSize)
+                    throw new HttpRequestException($"the upstream's response head is larger than {Http11Connection.MaxHeadSize / 1024} KiB");
+                if (connection.End == connection.Buffer.Length)
+                    connection.Compact(Math.Min(connection.Buffer.Length * 2, Http11Connection.MaxHeadSize + 4));
+                if (!await connection.FillAsync().ConfigureAwait(false))
+                    throw new HttpRequestException(connection.End == 0
+                        ? "the upstream closed the connection without answering"
+                        : "the upstream closed the connection in the middle of the response head");
+                continue;
+            }
+            var head = connection.Buffer.AsSpan(connection.Start, length);
+            var lineEnd = head.IndexOf("\r\n"u8);
+            if (!Http11Head.TryParseStatusLine(head[..lineEnd], out var status, out var http10))
+                throw new HttpRequestException($"the upstream's status line is not HTTP/1.x: '{Http11Head.Value(head[..Math.Min(lineEnd, 40)])}'");
+            if (status is >= 100 and < 200 and not 101)
+            {
+                connection.Start += length; // an interim response (100 Continue, 103 Early Hints): the final one follows
+                continue;
+            }
+            if (status == 101)
+                throw new HttpRequestException("the upstream switched protocols, and no upgrade was asked for");
+            return (status, http10, length);
+        }
+    }
+
+    private enum Framing { None, Length, Chunked, UntilClose }
+
+    /// <summary>Copies status, headers and body to the client; returns whether the connection can carry another request.</summary>
+    private static async ValueTask<bool> CopyResponseAsync(HttpContext context, Http11Connection connection, int status, int headLength,
+        (Framing Framing, long Length, long Declared, bool KeepAlive) framed, MeshTransformer transformer)
+    {
+        var head = connection.Buffer.AsMemory(connection.Start, headLength);
+        connection.Start += headLength;
+        var (framing, bodyLength, declared, keepAlive) = framed;
+        if (!transformer.AcceptResponse(context, status))
+        {
+            // Dropped (to be retried elsewhere): read a small body off the connection to keep it; close it otherwise.
+            if (framing == Framing.None || (framing == Framing.Length && bodyLength <= DrainLimit))
+            {
+                await CopyLengthAsync(connection, bodyLength, null).ConfigureAwait(false);
+                return keepAlive && connection.Start == connection.End;
+            }
+            return false;
+        }
+        var response = context.Response;
+        response.StatusCode = status;
+        CopyHeaders(head.Span, connection, response.Headers);
+        if (framing == Framing.Length)
+            response.ContentLength = bodyLength;
+        else if (declared >= 0 && framing == Framing.None && status != StatusCodes.Status204NoContent)
+            response.ContentLength = declared; // on a HEAD or 304 response too, where it tells the length a GET would have had
+        transformer.DecorateResponse(context);
+        var output = response.BodyWriter;
+        switch (framing)
+        {
+            case Framing.None:
+                return keepAlive && connection.Start == connection.End;
+            case Framing.Length:
+                await CopyLengthAsync(connection, bodyLength, output).ConfigureAwait(false);
+                return keepAlive && connection.Start == connection.End;
+            case Framing.Chunked:
+                await CopyChunkedAsync(connection, output).ConfigureAwait(false);
+                return keepAlive && connection.Start == connection.End;
+            default:
+                await CopyUntilCloseAsync(connection, output).ConfigureAwait(false);
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// Splits the head's fields (kept in <paramref name="connection"/>'s field table for <see cref="CopyHeaders"/>), and
+    /// says how the body is delimited (RFC 9112 §6.3) and whether the upstream keeps the connection open.
+    /// </summary>
+    private static (Framing Framing, long Length, long Declared, bool KeepAlive) ReadFields(ReadOnlySpan<byte> head, int status, bool http10,
+        string method, Http11Connection connection)
+    {
+        var statusEnd = head.IndexOf("\r\n"u8);
+        var keepAlive = !http10;
+        long length = -1;
+        var chunked = false;
+        var transferEncoding = false;
+        connection.FieldCount = 0;
+        connection.ConnectionFields = 0;
+        for (var at = statusEnd + 2; at < head.Length - 2;)
+        {
+            var lineLength = head[at..].IndexOf("\r\n"u8);
+            var line = head.Slice(at, lineLength);
+            if (!Http11Head.TrySplitField(line, out var nameLength, out var valueStart, out var valueLength))
+                throw new HttpRequestException($"the upstream sent a malformed header line: '{Http11Head.Value(line[..Math.Min(line.Length, 40)])}'");
+            connection.AddField(new(at, nameLength, at + valueStart, valueLength));
+            at += lineLength + 2;
+            var name = line[..nameLength];
+            var value = line.Slice(valueStart, valueLength);
+            if (Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
+            {
+                if (!Http11Head.TryParseLength(value, out var parsed) || (length >= 0 && parsed != length))
+                    throw new HttpRequestException($"the upstream sent an invalid Content-Length: '{Http11Head.Value(value)}'");
+                length = parsed;
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8))
+            {
+                transferEncoding = true;
+                chunked = Http11Head.EndsChunked(value);
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
+            {
+                // The usual "keep-alive" or "close" names no other field: the copy need not look for any.
+                if (!Ascii.EqualsIgnoreCase(value, "keep-alive"u8) && !Ascii.EqualsIgnoreCase(value, "close"u8))
+                    connection.ConnectionFields++;
+                if (Http11Head.ListHas(value, "close"u8))
+                    keepAlive = false;
+                else if (http10 && Http11Head.ListHas(value, "keep-alive"u8))
+                    keepAlive = true;
+            }
+        }
+        if (HttpMethods.IsHead(method) || status is 204 or 304)
+            return (Framing.None, 0, transferEncoding ? -1 : length, keepAlive);
+        if (transferEncoding)
+            // With both, Transfer-Encoding wins and the connection is not trusted again (RFC 9112 §6.3).
+            return chunked ? (Framing.Chunked, 0, -1, keepAlive && length < 0) : (Framing.UntilClose, 0, -1, false);
+        if (length >= 0)
+            return length == 0 ? (Framing.None, 0, 0, keepAlive) : (Framing.Length, length, length, keepAlive);
+        return (Framing.UntilClose, 0, -1, false);
+    }
+
+    private static void CopyHeaders(ReadOnlySpan<byte> head, Http11Connection connection, IHeaderDictionary headers)
+    {
+        var fields = connection.Fields.AsSpan(0, connection.FieldCount);
+        ReadOnlySpan<byte> connectionTokens = default;
+        if (connection.ConnectionFields > 0)
+        {
+            foreach (var field in fields)
+            {
+                // Several Connection fields are one list (RFC 9110 §5.3); they are rare, so joining them may copy.
+                if (Ascii.EqualsIgnoreCase(field.Name(head), "Connection"u8))
+                    connectionTokens = connectionTokens.IsEmpty ? field.Value(head) : Joined(connectionTokens, field.Value(head));
+            }
+        }
+        foreach (var field in fields)
+        {
+            var name = field.Name(head);
+            var value = field.Value(head);
+            if (IsHopByHopOrFraming(name) || (!connectionTokens.IsEmpty && Http11Head.ListHas(connectionTokens, name)))
+                continue;
+            var key = Http11Head.Name(name);
+            var text = Http11Head.Value(value);
+            var existing = headers[key];
+            headers[key] = existing.Count == 0 ? text : StringValues.Concat(existing, text);
+        }
+    }
+
+    private static byte[] Joined(ReadOnlySpan<byte> list, ReadOnlySpan<byte> more) => [.. list, (byte)',', .. more];
+
+    private static bool IsHopByHopOrFraming(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        2 => Ascii.EqualsIgnoreCase(name, "TE"u8),
+        7 => Ascii.EqualsIgnoreCase(name, "Upgrade"u8) || Ascii.EqualsIgnoreCase(name, "Trailer"u8),
+        10 => Ascii.EqualsIgnoreCase(name, "Connection"u8) || Ascii.EqualsIgnoreCase(name, "Keep-Alive"u8),
+        14 => Ascii.EqualsIgnoreCase(name, "Content-Length"u8), // set as ContentLength when it frames the body
+        16 => Ascii.EqualsIgnoreCase(name, "Proxy-Connection"u8),
+        17 => Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8),
+        _ => false,
+    };
+
+    /// <summary>Copies exactly <paramref name="length"/> body bytes (to nowhere when <paramref name="output"/> is null).</summary>
+    private static async ValueTask CopyLengthAsync(Http11Connection connection, long length, PipeWriter? output)
+    {
+        var left = length;
+        while (left > 0)
+        {
+            if (connection.Start == connection.End)
+            {
+                connection.Start = connection.End = 0;
+                if (!await connection.FillAsync().ConfigureAwait(false))
+                    throw new HttpRequestException($"the upstream closed the connection {length - left} bytes into a {length}-byte body");
+            }
+            var take = (int)Math.Min(left, connection.End - connection.Start);
+            left -= take;
+            await WriteAsync(output, connection.Buffer.AsMemory(connection.Start, take)).ConfigureAwait(false);
+            connection.Start += take;
+        }
+    }
+
+    private static async ValueTask CopyChunkedAsync(Http11Connection connection, PipeWriter output)
+    {
+        while (true)
+        {
+            var line = await ReadLineAsync(connection).ConfigureAwait(false);
+            if (!Http11Head.TryParseChunkSize(connection.Buffer.AsSpan(line.Start, line.Length), out var size))
+                throw new HttpRequestException("the upstream sent a malformed chunk size");
+            if (size == 0)
+                break;
+            await CopyLengthAsync(connection, size, output).ConfigureAwait(false);
+            var end = await ReadLineAsync(connection).ConfigureAwait(false);
+            if (end.Length != 0)
+                throw new HttpRequestException("the upstream's chunk did not end where its size said");
+        }
+        // Trailer fields, if any, up to the empty line; they are not passed on (nor does the YARP path for HTTP/1.1 clients).
+        while ((await ReadLineAsync(connection).ConfigureAwait(false)).Length != 0)
+        {
+        }
+    }
+
+    /// <summary>The next CRLF-terminated line in the buffer (consumed), as a position in <see cref="Http11Connection.Buffer"/>.</summary>
+    private static async ValueTask<(int Start, int Length)> ReadLineAsync(Http11Connection connection)
+    {
+        while (true)
+        {
+            var end = connection.Buffer.AsSpan(connection.Start, connection.End - connection.Start).IndexOf("\r\n"u8);
+            if (end >= 0)
+            {
+                var start = connection.Start;
+                connection.Start += end + 2;
+                return (start, end);
+            }
+            if (connection.End - connection.Start > 4096)
+                throw new HttpRequestException("the upstream sent a chunk line longer than 4 KiB");
+            if (connection.Start > 0 && connection.End == connection.Buffer.Length)
+                connection.Compact(connection.Buffer.Length);
+            if (!await connection.FillAsync().ConfigureAwait(false))
+                throw new HttpRequestException("the upstream closed the connection in the middle of a chunked body");
+        }
+    }
+
+    private static async ValueTask CopyUntilCloseAsync(Http11Connection connection, PipeWriter output)
+    {
+        while (true)
+        {
+            if (connection.End > connection.Start)
+                await WriteAsync(output, connection.Buffer.AsMemory(connection.Start, connection.End - connection.Start)).ConfigureAwait(false);
+            connection.Start = connection.End = 0;
+            if (!await connection.FillAsync().ConfigureAwait(false))
+                return;
+        }
+    }
+
+    private static async ValueTask WriteAsync(PipeWriter? output, ReadOnlyMemory<byte> data)
+    {
+        if (output is null)
+            return;
+        FlushResult result;
+        try
+        {
+            result = await output.WriteAsync(data).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not InvalidOperationException)
+        {
+            throw new ClientGoneException(e);
+        }
+        if (result.IsCanceled || result.IsCompleted)
+            throw new ClientGoneException(new IOException("the client stopped reading the response"));
+    }
+}
