@@ -31,6 +31,9 @@ public sealed class TelemetryHost : IDisposable
     /// <summary>True when this process publishes metrics and traces.</summary>
     public bool Enabled => _meters is not null;
 
+    /// <summary>The .NET runtime's built-in meter (process and GC figures).</summary>
+    public const string RuntimeMeterName = "System.Runtime";
+
     /// <summary>Admin path of the Prometheus text endpoint.</summary>
     public const string MetricsPath = "/metrics";
 
@@ -49,6 +52,9 @@ public sealed class TelemetryHost : IDisposable
         var meters = Sdk.CreateMeterProviderBuilder()
             .SetResourceBuilder(resource)
             .AddMeter(MeshMetrics.MeterName)
+            // The runtime's own meter: GC (collections, heap, bytes allocated), thread pool, CPU time and working set.
+            // Its instruments are read at scrape time only, so the request path pays nothing for them.
+            .AddMeter(RuntimeMeterName)
             .AddMeter(extraMeters)
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
         if (settings.ExportOtlp) meters.AddOtlpExporter();

@@ -36,6 +36,9 @@ public sealed class TelemetryTests(FederationFixture federation, ITestOutputHelp
             var text = await client.Direct.GetStringAsync($"http://{target}/metrics");
             var check = await RunAsync("promtool", ["check", "metrics"], text);
             Assert.True(check.Exit == 0, $"promtool check metrics failed for {target}:\n{check.Output}");
+            // The runtime's own figures ride along: bytes allocated (what bench/dataplane divides per request) and working set.
+            Assert.Contains("dotnet_gc_heap_total_allocated_bytes_total", text);
+            Assert.Contains("dotnet_process_memory_working_set_bytes", text);
         }
 
         await using var prometheus = await PrometheusProcess.StartAsync(targets, output);
