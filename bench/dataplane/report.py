@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Turns bench/dataplane results (one JSON object per row) into one side-by-side markdown table."""
+"""Turns bench/dataplane results (one JSON object per row and round, one per row for memory) into one side-by-side
+markdown table of medians."""
 import json
 import os
 import sys
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 LOADGEN_CONNECTIONS = 16
+RATE = 1000
 # Each FedMesh row is compared with the nginx and HAProxy rows doing the same work.
 PEERS = {
     "nginx": ("haproxy", "nginx"), "haproxy": ("haproxy", "nginx"),
@@ -26,9 +28,11 @@ PATHS = {
 }
 
 
-def figures(r, direct):
+def round_figures(r, direct):
+    """The figures of one row in one round; latency is added over direct's in the same round."""
     f = r["fixed"]
     n = max(f["Requests"], 1)
+    alloc = r.get("satAllocatedBytes")
     return {
         "p50": f["P50Us"] - direct["P50Us"],
         "p99": f["P99Us"] - direct["P99Us"],
@@ -36,19 +40,34 @@ def figures(r, direct):
         "rps": r["satRps"],
         "cpu": r["cpuTicks"] / CLK_TCK / n * 1000 * 1000,  # ms of CPU per 1,000 requests
         "satcpu": r["satCpuTicks"] / CLK_TCK / max(r["satRequests"], 1) * 1000 * 1000,
-        "idle": r["rssIdleKiB"] / 1024,
-        "load": r["rssLoadKiB"] / 1024,
-        "anon": r.get("anonIdleKiB", 0) / 1024,
-        "anonload": r.get("anonLoadKiB", 0) / 1024,
+        "alloc": None if alloc is None else alloc / max(r["satRequests"], 1),
         # connections the origin accepted from the last hop (the load generator's own excluded for direct)
         "conns": max(r["originAccepts"] - (LOADGEN_CONNECTIONS if r["row"] == "direct" else 0), 0) / n * 1000,
     }
 
 
+def memory_figures(m):
+    return {
+        "idle": m["rssIdleKiB"] / 1024,
+        "load": m["rssLoadKiB"] / 1024,
+        "anon": m["anonIdleKiB"] / 1024,
+        "anonload": m["anonLoadKiB"] / 1024,
+    }
+
+
+def median(values):
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
 COLUMNS = [
     ("p50", "added p50 µs", "{:.0f}", False), ("p99", "added p99 µs", "{:.0f}", False),
     ("p999", "added p99.9 µs", "{:.0f}", False), ("rps", "max rps", "{:,.0f}", True),
-    ("cpu", "CPU ms/1k req at 1k rps", "{:.1f}", False), ("satcpu", "CPU ms/1k req at max", "{:.1f}", False), ("idle", "RSS idle MiB", "{:.1f}", False),
+    ("cpu", "CPU ms/1k req at 1k rps", "{:.1f}", False), ("satcpu", "CPU ms/1k req at max", "{:.1f}", False),
+    ("alloc", "bytes allocated/req at max", "{:,.0f}", False), ("idle", "RSS idle MiB", "{:.1f}", False),
     ("load", "RSS 100 conns MiB", "{:.1f}", False),
     ("anon", "private (anon) RSS idle MiB", "{:.1f}", False), ("anonload", "private RSS 100 conns MiB", "{:.1f}", False), ("conns", "origin conns opened/1k req", "{:.2f}", False),
 ]
@@ -62,32 +81,47 @@ def ratio(a, b):
     return f"{a / b:.2f}"
 
 
-def main(path):
-    rows = [json.loads(line) for line in open(path) if line.strip()]
-    by = {r["row"]: r for r in rows}
-    direct = by["direct"]["fixed"]
-    figs = {name: figures(r, direct) for name, r in by.items()}
-    print(f"Fixed {direct['Rps']:.0f} rps over 16 connections (latency from intended send time); direct: "
-          f"p50 {direct['P50Us']:.0f} µs, p99 {direct['P99Us']:.0f} µs, p99.9 {direct['P999Us']:.0f} µs; "
-          f"direct max rps {by['direct']['satRps']:,.0f}.")
-    print("Each cell: value (÷HAProxy / ÷nginx doing the same hop). Latency is added over direct.\n")
+def main(results_path, memory_path):
+    rounds = [json.loads(line) for line in open(results_path) if line.strip()]
+    memory = {m["row"]: m for m in (json.loads(line) for line in open(memory_path) if line.strip())}
+    directs = {r["round"]: r["fixed"] for r in rounds if r["row"] == "direct"}
+    rows = list(dict.fromkeys(r["row"] for r in rounds))
+    per_round = {name: [round_figures(r, directs[r["round"]]) for r in rounds if r["row"] == name] for name in rows}
+    figs = {}
+    for name in rows:
+        figs[name] = {key: median(f[key] for f in per_round[name]) for key in per_round[name][0]}
+        figs[name].update(memory_figures(memory[name]))
+    direct_sat = median(r["satRps"] for r in rounds if r["row"] == "direct")
+    d50, d99, d999 = (median(d[k] for d in directs.values()) for k in ("P50Us", "P99Us", "P999Us"))
+    print(f"{len(directs)} rounds, rows interleaved; every figure is the median over the rounds. Fixed "
+          f"{RATE} rps over {LOADGEN_CONNECTIONS} connections (latency from intended send time); direct: "
+          f"p50 {d50:.0f} µs, p99 {d99:.0f} µs, p99.9 {d999:.0f} µs; direct max rps {direct_sat:,.0f}.")
+    print("Each cell: value (÷HAProxy / ÷nginx doing the same hop). Latency is added over direct in the same round.\n")
     print("| row | path | " + " | ".join(c[1] for c in COLUMNS) + " | proxy core busy at max |")
     print("|---|---|" + "---|" * len(COLUMNS) + "---|")
-    for name, r in by.items():
+    for name in rows:
         f = figs[name]
         ha, ngx = PEERS.get(name, (None, None))
         cells = []
         for key, _, fmt, _ in COLUMNS:
+            if f[key] is None:
+                cells.append("–")
+                continue
             cell = fmt.format(f[key])
-            if name != "direct" and (ha in figs or ngx in figs):
-                cell += f" ({ratio(f[key], figs[ha][key] if ha in figs else None)} / {ratio(f[key], figs[ngx][key] if ngx in figs else None)})"
+            peers = [figs[p][key] if p in figs else None for p in (ha, ngx)]
+            if name != "direct" and any(v is not None for v in peers):
+                cell += f" ({ratio(f[key], peers[0])} / {ratio(f[key], peers[1])})"
             cells.append(cell)
-        errors = r["fixed"]["Errors"] + r["load100"]["Errors"]
-        note = f"{r['proxyCoreBusyAtSat']}%" + (f", {errors} errors" if errors else "")
+        mine = [r for r in rounds if r["row"] == name]
+        errors = sum(r["fixed"]["Errors"] for r in mine) + memory[name]["load100"]["Errors"]
+        busy = median(r["proxyCoreBusyAtSat"] for r in mine)
+        note = f"{busy:.0f}%" + (f", {errors} errors" if errors else "")
         print(f"| {name} | {PATHS.get(name, '')} | " + " | ".join(cells) + f" | {note} |")
+    print("\nMax rps in each round (the spread behind the medians): " + "; ".join(
+        f"{name} " + " / ".join(f"{f['rps']:,.0f}" for f in per_round[name]) for name in rows))
     print("\nLatency at 1,000 rps over 100 connections (µs, not added): " + ", ".join(
-        f"{n} p50 {r['load100']['P50Us']:.0f} / p99 {r['load100']['P99Us']:.0f}" for n, r in by.items()))
+        f"{n} p50 {memory[n]['load100']['P50Us']:.0f} / p99 {memory[n]['load100']['P99Us']:.0f}" for n in rows))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Data-plane benchmark: direct, nginx, HAProxy and FedMesh side by side, in one run, on loopback.
 # See bench/README.md for what is measured and how. Usage: bench/dataplane/run.sh
-#   BENCH_SECONDS=10   length of each fixed-rate phase     BENCH_SAT_SECONDS=10  length of the wrk phase
+#   BENCH_ROUNDS=3     rounds: every row is measured once per round, rows interleaved; the table gives medians
+#   BENCH_SECONDS=5    length of each fixed-rate phase     BENCH_SAT_SECONDS=5  length of each wrk phase
 #   BENCH_ONLY="direct fedmesh fedmesh-x"  run only these rows (direct is always run: it is the baseline)
 #   BENCH_PROXY=native|jit  proxy and gateway as the native data plane (default, as shipped) or inside fedmesh (JIT)
 #   BENCH_HOLD=SECONDS  hold every path up that long before measuring (for profiling; see $BENCH_OUT/targets)
@@ -10,8 +11,9 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-FIXED=${BENCH_SECONDS:-10}
-SAT=${BENCH_SAT_SECONDS:-10}
+ROUNDS=${BENCH_ROUNDS:-3}
+FIXED=${BENCH_SECONDS:-5}
+SAT=${BENCH_SAT_SECONDS:-5}
 ONLY=${BENCH_ONLY:-all}
 RATE=1000
 LG_CPU=0   # load generator (and the origin backend): the "client" core
@@ -83,6 +85,8 @@ part() { jq -r --arg c "$1" --arg p "$2" --arg k "$3" '.clusters[] | select(.nam
 FM_PROXY_PID=$(part east echo-east-0-proxy .pid)
 FM_GATEWAY_PID=$(part west gateway .pid)
 FM_OUTBOUND=$(part east echo-east-0-proxy .addresses.outbound)
+FM_PROXY_ADMIN=$(part east echo-east-0-proxy .addresses.admin)
+FM_GATEWAY_ADMIN=$(part west gateway .addresses.admin)
 
 # Certificates, issued with openssl by the clusters' own issuers, so FedMesh, nginx and HAProxy all
 # do ECDSA P-256 mTLS with the same chains: leaf + cluster issuer, anchored at the federation root.
@@ -277,7 +281,7 @@ pids_of() { # instance names -> pids (masters and workers)
   echo $out
 }
 for r in $ROWS; do wait_ok "$r" "http://${TARGET[$r]}/1k" "${HOST[$r]}"; done
-log "every path answers; measuring (fixed ${FIXED}s at $RATE rps, saturation ${SAT}s)"
+log "every path answers; measuring $ROUNDS rounds (each: fixed ${FIXED}s at $RATE rps, saturation ${SAT}s)"
 if [ -n "${BENCH_HOLD:-}" ]; then   # keep everything up for manual profiling, e.g. with dotnet-trace
   for r in $ROWS; do echo "$r ${TARGET[$r]} ${HOST[$r]} $(pids_of "${PIDS[$r]}")"; done >"$work/targets"
   log "holding for ${BENCH_HOLD}s (targets in $work/targets; remove $work/hold to go on)"; touch "$work/hold"
@@ -294,27 +298,57 @@ origin_accepts() { curl -s "http://127.0.0.1:$P_STATUS/" | awk 'NR==3 {print $1}
 cpu_busy() { awk -v c="cpu$1" '$1==c { print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8 }' /proc/stat; }
 loadgen() { nice -n "$NICE" taskset -c $LG_CPU "$LOADGEN" "$@"; }
 
+# Bytes the row's FedMesh processes have allocated so far (the runtime meter on their /metrics); empty for other rows.
+declare -A ADMINS=([fedmesh]="$FM_PROXY_ADMIN" [fedmesh-x]="$FM_PROXY_ADMIN $FM_GATEWAY_ADMIN")
+allocated() {
+  [ -n "${ADMINS[$1]:-}" ] || { echo null; return; }
+  for a in ${ADMINS[$1]}; do curl -s "http://$a/metrics"; done \
+    | awk '/^dotnet_gc_heap_total_allocated_bytes_total/ {s += $2; n++} END {if (n) printf "%.0f\n", s; else print "null"}'
+}
+
 declare -A IDLE IDLE_ANON
 for r in $ROWS; do IDLE[$r]=$(rss_kib "$(pids_of "${PIDS[$r]}")"); IDLE_ANON[$r]=$(anon_kib "$(pids_of "${PIDS[$r]}")"); done   # before any load
-results="$work/results.jsonl"; : >"$results"
+measured=()
 for r in $ROWS; do
-  if [ "$ONLY" != all ] && [ "$r" != direct ] && [[ " $ONLY " != *" $r "* ]]; then continue; fi
-  pids=$(pids_of "${PIDS[$r]}")
-  t=${TARGET[$r]}; h=${HOST[$r]}
+  if [ "$ONLY" = all ] || [ "$r" = direct ] || [[ " $ONLY " == *" $r "* ]]; then measured+=("$r"); fi
+done
+for r in "${measured[@]}"; do
   log "$r: warm-up"
-  loadgen --target "$t" --host "$h" --path /1k --rate $RATE --connections 16 --seconds 3 >/dev/null
-  c0=$(cpu_ticks "$pids"); o0=$(origin_accepts)
-  fixed=$(loadgen --target "$t" --host "$h" --path /1k --rate $RATE --connections 16 --seconds "$FIXED" --warmup 0)
-  c1=$(cpu_ticks "$pids"); o1=$(origin_accepts)
-  log "$r: saturation"
-  read -r b0 a0 < <(cpu_busy $PX_CPU); read -r lb0 la0 < <(cpu_busy $LG_CPU)
-  s0=$(cpu_ticks "$pids")
-  nice -n "$NICE" taskset -c $LG_CPU wrk -t1 -c16 -d"${SAT}s" -H "Host: $h" "http://$t/1k" >"$work/$r.wrk.txt"
-  s1=$(cpu_ticks "$pids")
-  read -r b1 a1 < <(cpu_busy $PX_CPU); read -r lb1 la1 < <(cpu_busy $LG_CPU)
-  sat=$(awk '/Requests\/sec/ {print $2}' "$work/$r.wrk.txt"); satn=$(awk '/requests in/ {print $1}' "$work/$r.wrk.txt")
+  loadgen --target "${TARGET[$r]}" --host "${HOST[$r]}" --path /1k --rate $RATE --connections 16 --seconds 3 >/dev/null
+done
+# Rows are interleaved and every row is measured once per round: a machine that gets busier or quieter
+# during the run moves every row, not just the ones measured at that moment. The report takes medians.
+results="$work/results.jsonl"; : >"$results"
+for round in $(seq 1 "$ROUNDS"); do
+  for r in "${measured[@]}"; do
+    pids=$(pids_of "${PIDS[$r]}")
+    t=${TARGET[$r]}; h=${HOST[$r]}
+    log "round $round/$ROUNDS: $r"
+    c0=$(cpu_ticks "$pids"); o0=$(origin_accepts)
+    fixed=$(loadgen --target "$t" --host "$h" --path /1k --rate $RATE --connections 16 --seconds "$FIXED" --warmup 0)
+    c1=$(cpu_ticks "$pids"); o1=$(origin_accepts)
+    read -r b0 a0 < <(cpu_busy $PX_CPU); read -r lb0 la0 < <(cpu_busy $LG_CPU)
+    s0=$(cpu_ticks "$pids"); m0=$(allocated "$r")
+    nice -n "$NICE" taskset -c $LG_CPU wrk -t1 -c16 -d"${SAT}s" -H "Host: $h" "http://$t/1k" >"$work/$r.wrk.$round.txt"
+    s1=$(cpu_ticks "$pids"); m1=$(allocated "$r")
+    read -r b1 a1 < <(cpu_busy $PX_CPU); read -r lb1 la1 < <(cpu_busy $LG_CPU)
+    alloc=null; [ "$m0" != null ] && [ "$m1" != null ] && alloc=$((m1 - m0))
+    sat=$(awk '/Requests\/sec/ {print $2}' "$work/$r.wrk.$round.txt"); satn=$(awk '/requests in/ {print $1}' "$work/$r.wrk.$round.txt")
+    jq -c --arg row "$r" --argjson round "$round" --argjson cpu $((c1 - c0)) --argjson opens $((o1 - o0 - 1)) \
+       --argjson sat "${sat:-0}" --argjson satn "${satn:-0}" --argjson satcpu $((s1 - s0)) \
+       --argjson alloc "$alloc" \
+       --argjson pxbusy "$(( (b1 - b0) * 100 / ((a1 - a0) > 0 ? (a1 - a0) : 1) ))" \
+       --argjson lgbusy "$(( (lb1 - lb0) * 100 / ((la1 - la0) > 0 ? (la1 - la0) : 1) ))" \
+       '{row:$row, round:$round, fixed:., cpuTicks:$cpu, originAccepts:$opens, satRps:$sat, satRequests:$satn, satCpuTicks:$satcpu,
+         satAllocatedBytes:$alloc, proxyCoreBusyAtSat:$pxbusy, clientCoreBusyAtSat:$lgbusy}' <<<"$fixed" >>"$results"
+  done
+done
+# Memory once per row: peak RSS while serving 1,000 rps over 100 connections.
+memory="$work/memory.jsonl"; : >"$memory"
+for r in "${measured[@]}"; do
+  pids=$(pids_of "${PIDS[$r]}")
   log "$r: 100 connections"
-  loadgen --target "$t" --host "$h" --path /1k --rate $RATE --connections 100 --seconds "$FIXED" >"$work/$r.load100.json" &
+  loadgen --target "${TARGET[$r]}" --host "${HOST[$r]}" --path /1k --rate $RATE --connections 100 --seconds "$FIXED" >"$work/$r.load100.json" &
   lg=$!; peak=0; peak_anon=0
   while kill -0 $lg 2>/dev/null; do
     now=$(rss_kib "$pids"); [ "$now" -gt "$peak" ] && peak=$now
@@ -322,12 +356,8 @@ for r in $ROWS; do
     sleep 0.5
   done
   wait $lg
-  jq -c --arg row "$r" --argjson cpu $((c1 - c0)) --argjson opens $((o1 - o0 - 1)) --argjson sat "${sat:-0}" --argjson satn "${satn:-0}" --argjson satcpu $((s1 - s0)) \
-     --argjson idle "${IDLE[$r]}" --argjson load "$peak" --argjson idleanon "${IDLE_ANON[$r]}" --argjson loadanon "$peak_anon" \
-     --argjson pxbusy "$(( (b1 - b0) * 100 / ((a1 - a0) > 0 ? (a1 - a0) : 1) ))" \
-     --argjson lgbusy "$(( (lb1 - lb0) * 100 / ((la1 - la0) > 0 ? (la1 - la0) : 1) ))" \
-     --slurpfile l100 "$work/$r.load100.json" \
-     '{row:$row, fixed:., cpuTicks:$cpu, originAccepts:$opens, satRps:$sat, satRequests:$satn, satCpuTicks:$satcpu, rssIdleKiB:$idle, rssLoadKiB:$load, anonIdleKiB:$idleanon, anonLoadKiB:$loadanon,
-       proxyCoreBusyAtSat:$pxbusy, clientCoreBusyAtSat:$lgbusy, load100:$l100[0]}' <<<"$fixed" >>"$results"
+  jq -c --arg row "$r" --argjson idle "${IDLE[$r]}" --argjson load "$peak" --argjson idleanon "${IDLE_ANON[$r]}" --argjson loadanon "$peak_anon" \
+     '{row:$row, rssIdleKiB:$idle, rssLoadKiB:$load, anonIdleKiB:$idleanon, anonLoadKiB:$loadanon, load100:.}' \
+     "$work/$r.load100.json" >>"$memory"
 done
-python3 "$here/report.py" "$results" | tee "$work/table.md"
+python3 "$here/report.py" "$results" "$memory" | tee "$work/table.md"
