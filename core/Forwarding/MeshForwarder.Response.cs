@@ -158,14 +158,13 @@ public sealed partial class MeshForwarder
                     connectionTokens = connectionTokens.IsEmpty ? field.Value(head) : Joined(connectionTokens, field.Value(head));
             }
         }
-        foreach (var field in fields)
+        for (var i = 0; i < fields.Length; i++)
         {
-            var name = field.Name(head);
-            var value = field.Value(head);
+            var name = fields[i].Name(head);
+            var value = fields[i].Value(head);
             if (IsHopByHopOrFraming(name) || (!connectionTokens.IsEmpty && Http11Head.ListHas(connectionTokens, name)))
                 continue;
-            var key = Http11Head.Name(name);
-            var text = Http11Head.Value(value);
+            var (key, text) = connection.FieldStrings(i, name, value);
             var existing = headers[key];
             headers[key] = existing.Count == 0 ? text : StringValues.Concat(existing, text);
         }

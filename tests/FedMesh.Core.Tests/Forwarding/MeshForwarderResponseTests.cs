@@ -26,6 +26,43 @@ public sealed class MeshForwarderResponseTests
     }
 
     [Fact]
+    public async Task SendAsync_FieldsChangeBetweenResponsesOnOneConnection_EachResponseCarriesItsOwn()
+    {
+        // The connection keeps the last response's field strings by position for reuse; a field that changes its
+        // value, its name or its position must never be answered with the previous response's string.
+        string[] heads =
+        [
+            "X-Kind: alpha\r\nETag: \"1\"\r\nServer: up",
+            "X-Kind: alpha\r\nETag: \"2\"\r\nServer: up",
+            "X-Other: alpha\r\nETag: \"2\"\r\nServer: up",
+            "ETag: \"2\"\r\nX-Kind: alpha\r\nServer: up\r\nX-Kind: beta",
+            "X-Kind: Alpha\r\nETag: \"2\"\r\nServer: UP",
+        ];
+        await using var upstream = ScriptedUpstream.Answering(r =>
+            $"HTTP/1.1 200 OK\r\n{heads[r.Sequence - 1]}\r\nContent-Length: 1\r\n\r\n{r.Sequence}");
+        await using var front = await ForwardingFront.StartAsync(upstream.Prefix);
+
+        var responses = new List<HttpResponseMessage>();
+        for (var i = 0; i < heads.Length; i++)
+        {
+            var (response, body, outcome) = await front.GetAsync("/");
+            Assert.Equal(ForwarderError.None, outcome.Error);
+            Assert.Equal($"{i + 1}", body);
+            responses.Add(response);
+        }
+
+        static string? One(HttpResponseMessage r, string name) => r.Headers.TryGetValues(name, out var v) ? string.Join("|", v) : null;
+        Assert.Equal(("alpha", "\"1\"", "up"), (One(responses[0], "X-Kind"), One(responses[0], "ETag"), One(responses[0], "Server")));
+        Assert.Equal(("alpha", "\"2\"", "up"), (One(responses[1], "X-Kind"), One(responses[1], "ETag"), One(responses[1], "Server")));
+        Assert.Null(One(responses[2], "X-Kind"));
+        Assert.Equal("alpha", One(responses[2], "X-Other"));
+        Assert.Equal("alpha|beta", One(responses[3], "X-Kind"));
+        Assert.Null(One(responses[3], "X-Other"));
+        Assert.Equal(("Alpha", "UP"), (One(responses[4], "X-Kind"), One(responses[4], "Server")));
+        Assert.Equal(1, upstream.Accepted);
+    }
+
+    [Fact]
     public async Task SendAsync_LargeContentLengthResponse_ArrivesIntact()
     {
         var payload = new byte[1024 * 1024 + 7];
