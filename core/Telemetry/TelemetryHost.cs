@@ -55,6 +55,11 @@ public sealed class TelemetryHost : IDisposable
             // The runtime's own meter: GC (collections, heap, bytes allocated), thread pool, CPU time and working set.
             // Its instruments are read at scrape time only, so the request path pays nothing for them.
             .AddMeter(RuntimeMeterName)
+            // Three of its gauges are counts named "*.count"; in Prometheus a "_count" suffix belongs to histograms and
+            // summaries (promtool refuses it), so they are published under plural names.
+            .AddView("dotnet.assembly.count", "dotnet.assemblies")
+            .AddView("dotnet.process.cpu.count", "dotnet.process.cpus")
+            .AddView("dotnet.timer.count", "dotnet.timers")
             .AddMeter(extraMeters)
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
         if (settings.ExportOtlp) meters.AddOtlpExporter();
