@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace FedMesh.Core.Forwarding;
@@ -217,6 +218,7 @@ internal sealed class Http11Connection : IDisposable
     }
 
     /// <summary>Reads more bytes after <see cref="End"/>; false at the end of the stream.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> FillAsync()
     {
         if (End == Buffer.Length)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
@@ -8,6 +9,7 @@ public sealed partial class MeshForwarder
 {
     private enum Stage { Connect, Send, SendBody, AwaitResponse, ResponseBody }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<ForwarderError> SendDirectAsync(HttpContext context, string target, MeshClient client, string destinationPrefix,
         TimeSpan activityTimeout, MeshTransformer transformer, CancellationToken abandoned)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using FedMesh.Core.Resources;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
@@ -116,6 +117,7 @@ public sealed partial class MeshForwarder
 
     private static string Truncate(string text) => text.Length <= 60 ? text : text[..60] + "…";
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask SendBodyAsync(Http11Connection connection, HttpRequest request, int head, long? length)
     {
         var body = request.Body;

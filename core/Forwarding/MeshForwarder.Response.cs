@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
@@ -12,6 +13,7 @@ public sealed partial class MeshForwarder
     private const long DrainLimit = 64 * 1024;
 
     /// <summary>Reads up to the end of the final (non-1xx) response head; returns its status and length.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<(int Status, bool Http10, int HeadLength)> ReadResponseHeadAsync(Http11Connection connection)
     {
         connection.Start = connection.End = 0;
@@ -48,6 +50,7 @@ public sealed partial class MeshForwarder
     private enum Framing { None, Length, Chunked, UntilClose }
 
     /// <summary>Copies status, headers and body to the client; returns whether the connection can carry another request.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<bool> CopyResponseAsync(HttpContext context, Http11Connection connection, int status, int headLength,
         (Framing Framing, long Length, long Declared, bool KeepAlive) framed, MeshTransformer transformer)
     {
@@ -184,6 +187,7 @@ public sealed partial class MeshForwarder
     };
 
     /// <summary>Copies exactly <paramref name="length"/> body bytes (to nowhere when <paramref name="output"/> is null).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask CopyLengthAsync(Http11Connection connection, long length, PipeWriter? output)
     {
         var left = length;
@@ -255,6 +259,7 @@ public sealed partial class MeshForwarder
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask WriteAsync(PipeWriter? output, ReadOnlyMemory<byte> data)
     {
         if (output is null)

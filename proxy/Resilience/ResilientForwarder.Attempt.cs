@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FedMesh.Proxy.Forwarding;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
@@ -6,6 +7,7 @@ namespace FedMesh.Proxy.Resilience;
 
 internal sealed partial class ResilientForwarder
 {
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<AttemptOutcome> AttemptAsync(ForwardRequest request)
     {
         var context = request.Context;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FedMesh.Proxy.Routing;
 using Microsoft.AspNetCore.Http;
 using Polly;
@@ -47,6 +48,7 @@ internal sealed partial class ResilientForwarder
     public int MaxRetries => _options.MaxRetries;
 
     /// <summary>Forwards <paramref name="context"/> along <paramref name="route"/>; the request's last state tells what happened.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ForwardRequest> ForwardAsync(HttpContext context, ServiceRoute route)
     {
         var retryable = _options.MaxRetries > 0 && RequestRetryability.IsRetryable(context.Request, _options.MaxBufferedBody);
