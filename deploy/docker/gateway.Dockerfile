@@ -19,7 +19,7 @@ COPY --from=build /out/fedmesh-dataplane ./
 # measured with bench/dataplane/run.sh. No inline socket completions: one epoll thread would cap a gateway at one core.
 ENV DOTNET_gcServer=0 \
     DOTNET_gcConcurrent=0 \
-    DOTNET_GCgen0size=0x400000 \
+    DOTNET_GCgen0size=400000 \
     DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0
 USER 2102
 ENTRYPOINT ["/app/fedmesh-dataplane", "gateway"]

@@ -22,7 +22,7 @@ COPY --from=build /out/fedmesh-dataplane ./
 # measured with bench/dataplane/run.sh.
 ENV DOTNET_gcServer=0 \
     DOTNET_gcConcurrent=0 \
-    DOTNET_GCgen0size=0x400000 \
+    DOTNET_GCgen0size=400000 \
     DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
     DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0
 USER 2102

@@ -18,7 +18,8 @@ internal static class DataPlaneEnvironment
         environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
         // Memory for a sidecar: a small gen0 budget (the default follows the L3 size, tens of MiB on
         // a server CPU) and no background GC thread; data-plane garbage is short-lived.
-        environment["DOTNET_GCgen0size"] = "0x400000";
+        // Hex without "0x": the NativeAOT runtime (fedmesh-dataplane, which also has it built in) ignores a prefixed value.
+        environment["DOTNET_GCgen0size"] = "400000";
         environment["DOTNET_gcConcurrent"] = "0";
         // Thread-pool workers spin before sleeping; at sidecar rates that is CPU burnt for nothing.
         environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";

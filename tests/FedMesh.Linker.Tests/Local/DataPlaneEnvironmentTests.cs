@@ -10,7 +10,7 @@ public sealed class DataPlaneEnvironmentTests
         var environment = new Dictionary<string, string?>();
         DataPlaneEnvironment.Apply(["component", "proxy", "--Cluster", "east"], environment);
         Assert.Equal("1", environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"]);
-        Assert.Equal("0x400000", environment["DOTNET_GCgen0size"]);
+        Assert.Equal("400000", environment["DOTNET_GCgen0size"]);
         Assert.Equal("0", environment["DOTNET_gcConcurrent"]);
         Assert.False(environment.ContainsKey("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT"));
     }
