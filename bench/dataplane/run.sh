@@ -312,18 +312,18 @@ measured=()
 for r in $ROWS; do
   if [ "$ONLY" = all ] || [ "$r" = direct ] || [[ " $ONLY " == *" $r "* ]]; then measured+=("$r"); fi
 done
-for r in "${measured[@]}"; do
-  log "$r: warm-up"
-  loadgen --target "${TARGET[$r]}" --host "${HOST[$r]}" --path /1k --rate $RATE --connections 16 --seconds 3 >/dev/null
-done
 # Rows are interleaved and every row is measured once per round: a machine that gets busier or quieter
 # during the run moves every row, not just the ones measured at that moment. The report takes medians.
+# Each measurement starts with a warm-up at the fixed rate: a row waits a minute or more between rounds, long
+# enough for idle upstream connections to be closed (nginx's upstream keepalive_timeout and the FedMesh proxy's
+# pool idle timeout are both 60 s), and the figures are for a proxy in steady use (burst.sh measures cold starts).
 results="$work/results.jsonl"; : >"$results"
 for round in $(seq 1 "$ROUNDS"); do
   for r in "${measured[@]}"; do
     pids=$(pids_of "${PIDS[$r]}")
     t=${TARGET[$r]}; h=${HOST[$r]}
     log "round $round/$ROUNDS: $r"
+    loadgen --target "$t" --host "$h" --path /1k --rate $RATE --connections 16 --seconds 2 >/dev/null
     c0=$(cpu_ticks "$pids"); o0=$(origin_accepts)
     fixed=$(loadgen --target "$t" --host "$h" --path /1k --rate $RATE --connections 16 --seconds "$FIXED" --warmup 0)
     c1=$(cpu_ticks "$pids"); o1=$(origin_accepts)
