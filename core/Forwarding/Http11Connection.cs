@@ -63,25 +63,6 @@ internal sealed class Http11Connection : IDisposable
 
     public CancellationToken CallerAborted { get; private set; }
 
-    // The strings of the last response's fields by position. An upstream repeats most fields verbatim from one
-    // response to the next (Server, Content-Type, ETag, Date within a second), so those cost no new strings.
-    private readonly (string Name, string Value)[] _recentFields = new (string, string)[16];
-
-    /// <summary>
-    /// The field at <paramref name="index"/> of the response head as strings: the name shared for common names, and
-    /// both the same instances as the previous response's field at that position when the bytes are the same.
-    /// </summary>
-    public (string Name, string Value) FieldStrings(int index, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
-    {
-        if ((uint)index >= (uint)_recentFields.Length)
-            return (Http11Head.Name(name), Http11Head.Value(value));
-        ref var recent = ref _recentFields[index];
-        var nameText = recent.Name is not null && Ascii.Equals(name, recent.Name) ? recent.Name : Http11Head.Name(name);
-        var valueText = recent.Value is not null && Ascii.Equals(value, recent.Value) ? recent.Value : Http11Head.Value(value);
-        recent = (nameText, valueText);
-        return recent;
-    }
-
     /// <summary>The forwarder's own reason to give up (e.g. the endpoint was evicted).</summary>
     public CancellationToken Abandoned { get; private set; }
 
@@ -203,6 +184,25 @@ internal sealed class Http11Connection : IDisposable
             Fields = grown;
         }
         Fields[FieldCount++] = field;
+    }
+
+    // The strings of the last response's fields by position. An upstream repeats most fields verbatim from one
+    // response to the next (Server, Content-Type, ETag, Date within a second), so those cost no new strings.
+    private readonly (string Name, string Value)[] _recentFields = new (string, string)[16];
+
+    /// <summary>
+    /// The field at <paramref name="index"/> of the response head as strings: the name shared for common names, and
+    /// both the same instances as the previous response's field at that position when the bytes are the same.
+    /// </summary>
+    public (string Name, string Value) FieldStrings(int index, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        if ((uint)index >= (uint)_recentFields.Length)
+            return (Http11Head.Name(name), Http11Head.Value(value));
+        ref var recent = ref _recentFields[index];
+        var nameText = recent.Name is not null && Ascii.Equals(name, recent.Name) ? recent.Name : Http11Head.Name(name);
+        var valueText = recent.Value is not null && Ascii.Equals(value, recent.Value) ? recent.Value : Http11Head.Value(value);
+        recent = (nameText, valueText);
+        return recent;
     }
 
     /// <summary>Room for <paramref name="count"/> more bytes in <see cref="Outgoing"/>.</summary>
