@@ -8,7 +8,6 @@ internal static class GatewayDefaults
 
     public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
-    public static readonly TimeSpan PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2);
 
     /// <summary>How long a replaced upstream client lives on for requests still using it.</summary>
     public static readonly TimeSpan RetiredClientGrace = TimeSpan.FromMinutes(2);

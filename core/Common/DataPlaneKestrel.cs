@@ -16,6 +16,13 @@ public static class DataPlaneKestrel
     public const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
     /// <summary>
+    /// How long the mTLS listeners (gateway, proxy inbound) keep an idle connection: longer than the callers' pools
+    /// keep one (<see cref="Identity.PeerHandler.MeshIdleTimeout"/>), so the caller closes first and never sends on a
+    /// connection the listener is closing.
+    /// </summary>
+    public static readonly TimeSpan MeshListenerKeepAlive = TimeSpan.FromMinutes(5);
+
+    /// <summary>
     /// Uses the socket transport, and when socket completions run inline also runs Kestrel's request
     /// processing inline on the thread that read the bytes, instead of handing every read and write
     /// to the thread pool: on a one-core sidecar each hand-off is a context switch. Safe because the

@@ -12,6 +12,15 @@ namespace FedMesh.Core.Identity;
 /// </summary>
 public static class PeerHandler
 {
+    /// <summary>
+    /// How long an idle pooled connection between mesh parts (proxy to peer or gateway, gateway to workload) is kept.
+    /// An mTLS handshake costs about 3 ms of CPU on the two sides, and a burst on a pool that closed its connections
+    /// pays it many times over at once (tens of ms at p99, bench/dataplane), so a lull of a few minutes should not
+    /// empty the pool. The listeners keep idle connections longer (<see cref="Common.DataPlaneKestrel.MeshListenerKeepAlive"/>),
+    /// so the caller, which knows when a connection is idle, is the one that closes it.
+    /// </summary>
+    public static readonly TimeSpan MeshIdleTimeout = TimeSpan.FromMinutes(4);
+
     private static readonly TimeSpan KeepAlivePingDelay = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan KeepAlivePingTimeout = TimeSpan.FromSeconds(10);
 

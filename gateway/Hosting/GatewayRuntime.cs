@@ -101,6 +101,7 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
         builder.WebHost.UseKestrelCore().UseDataPlaneSockets().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            kestrel.Limits.KeepAliveTimeout = DataPlaneKestrel.MeshListenerKeepAlive;
             kestrel.Listen(IPEndPoint.Parse(options.Listen), listen =>
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
@@ -128,7 +129,7 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
             token, time, loggers.CreateLogger("FedMesh.Gateway.Identity"), cancellationToken).ConfigureAwait(false);
         _identity = identity;
         _clients = new PeerClientPool(identity, time, GatewayDefaults.RetiredClientGrace, ssl => PeerHandler.CreateClient(ssl, GatewayDefaults.ConnectTimeout,
-            GatewayDefaults.PooledConnectionIdleTimeout, new ReverseProxyPropagator(DistributedContextPropagator.Current), time));
+            PeerHandler.MeshIdleTimeout, new ReverseProxyPropagator(DistributedContextPropagator.Current), time));
         var updater = new RouteUpdater(State, new GatewayRoutesBuilder(options.Cluster, _clients, _logger), _logger);
         identity.Renewed += _ => updater.Rebuild();
         State.Identity = identity;

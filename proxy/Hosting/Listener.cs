@@ -30,10 +30,11 @@ internal sealed class Listener : IAsyncDisposable
     /// Creates the listener; <paramref name="handler"/> gets the app's services (e.g. the forwarder).
     /// <see cref="HttpProtocols.Http1AndHttp2"/> without TLS (no <paramref name="configureListen"/>) serves both
     /// on the one port, telling them apart by their first bytes (<see cref="CleartextProtocolDetection"/>).
+    /// <paramref name="keepAlive"/> replaces Kestrel's idle keep-alive timeout (130 s).
     /// </summary>
     public static Listener Create(IPEndPoint endpoint, HttpProtocols protocols, ILoggerFactory loggerFactory,
         Func<IServiceProvider, RequestDelegate> handler, Action<ListenOptions>? configureListen = null, bool allowHostOverride = false,
-        Action<IApplicationBuilder>? configurePipeline = null)
+        Action<IApplicationBuilder>? configurePipeline = null, TimeSpan? keepAlive = null)
     {
         var detect = protocols == HttpProtocols.Http1AndHttp2 && configureListen is null;
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
@@ -53,6 +54,8 @@ internal sealed class Listener : IAsyncDisposable
             kestrel.Limits.MinResponseDataRate = null;
             // An absolute-form target (sent through a forward-proxy setting) wins over a differing Host.
             kestrel.AllowHostHeaderOverride = allowHostOverride;
+            if (keepAlive is { } idle)
+                kestrel.Limits.KeepAliveTimeout = idle;
             if (detect)
             {
                 kestrel.ListenHttp1AndH2c(endpoint);

@@ -92,7 +92,7 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
         Readiness.Complete(ReadinessStep.Identity);
 
         _clients = new PeerClientPool(_identity, _time, ProxyDefaults.RetiredClientGrace, ssl => PeerHandler.CreateClient(ssl, ProxyDefaults.ConnectTimeout,
-            pooledConnectionIdleTimeout: null, new ReverseProxyPropagator(DistributedContextPropagator.Current), _time));
+            PeerHandler.MeshIdleTimeout, new ReverseProxyPropagator(DistributedContextPropagator.Current), _time));
         var states = new EndpointStateRegistry(new AccrualSettings(_resilience, _time, Random.Shared), _time);
         _routing = new RoutingState(_options.Namespace, _identity, _clients, Stats, states, Random.Shared, _time, _logger);
         var node = new Proto.Node
@@ -134,7 +134,7 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
         var tls = new InboundTls(_identity!, _time, _logger);
         _inbound = Listener.Create(Parse(_options.Inbound), HttpProtocols.Http1AndHttp2, _loggerFactory,
             sp => new InboundHandler(sp.GetRequiredService<MeshForwarder>(), _appClient, appPrefix, _options.AppProtocol, _options.Cluster, new LogThrottle(_time, TimeSpan.FromSeconds(5)), _logger).HandleAsync,
-            listen => listen.UseHttps(tls.CallbackOptions()));
+            listen => listen.UseHttps(tls.CallbackOptions()), keepAlive: DataPlaneKestrel.MeshListenerKeepAlive);
         await _inbound.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var errors = new ProxyErrorWriter(_options.Cluster, _logger);
