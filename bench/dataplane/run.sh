@@ -315,8 +315,8 @@ done
 # Rows are interleaved and every row is measured once per round: a machine that gets busier or quieter
 # during the run moves every row, not just the ones measured at that moment. The report takes medians.
 # Each measurement starts with a warm-up at the fixed rate: a row waits a minute or more between rounds, long
-# enough for idle upstream connections to be closed (nginx's upstream keepalive_timeout and the FedMesh proxy's
-# pool idle timeout are both 60 s), and the figures are for a proxy in steady use (burst.sh measures cold starts).
+# enough for idle upstream connections to be closed (nginx keeps an idle upstream connection 60 s, and the origin
+# closes idle client connections after 75 s), and the figures are for a proxy in steady use (burst.sh measures cold starts).
 results="$work/results.jsonl"; : >"$results"
 for round in $(seq 1 "$ROUNDS"); do
   for r in "${measured[@]}"; do
