@@ -67,9 +67,21 @@ public sealed class TelemetryTests(FederationFixture federation, ITestOutputHelp
     }
 
     [Fact]
-    public async Task Latency_With50msAddedToWestEcho_RequestP50Between50And65WhileProbesStayFast()
+    public async Task Latency_With50msAddedToWestEcho_RequestP50Shows50msOverThePathsOwnWhileProbesStayFast()
     {
         var client = await LinkedClientAsync();
+        // What the path itself costs right now, seen by the client (on a busy machine every hop is slower): the
+        // reported p50 may exceed the added 50 ms by that, plus the histogram's 5 ms buckets around 50-65 ms.
+        var own = new List<double>();
+        for (var i = 0; i < 21; i++)
+        {
+            var timing = Stopwatch.StartNew();
+            Assert.Equal(HttpStatusCode.OK, (await client.Mesh.GetAsync("http://echo-west.default/fast")).StatusCode);
+            own.Add(timing.Elapsed.TotalMilliseconds);
+        }
+        var ownP50 = own.Order().ElementAt(own.Count / 2);
+        output.WriteLine($"the path's own p50 from the client: {ownP50:0.0} ms");
+        await Task.Delay(TimeSpan.FromSeconds(4)); // out of the report window below
         var westApp = FederationFixture.Part(await federation.StatusAsync(), "west", "echo").GetProperty("addresses").GetProperty("app").GetString();
         var configure = await client.Direct.PutAsync($"http://{westApp}/_echo/config?latencyMs=50", null);
         Assert.True(configure.IsSuccessStatusCode, await configure.Content.ReadAsStringAsync());
@@ -93,7 +105,7 @@ public sealed class TelemetryTests(FederationFixture federation, ITestOutputHelp
             }, x => x.Entry.ValueKind == JsonValueKind.Object && x.Entry.GetProperty("requests").GetUInt64() >= sent, Converge, "latency report with the requests sent");
             output.WriteLine(entry.Report);
             var p50 = entry.Entry.GetProperty("p50Ms").GetDouble();
-            Assert.InRange(p50, 50, 65);
+            Assert.InRange(p50, 50, 65 + ownP50);
             Assert.Equal(100, entry.Entry.GetProperty("successRate").GetDouble());
 
             var probe = JsonDocument.Parse(entry.Report).RootElement.GetProperty("probes").EnumerateArray()
