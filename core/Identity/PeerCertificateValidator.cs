@@ -6,18 +6,28 @@ namespace FedMesh.Core.Identity;
 /// Checks a peer's certificate: its chain ends at one of the trust anchors (presented intermediates are used to
 /// build it, no revocation check), every certificate is valid now, the leaf is an end entity whose URI SAN is a
 /// well-formed SPIFFE id, and the id lies inside the scope of every FedMesh CA on the chain (an issuer of cluster
-/// west cannot vouch for an identity of cluster east).
+/// west cannot vouch for an identity of cluster east). Given <see cref="PeerIntermediates"/>, a peer that presented
+/// only its leaf (a resumed TLS session) is chained with issuers learned from earlier validated chains, and every
+/// chain that validates teaches it; every check above runs either way.
 /// </summary>
 public static class PeerCertificateValidator
 {
     /// <summary>Validates against the system clock; returns the peer's id, or null with a message for people.</summary>
     public static SpiffeId? Validate(X509Certificate2? leaf, X509Chain? presentedChain,
         IReadOnlyList<X509Certificate2> anchors, out string? error) =>
-        Validate(leaf, presentedChain, anchors, TimeProvider.System, out error);
+        Validate(leaf, presentedChain, anchors, TimeProvider.System, null, out error);
 
     /// <summary>Validates at <paramref name="time"/>'s current instant; returns the peer's id, or null with a message for people.</summary>
     public static SpiffeId? Validate(X509Certificate2? leaf, X509Chain? presentedChain,
-        IReadOnlyList<X509Certificate2> anchors, TimeProvider time, out string? error)
+        IReadOnlyList<X509Certificate2> anchors, TimeProvider time, out string? error) =>
+        Validate(leaf, presentedChain, anchors, time, null, out error);
+
+    /// <summary>
+    /// Validates what a TLS handshake presented (the chain its validation callback got) at <paramref name="time"/>'s
+    /// current instant, with <paramref name="learned"/> standing in for intermediates the peer did not present.
+    /// </summary>
+    public static SpiffeId? Validate(X509Certificate2? leaf, X509Chain? presentedChain,
+        IReadOnlyList<X509Certificate2> anchors, TimeProvider time, PeerIntermediates? learned, out string? error)
     {
         var extra = new X509Certificate2Collection();
         if (presentedChain is not null)
@@ -28,12 +38,20 @@ public static class PeerCertificateValidator
             }
             extra.AddRange(presentedChain.ChainPolicy.ExtraStore);
         }
-        return Validate(leaf, extra, anchors, time, out error);
+        return Validate(leaf, extra, anchors, time, learned, out error);
     }
 
     /// <summary>Validates a leaf with the intermediates the peer presented alongside it.</summary>
     public static SpiffeId? Validate(X509Certificate2? leaf, IEnumerable<X509Certificate2> intermediates,
-        IReadOnlyList<X509Certificate2> anchors, TimeProvider time, out string? error)
+        IReadOnlyList<X509Certificate2> anchors, TimeProvider time, out string? error) =>
+        Validate(leaf, intermediates, anchors, time, null, out error);
+
+    /// <summary>
+    /// Validates a leaf with the intermediates the peer presented alongside it; when it presented none (a resumed TLS
+    /// session), with the issuers <paramref name="learned"/> remembers, which a validated chain adds to.
+    /// </summary>
+    public static SpiffeId? Validate(X509Certificate2? leaf, IEnumerable<X509Certificate2> intermediates,
+        IReadOnlyList<X509Certificate2> anchors, TimeProvider time, PeerIntermediates? learned, out string? error)
     {
         ArgumentNullException.ThrowIfNull(anchors);
         ArgumentNullException.ThrowIfNull(time);
@@ -63,15 +81,24 @@ public static class PeerCertificateValidator
         {
             policy.CustomTrustStore.Add(anchor);
         }
+        var presentedIssuer = false;
         foreach (var certificate in intermediates)
         {
             policy.ExtraStore.Add(certificate);
+            presentedIssuer |= !certificate.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span);
         }
+        // Only when the peer presented no issuer at all: a presented chain is what the peer stands by, and mixing in an
+        // older remembered issuer of the same name could make the builder pick the wrong one.
+        var fromMemory = !presentedIssuer && learned is not null && learned.AddIssuersOf(leaf, policy.ExtraStore);
         try
         {
             if (!chain.Build(leaf))
             {
                 error = DescribeFailure(chain, leaf, policy.VerificationTime);
+                if (!presentedIssuer && !fromMemory && learned is not null)
+                {
+                    error += "; it came without its issuer (a resumed TLS session) and no validated chain has shown that issuer yet";
+                }
                 return null;
             }
             var id = SpiffeId.FromCertificate(leaf, out error);
@@ -80,7 +107,12 @@ public static class PeerCertificateValidator
                 return null;
             }
             error = CheckScopes(chain, id);
-            return error is null ? id : null;
+            if (error is not null)
+            {
+                return null;
+            }
+            learned?.Learn(chain.ChainElements);
+            return id;
         }
         finally
         {
