@@ -16,19 +16,26 @@ public sealed class MeshClient : HttpMessageInvoker
 
     private readonly ConcurrentDictionary<string, Http11Pool> _pools = new(StringComparer.Ordinal);
     private readonly SslClientAuthenticationOptions? _tls;
+    private readonly string? _expectedIdentity;
     private readonly ITimer _sweep;
     private volatile bool _disposed;
 
     /// <param name="handler">Carries what the direct path does not; disposed with the client.</param>
     /// <param name="tls">TLS for <c>https://</c> destinations (ALPN is set to HTTP/1.1 on the direct path's copy); null for plain HTTP only.</param>
     /// <param name="propagator">Writes the trace headers of the current activity, when there is one.</param>
-    public MeshClient(SocketsHttpHandler handler, SslClientAuthenticationOptions? tls, DistributedContextPropagator propagator, TimeProvider time)
+    /// <param name="expectedIdentity">
+    /// The identity <paramref name="tls"/> pins, if any: with the upstream's address it names the direct path's TLS
+    /// sessions (<see cref="UpstreamTlsName"/>), so a session resumes only where it came from.
+    /// </param>
+    public MeshClient(SocketsHttpHandler handler, SslClientAuthenticationOptions? tls, DistributedContextPropagator propagator, TimeProvider time,
+        string? expectedIdentity = null)
         : base(handler, disposeHandler: true)
     {
         ConnectTimeout = handler.ConnectTimeout;
         IdleTimeout = handler.PooledConnectionIdleTimeout;
         Propagator = propagator;
         _tls = tls;
+        _expectedIdentity = expectedIdentity;
         _sweep = time.CreateTimer(static state => ((MeshClient)state!).Sweep(), this, SweepPeriod, SweepPeriod);
     }
 
@@ -56,8 +63,8 @@ public sealed class MeshClient : HttpMessageInvoker
         var secure = uri.Scheme == Uri.UriSchemeHttps;
         if (secure && _tls is null)
             throw new InvalidOperationException($"destination {prefix} needs TLS, and this client has no TLS options");
-        return new Http11Pool(uri.IdnHost, uri.Port, secure ? Http11Tls(_tls!, uri.HostNameType == UriHostNameType.Dns ? uri.IdnHost : null) : null,
-            ConnectTimeout, IdleTimeout);
+        var name = secure ? UpstreamTlsName.For(uri.IdnHost, uri.HostNameType == UriHostNameType.Dns, uri.Port, _expectedIdentity) : null;
+        return new Http11Pool(uri.IdnHost, uri.Port, secure ? Http11Tls(_tls!, name) : null, ConnectTimeout, IdleTimeout);
     }
 
     internal void Sweep()
@@ -66,8 +73,9 @@ public sealed class MeshClient : HttpMessageInvoker
             pool.Sweep();
     }
 
-    // A copy per upstream address: ALPN says HTTP/1.1, and a DNS name goes out as SNI (IP addresses are not sent).
-    private static SslClientAuthenticationOptions Http11Tls(SslClientAuthenticationOptions tls, string? host) => new()
+    // A copy per upstream address: ALPN says HTTP/1.1, and TargetHost is the address's session name (UpstreamTlsName),
+    // which also goes out as SNI.
+    private static SslClientAuthenticationOptions Http11Tls(SslClientAuthenticationOptions tls, string? name) => new()
     {
         AllowRenegotiation = tls.AllowRenegotiation,
         AllowTlsResume = tls.AllowTlsResume,
@@ -81,7 +89,7 @@ public sealed class MeshClient : HttpMessageInvoker
         EncryptionPolicy = tls.EncryptionPolicy,
         LocalCertificateSelectionCallback = tls.LocalCertificateSelectionCallback,
         RemoteCertificateValidationCallback = tls.RemoteCertificateValidationCallback,
-        TargetHost = tls.TargetHost ?? host,
+        TargetHost = tls.TargetHost ?? name,
     };
 
     protected override void Dispose(bool disposing)

@@ -15,7 +15,7 @@ public sealed class PeerClientPool : IDisposable
     private readonly WorkloadIdentity _identity;
     private readonly TimeProvider _time;
     private readonly TimeSpan _grace;
-    private readonly Func<SslClientAuthenticationOptions, HttpMessageInvoker> _createClient;
+    private readonly Func<SslClientAuthenticationOptions, string, HttpMessageInvoker> _createClient;
     private readonly Dictionary<string, Client> _clients = new(StringComparer.Ordinal);
     private readonly Dictionary<HttpMessageInvoker, ITimer> _retired = new();
     private readonly Lock _lock = new();
@@ -23,6 +23,15 @@ public sealed class PeerClientPool : IDisposable
 
     /// <param name="createClient">Builds one peer's client from the TLS options that pin its identity (see <see cref="PeerHandler.CreateClient"/>).</param>
     public PeerClientPool(WorkloadIdentity identity, TimeProvider time, TimeSpan grace, Func<SslClientAuthenticationOptions, HttpMessageInvoker> createClient)
+        : this(identity, time, grace, (ssl, _) => createClient(ssl))
+    {
+    }
+
+    /// <param name="createClient">
+    /// Builds one peer's client from the TLS options that pin its identity and that identity, which names the client's
+    /// TLS sessions (see <see cref="PeerHandler.CreateClient"/>).
+    /// </param>
+    public PeerClientPool(WorkloadIdentity identity, TimeProvider time, TimeSpan grace, Func<SslClientAuthenticationOptions, string, HttpMessageInvoker> createClient)
     {
         _identity = identity;
         _time = time;
@@ -46,7 +55,7 @@ public sealed class PeerClientPool : IDisposable
                     return client.Invoker;
                 Retire(client.Invoker);
             }
-            var invoker = _createClient(_identity.ClientOptions(expectedIdentity));
+            var invoker = _createClient(_identity.ClientOptions(expectedIdentity), expectedIdentity);
             _clients[expectedIdentity] = new Client(invoker, certificate);
             return invoker;
         }

@@ -27,9 +27,10 @@ public static class PeerHandler
     /// <param name="ssl">The TLS options that present our certificate and pin the peer's identity; null for plain HTTP (the app).</param>
     /// <param name="pooledConnectionIdleTimeout">How long an idle connection is kept; null keeps the handler's default.</param>
     /// <param name="propagator">Writes the trace headers: the caller's span (when tracing) replaces the app's traceparent; otherwise it passes through.</param>
+    /// <param name="expectedIdentity">The identity <paramref name="ssl"/> pins; with each upstream address it names the TLS sessions that may resume.</param>
     public static MeshClient CreateClient(SslClientAuthenticationOptions? ssl, TimeSpan connectTimeout, TimeSpan? pooledConnectionIdleTimeout,
-        DistributedContextPropagator propagator, TimeProvider time) =>
-        new(Create(ssl, connectTimeout, pooledConnectionIdleTimeout, propagator), ssl, propagator, time);
+        DistributedContextPropagator propagator, TimeProvider time, string? expectedIdentity = null) =>
+        new(Create(ssl, connectTimeout, pooledConnectionIdleTimeout, propagator), ssl, propagator, time, expectedIdentity);
 
     /// <summary>The handler alone (HTTP/2, upgrades), as <see cref="CreateClient"/> wraps it.</summary>
     private static SocketsHttpHandler Create(SslClientAuthenticationOptions? ssl, TimeSpan connectTimeout, TimeSpan? pooledConnectionIdleTimeout,
@@ -49,9 +50,35 @@ public static class PeerHandler
             ActivityHeadersPropagator = propagator,
         };
         if (ssl is not null)
-            handler.SslOptions = ssl;
+            handler.SslOptions = WithoutResumption(ssl);
         if (pooledConnectionIdleTimeout is { } idle)
             handler.PooledConnectionIdleTimeout = idle;
         return handler;
+    }
+
+    // The handler names a connection's TLS after the request's Host (the app's authority, a service name), which the
+    // runtime would also make the session key: one service's session offered to all its endpoints, and across the
+    // identities expected of them. Its connections are multiplexed HTTP/2 and few; they keep full handshakes.
+    private static SslClientAuthenticationOptions WithoutResumption(SslClientAuthenticationOptions ssl)
+    {
+        if (!ssl.AllowTlsResume)
+            return ssl;
+        var copy = new SslClientAuthenticationOptions
+        {
+            AllowRenegotiation = ssl.AllowRenegotiation,
+            AllowTlsResume = false,
+            ApplicationProtocols = ssl.ApplicationProtocols,
+            CertificateChainPolicy = ssl.CertificateChainPolicy,
+            CertificateRevocationCheckMode = ssl.CertificateRevocationCheckMode,
+            CipherSuitesPolicy = ssl.CipherSuitesPolicy,
+            ClientCertificateContext = ssl.ClientCertificateContext,
+            ClientCertificates = ssl.ClientCertificates,
+            EnabledSslProtocols = ssl.EnabledSslProtocols,
+            EncryptionPolicy = ssl.EncryptionPolicy,
+            LocalCertificateSelectionCallback = ssl.LocalCertificateSelectionCallback,
+            RemoteCertificateValidationCallback = ssl.RemoteCertificateValidationCallback,
+            TargetHost = ssl.TargetHost,
+        };
+        return copy;
     }
 }

@@ -128,8 +128,8 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
         var identity = await WorkloadIdentity.ObtainAsync(options.Controller, IdentityOf(options.TrustDomain, options.Cluster),
             token, time, loggers.CreateLogger("FedMesh.Gateway.Identity"), cancellationToken).ConfigureAwait(false);
         _identity = identity;
-        _clients = new PeerClientPool(identity, time, GatewayDefaults.RetiredClientGrace, ssl => PeerHandler.CreateClient(ssl, GatewayDefaults.ConnectTimeout,
-            PeerHandler.MeshIdleTimeout, new ReverseProxyPropagator(DistributedContextPropagator.Current), time));
+        _clients = new PeerClientPool(identity, time, GatewayDefaults.RetiredClientGrace, (ssl, expected) => PeerHandler.CreateClient(ssl, GatewayDefaults.ConnectTimeout,
+            PeerHandler.MeshIdleTimeout, new ReverseProxyPropagator(DistributedContextPropagator.Current), time, expected));
         var updater = new RouteUpdater(State, new GatewayRoutesBuilder(options.Cluster, _clients, _logger), _logger);
         identity.Renewed += _ => updater.Rebuild();
         State.Identity = identity;

@@ -91,8 +91,8 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
         _identity = await ObtainIdentityAsync(id, cancellationToken).ConfigureAwait(false);
         Readiness.Complete(ReadinessStep.Identity);
 
-        _clients = new PeerClientPool(_identity, _time, ProxyDefaults.RetiredClientGrace, ssl => PeerHandler.CreateClient(ssl, ProxyDefaults.ConnectTimeout,
-            PeerHandler.MeshIdleTimeout, new ReverseProxyPropagator(DistributedContextPropagator.Current), _time));
+        _clients = new PeerClientPool(_identity, _time, ProxyDefaults.RetiredClientGrace, (ssl, expected) => PeerHandler.CreateClient(ssl, ProxyDefaults.ConnectTimeout,
+            PeerHandler.MeshIdleTimeout, new ReverseProxyPropagator(DistributedContextPropagator.Current), _time, expected));
         var states = new EndpointStateRegistry(new AccrualSettings(_resilience, _time, Random.Shared), _time);
         _routing = new RoutingState(_options.Namespace, _identity, _clients, Stats, states, Random.Shared, _time, _logger);
         var node = new Proto.Node
