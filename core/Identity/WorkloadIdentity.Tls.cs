@@ -16,14 +16,18 @@ public sealed partial class WorkloadIdentity
 
     /// <summary>
     /// Server side: presents our current leaf with its chain, requires a client certificate and accepts any at the
-    /// TLS layer; the caller authorizes it through <see cref="PeerCertificateValidator"/>. Call per connection so
-    /// renewed certificates are picked up.
+    /// TLS layer; the caller authorizes it through <see cref="PeerCertificateValidator"/> with
+    /// <see cref="LearnedIntermediates"/>. Call per connection so renewed certificates are picked up.
     /// </summary>
+    /// <remarks>
+    /// Sessions resume: the runtime keeps one TLS context per server certificate, whose ticket key lives as long as
+    /// it does, so a ticket only opens on a listener presenting the same certificate; a renewed certificate means a
+    /// new context, and every client does a full handshake again. A resumed session shows the validation callback
+    /// the client's leaf alone, which <see cref="LearnedIntermediates"/> chains; every check still runs.
+    /// </remarks>
     public SslServerAuthenticationOptions ServerOptions() => new()
     {
-        // A resumed session hands the validation callback the peer's leaf without its intermediates, so its chain
-        // cannot be built; every connection does a full handshake (connections are long-lived and pooled).
-        AllowTlsResume = false,
+        AllowTlsResume = true,
         ServerCertificateContext = Volatile.Read(ref _material).Context,
         ClientCertificateRequired = true,
         RemoteCertificateValidationCallback = AnyClientCertificate,
@@ -56,9 +60,15 @@ public sealed partial class WorkloadIdentity
     /// equals <paramref name="expectedServer"/> (any id of our trust domain when null). Host names are not checked:
     /// the SPIFFE id is the server's name.
     /// </summary>
+    /// <remarks>
+    /// Sessions may resume, but the runtime only caches a client session under a <c>TargetHost</c> that is a name
+    /// (never an IP address), one session per name, in a context per client certificate (so a renewal starts
+    /// afresh). <see cref="Forwarding.MeshClient"/> gives each upstream address and expected identity its own name.
+    /// The server check runs on resumed sessions too.
+    /// </remarks>
     public SslClientAuthenticationOptions ClientOptions(string? expectedServer) => new()
     {
-        AllowTlsResume = false,
+        AllowTlsResume = true,
         ClientCertificateContext = Volatile.Read(ref _material).Context,
         RemoteCertificateValidationCallback = new ServerCheck(this, expectedServer).Validate,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
@@ -75,7 +85,7 @@ public sealed partial class WorkloadIdentity
             using var loaded = leaf is null && certificate is not null
                 ? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData())
                 : null;
-            var id = PeerCertificateValidator.Validate(leaf ?? loaded, chain, owner.Anchors, owner._time, out var error);
+            var id = PeerCertificateValidator.Validate(leaf ?? loaded, chain, owner.Anchors, owner._time, owner.LearnedIntermediates, out var error);
             if (id is not null)
             {
                 var name = id.ToString();

@@ -38,6 +38,12 @@ public sealed partial class WorkloadIdentity : IDisposable
     /// <summary>The trust anchors peers must chain to.</summary>
     public IReadOnlyList<X509Certificate2> Anchors => Volatile.Read(ref _material).Anchors;
 
+    /// <summary>
+    /// Issuers learned from peers' validated chains, which chain a peer that shows only its leaf (a resumed TLS
+    /// session); kept across renewals. Pass it to <see cref="PeerCertificateValidator"/> from a TLS callback.
+    /// </summary>
+    public PeerIntermediates LearnedIntermediates { get; } = new();
+
     /// <summary>When the current leaf expires.</summary>
     public DateTimeOffset NotAfter => Volatile.Read(ref _material).NotAfter;
 

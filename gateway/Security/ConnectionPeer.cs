@@ -10,19 +10,23 @@ namespace FedMesh.Gateway.Security;
 
 /// <summary>
 /// The verified identity of the peer on one mTLS connection, established once during the handshake
-/// (where the presented intermediates are visible) and read by every request on the connection.
+/// (where the presented intermediates are visible, or on a resumed session the leaf alone, chained with
+/// learned issuers) and read by every request on the connection.
 /// </summary>
 internal sealed class ConnectionPeer
 {
     private static readonly object ItemKey = new();
     private readonly IReadOnlyList<X509Certificate2> _anchors;
+    private readonly PeerIntermediates _learned;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _remote;
 
-    public ConnectionPeer(IReadOnlyList<X509Certificate2> anchors, TimeProvider time, ILogger logger, string remote)
+    /// <param name="learned">Chains a peer that shows only its leaf (a resumed session); taught by every peer that validates.</param>
+    public ConnectionPeer(IReadOnlyList<X509Certificate2> anchors, PeerIntermediates learned, TimeProvider time, ILogger logger, string remote)
     {
         _anchors = anchors;
+        _learned = learned;
         _time = time;
         _logger = logger;
         _remote = remote;
@@ -61,7 +65,7 @@ internal sealed class ConnectionPeer
             return false;
         }
         var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        Id = PeerCertificateValidator.Validate(leaf, chain, _anchors, _time, out var error);
+        Id = PeerCertificateValidator.Validate(leaf, chain, _anchors, _time, _learned, out var error);
         if (Id is null)
         {
             Error = error ?? "the client certificate was refused";

@@ -8,6 +8,8 @@ namespace FedMesh.Gateway.Security;
 /// <summary>
 /// Per-connection TLS options for the mTLS listener: our current certificate (so renewals apply to new
 /// connections at once), a required client certificate, and a <see cref="ConnectionPeer"/> recording who it is.
+/// Sessions resume while our certificate is unchanged (see <see cref="WorkloadIdentity.ServerOptions"/>); the peer
+/// of a resumed connection is checked and recorded in full all the same.
 /// </summary>
 internal sealed class PeerTls(Func<WorkloadIdentity?> identity, TimeProvider time, ILogger logger)
 {
@@ -24,7 +26,7 @@ internal sealed class PeerTls(Func<WorkloadIdentity?> identity, TimeProvider tim
         // Before the first certificate arrives there is nothing to present; refuse the connection.
         var current = identity() ?? throw new InvalidOperationException("the gateway has no certificate yet");
         var remote = context.Connection.RemoteEndPoint?.ToString() ?? "?";
-        var peer = new ConnectionPeer(current.Anchors, time, logger, remote);
+        var peer = new ConnectionPeer(current.Anchors, current.LearnedIntermediates, time, logger, remote);
         peer.AttachTo(context.Connection.Items);
         var options = current.ServerOptions();
         options.RemoteCertificateValidationCallback = peer.Validate;

@@ -10,6 +10,7 @@ namespace FedMesh.Proxy.Inbound;
 /// TLS for the inbound listener: presents our current leaf (renewals are picked up on the next
 /// handshake), offers h2 and http/1.1 by ALPN, requires a client certificate and admits it only if
 /// <see cref="PeerCertificateValidator"/> accepts it and its SPIFFE id is in our trust domain.
+/// Sessions resume (see <see cref="WorkloadIdentity.ServerOptions"/>); a resumed one is checked in full too.
 /// </summary>
 internal sealed class InboundTls(WorkloadIdentity identity, TimeProvider time, ILogger logger)
 {
@@ -39,8 +40,8 @@ internal sealed class InboundTls(WorkloadIdentity identity, TimeProvider time, I
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             CertificateChainPolicy = fromIdentity.CertificateChainPolicy,
             ClientCertificateRequired = true,
-            // A resumed session shows only the peer's leaf, without the issuer needed to chain it.
-            AllowTlsResume = false,
+            // A resumed session shows only the peer's leaf; LearnedIntermediates supplies its issuer in ValidateClient.
+            AllowTlsResume = fromIdentity.AllowTlsResume,
             RemoteCertificateValidationCallback = ValidateClient,
             ApplicationProtocols = Alpn,
         };
@@ -57,7 +58,7 @@ internal sealed class InboundTls(WorkloadIdentity identity, TimeProvider time, I
         }
         using var loaded = certificate is X509Certificate2 ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
         var leaf = loaded ?? (X509Certificate2)certificate;
-        var id = PeerCertificateValidator.Validate(leaf, chain, identity.Anchors, time, out var error);
+        var id = PeerCertificateValidator.Validate(leaf, chain, identity.Anchors, time, identity.LearnedIntermediates, out var error);
         if (id is null)
         {
             ProxyLog.InboundPeerRejected(logger, leaf.Subject, error ?? "its chain does not end at a trusted anchor");
