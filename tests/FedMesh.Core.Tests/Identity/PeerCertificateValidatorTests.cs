@@ -90,7 +90,7 @@ public sealed class PeerCertificateValidatorTests : IDisposable
     public void Validate_IssuerOfOneClusterVouchingForAnother_IsRefused()
     {
         // A west issuer that (through a bug or compromise) signed an east identity must not be believed.
-        var forged = ForgeLeaf(_west, TestPki.Id(cluster: "east"));
+        var forged = TestPki.ForgeLeaf(_west, TestPki.Id(cluster: "east"));
 
         var id = PeerCertificateValidator.Validate(forged, [_west.Certificate], [_root.Certificate], _time, out var error);
 
@@ -101,7 +101,7 @@ public sealed class PeerCertificateValidatorTests : IDisposable
     [Fact]
     public void Validate_LeafWithoutSpiffeSan_IsRefused()
     {
-        var forged = ForgeLeaf(_west, null);
+        var forged = TestPki.ForgeLeaf(_west, null);
 
         Assert.Null(PeerCertificateValidator.Validate(forged, [_west.Certificate], [_root.Certificate], _time, out var error));
         Assert.Contains("no URI SAN", error);
@@ -115,33 +115,6 @@ public sealed class PeerCertificateValidatorTests : IDisposable
         PeerCertificateValidator.Validate(leaf, [_west.Certificate], [_root.Certificate], _time, out _);
 
         Assert.Equal(TestPki.Id(), SpiffeId.FromCertificate(leaf, out _));
-    }
-
-    /// <summary>Signs with the issuer's key, bypassing SignLeaf's checks, by reloading the saved CA key.</summary>
-    private X509Certificate2 ForgeLeaf(CertificateAuthority issuer, SpiffeId? id)
-    {
-        var directory = Directory.CreateTempSubdirectory("fedmesh-forge-").FullName;
-        try
-        {
-            issuer.Save(directory);
-            using var issuerKey = ECDsa.Create();
-            issuerKey.ImportFromPem(File.ReadAllText(Path.Combine(directory, "ca.key")));
-            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var request = new CertificateRequest("CN=forged", key, HashAlgorithmName.SHA256);
-            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
-            if (id is not null)
-            {
-                var san = new SubjectAlternativeNameBuilder();
-                san.AddUri(new Uri(id.ToString()));
-                request.CertificateExtensions.Add(san.Build());
-            }
-            return request.Create(issuer.Certificate.SubjectName, X509SignatureGenerator.CreateForECDsa(issuerKey),
-                TestPki.Start.AddMinutes(-1), TestPki.Start.AddHours(1), [0x42, 0x01]);
-        }
-        finally
-        {
-            Directory.Delete(directory, true);
-        }
     }
 
     public void Dispose()

@@ -37,4 +37,32 @@ internal static class TestPki
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         return issuer.SignLeaf(Csr(key, id.ToString()), id, lifetime ?? TimeSpan.FromHours(24));
     }
+
+    /// <summary>Signs with the issuer's key, bypassing SignLeaf's checks, by reloading the saved CA key.</summary>
+    public static X509Certificate2 ForgeLeaf(CertificateAuthority issuer, SpiffeId? id)
+    {
+        var directory = Directory.CreateTempSubdirectory("fedmesh-forge-").FullName;
+        try
+        {
+            issuer.Save(directory);
+            using var issuerKey = ECDsa.Create();
+            issuerKey.ImportFromPem(File.ReadAllText(Path.Combine(directory, "ca.key")));
+            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var request = new CertificateRequest("CN=forged", key, HashAlgorithmName.SHA256);
+            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+            request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(issuer.Certificate, true, false));
+            if (id is not null)
+            {
+                var san = new SubjectAlternativeNameBuilder();
+                san.AddUri(new Uri(id.ToString()));
+                request.CertificateExtensions.Add(san.Build());
+            }
+            return request.Create(issuer.Certificate.SubjectName, X509SignatureGenerator.CreateForECDsa(issuerKey),
+                Start.AddMinutes(-1), Start.AddHours(1), [0x42, 0x01]);
+        }
+        finally
+        {
+            Directory.Delete(directory, true);
+        }
+    }
 }
