@@ -34,6 +34,9 @@ public sealed class GatewayFixture : IAsyncLifetime
     internal WorkloadIdentity EastCaller { get; private set; } = null!;
     internal WorkloadIdentity NorthCaller { get; private set; } = null!;
     internal WorkloadIdentity ForeignCaller { get; private set; } = null!;
+    internal CertificateAuthority EastIssuer => _east;
+    internal CertificateAuthority NorthIssuer => _north;
+    internal CertificateAuthority ForeignIssuer => _foreignRoot;
 
     /// <summary>Whether the gateway is published a snapshot as soon as it starts.</summary>
     internal bool PublishAtStart { get; init; } = true;
