@@ -9,8 +9,8 @@ namespace FedMesh.Core.Forwarding;
 /// </summary>
 /// <remarks>
 /// <para>An upstream given by IP address (every mesh endpoint in the local federation and on Kubernetes) gets a
-/// synthetic name, <c>&lt;32 hex&gt;.session.fedmesh.invalid</c>, a hash of the address, the port and the identity
-/// expected there: a session is offered only to the endpoint that issued it, and never when another identity is
+/// synthetic name, <c>&lt;32 hex&gt;.session.fedmesh.invalid</c>, a keyed hash of the address, the port and the
+/// identity expected there: a session is offered only to the endpoint that issued it, and never when another identity is
 /// expected. <c>.invalid</c> is reserved (RFC 6761), so the name cannot be anyone's; no FedMesh listener looks at SNI.</para>
 /// <para>An upstream given by DNS name keeps that name, as before: something in front of it (a TLS-passthrough load
 /// balancer) may route by SNI. The expected identity is then not in the key, and need not be: a session resumes only
@@ -21,6 +21,12 @@ namespace FedMesh.Core.Forwarding;
 internal static class UpstreamTlsName
 {
     public const string SyntheticSuffix = ".session.fedmesh.invalid";
+
+    // The name goes out in the clear (SNI), and the identity in it is guessable (a SPIFFE id), so a plain hash would
+    // tell an observer which identity the client expects, which TLS 1.3 otherwise hides (the server's certificate is
+    // encrypted). Keyed with a secret of this process's own: the session cache lives in this process, so the name
+    // only has to be stable here.
+    private static readonly byte[] ProcessKey = RandomNumberGenerator.GetBytes(32);
 
     /// <param name="host">The upstream's host as in its URI (IdnHost).</param>
     /// <param name="isDnsName">Whether <paramref name="host"/> is a DNS name rather than an IP address.</param>
@@ -34,8 +40,8 @@ internal static class UpstreamTlsName
             return null;
         // Unambiguous input: neither a host nor a port holds a newline.
         var input = Encoding.UTF8.GetBytes($"{host}\n{port}\n{expectedIdentity}");
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(input, hash);
+        Span<byte> hash = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        HMACSHA256.HashData(ProcessKey, input, hash);
         return Convert.ToHexStringLower(hash[..16]) + SyntheticSuffix;
     }
 }

@@ -31,6 +31,17 @@ public sealed class UpstreamTlsNameTests
     }
 
     [Fact]
+    public void For_IsNotAPlainHashOfItsInputs()
+    {
+        // SNI is sent in the clear and a SPIFFE id is guessable: a plain hash would let an observer test which
+        // identity the client expects at that address.
+        var name = UpstreamTlsName.For("10.0.0.5", false, 8443, Gateway)!;
+        var plain = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"10.0.0.5\n8443\n{Gateway}"));
+
+        Assert.False(name.StartsWith(Convert.ToHexStringLower(plain.AsSpan(0, 16)), StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void For_DnsName_IsKeptForSni()
     {
         Assert.Equal("gateway.west.example.com", UpstreamTlsName.For("gateway.west.example.com", isDnsName: true, 443, Gateway));
