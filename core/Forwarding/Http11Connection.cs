@@ -93,7 +93,7 @@ internal sealed class Http11Connection : IDisposable
             {
                 throw new TimeoutException($"connecting to {host}:{port} took longer than {timeout.TotalSeconds:0.###} s");
             }
-            Stream stream = new NetworkStream(socket, ownsSocket: true);
+            Stream stream = tls is null ? new NetworkStream(socket, ownsSocket: true) : new ReadNowNetworkStream(socket);
             if (tls is not null)
             {
                 var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
