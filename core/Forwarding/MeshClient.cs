@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Security;
+using FedMesh.Core.Identity;
 
 namespace FedMesh.Core.Forwarding;
 
@@ -75,22 +76,13 @@ public sealed class MeshClient : HttpMessageInvoker
 
     // A copy per upstream address: ALPN says HTTP/1.1, and TargetHost is the address's session name (UpstreamTlsName),
     // which also goes out as SNI.
-    private static SslClientAuthenticationOptions Http11Tls(SslClientAuthenticationOptions tls, string? name) => new()
+    private static SslClientAuthenticationOptions Http11Tls(SslClientAuthenticationOptions tls, string? name)
     {
-        AllowRenegotiation = tls.AllowRenegotiation,
-        AllowTlsResume = tls.AllowTlsResume,
-        ApplicationProtocols = [SslApplicationProtocol.Http11],
-        CertificateChainPolicy = tls.CertificateChainPolicy,
-        CertificateRevocationCheckMode = tls.CertificateRevocationCheckMode,
-        CipherSuitesPolicy = tls.CipherSuitesPolicy,
-        ClientCertificateContext = tls.ClientCertificateContext,
-        ClientCertificates = tls.ClientCertificates,
-        EnabledSslProtocols = tls.EnabledSslProtocols,
-        EncryptionPolicy = tls.EncryptionPolicy,
-        LocalCertificateSelectionCallback = tls.LocalCertificateSelectionCallback,
-        RemoteCertificateValidationCallback = tls.RemoteCertificateValidationCallback,
-        TargetHost = tls.TargetHost ?? name,
-    };
+        var copy = ClientTlsOptions.Copy(tls);
+        copy.ApplicationProtocols = [SslApplicationProtocol.Http11];
+        copy.TargetHost = tls.TargetHost ?? name;
+        return copy;
+    }
 
     protected override void Dispose(bool disposing)
     {

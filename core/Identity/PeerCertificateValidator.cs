@@ -17,11 +17,6 @@ public static class PeerCertificateValidator
         IReadOnlyList<X509Certificate2> anchors, out string? error) =>
         Validate(leaf, presentedChain, anchors, TimeProvider.System, null, out error);
 
-    /// <summary>Validates at <paramref name="time"/>'s current instant; returns the peer's id, or null with a message for people.</summary>
-    public static SpiffeId? Validate(X509Certificate2? leaf, X509Chain? presentedChain,
-        IReadOnlyList<X509Certificate2> anchors, TimeProvider time, out string? error) =>
-        Validate(leaf, presentedChain, anchors, time, null, out error);
-
     /// <summary>
     /// Validates what a TLS handshake presented (the chain its validation callback got) at <paramref name="time"/>'s
     /// current instant, with <paramref name="learned"/> standing in for intermediates the peer did not present.

@@ -21,12 +21,6 @@ public sealed class PeerClientPool : IDisposable
     private readonly Lock _lock = new();
     private bool _disposed;
 
-    /// <param name="createClient">Builds one peer's client from the TLS options that pin its identity (see <see cref="PeerHandler.CreateClient"/>).</param>
-    public PeerClientPool(WorkloadIdentity identity, TimeProvider time, TimeSpan grace, Func<SslClientAuthenticationOptions, HttpMessageInvoker> createClient)
-        : this(identity, time, grace, (ssl, _) => createClient(ssl))
-    {
-    }
-
     /// <param name="createClient">
     /// Builds one peer's client from the TLS options that pin its identity and that identity, which names the client's
     /// TLS sessions (see <see cref="PeerHandler.CreateClient"/>).

@@ -63,22 +63,8 @@ public static class PeerHandler
     {
         if (!ssl.AllowTlsResume)
             return ssl;
-        var copy = new SslClientAuthenticationOptions
-        {
-            AllowRenegotiation = ssl.AllowRenegotiation,
-            AllowTlsResume = false,
-            ApplicationProtocols = ssl.ApplicationProtocols,
-            CertificateChainPolicy = ssl.CertificateChainPolicy,
-            CertificateRevocationCheckMode = ssl.CertificateRevocationCheckMode,
-            CipherSuitesPolicy = ssl.CipherSuitesPolicy,
-            ClientCertificateContext = ssl.ClientCertificateContext,
-            ClientCertificates = ssl.ClientCertificates,
-            EnabledSslProtocols = ssl.EnabledSslProtocols,
-            EncryptionPolicy = ssl.EncryptionPolicy,
-            LocalCertificateSelectionCallback = ssl.LocalCertificateSelectionCallback,
-            RemoteCertificateValidationCallback = ssl.RemoteCertificateValidationCallback,
-            TargetHost = ssl.TargetHost,
-        };
+        var copy = ClientTlsOptions.Copy(ssl);
+        copy.AllowTlsResume = false;
         return copy;
     }
 }

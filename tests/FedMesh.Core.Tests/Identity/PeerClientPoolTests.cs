@@ -13,7 +13,7 @@ public sealed class PeerClientPoolTests : IDisposable
         WorkloadIdentity.FromIssuer(_root, new SpiffeId("fedmesh.local", "east", "default", "client"), TimeSpan.FromHours(1));
 
     private PeerClientPool Pool(WorkloadIdentity identity, TimeSpan? grace = null) =>
-        new(identity, _time, grace ?? TimeSpan.FromSeconds(30), ssl => new HttpMessageInvoker(new SocketsHttpHandler { SslOptions = ssl }));
+        new(identity, _time, grace ?? TimeSpan.FromSeconds(30), (ssl, _) => new HttpMessageInvoker(new SocketsHttpHandler { SslOptions = ssl }));
 
     private static async Task<bool> IsDisposedAsync(HttpMessageInvoker invoker)
     {
