@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using System.Threading.Channels;
+using FedMesh.Core.Transport;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
@@ -20,12 +20,10 @@ namespace FedMesh.Core.Common;
 /// HTTP/2 connection preface ("PRI", a method RFC 9113 reserves for it), to the HTTP/1.1 endpoint otherwise.
 /// Kestrel then reads the connection from its first byte as usual.
 /// </summary>
-public sealed partial class CleartextProtocolDetection : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
+public sealed class CleartextProtocolDetection : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
 {
     /// <summary>How long an accepted connection may stay silent before its protocol is known (Kestrel's request-headers timeout).</summary>
     public static readonly TimeSpan DetectionTimeout = TimeSpan.FromSeconds(30);
-
-    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(50);
 
     private static readonly byte[] PrefaceStart = "PRI"u8.ToArray();
 
@@ -54,8 +52,8 @@ public sealed partial class CleartextProtocolDetection : IConnectionListenerFact
     {
         if (endpoint is not DetectedEndPoint detected)
             throw new NotSupportedException($"{endpoint} is not an endpoint with protocol detection");
-        var port = _ports.GetOrAdd(detected.Address, address => new SharedPort(this, address));
-        return ValueTask.FromResult<IConnectionListener>(port.Open(detected.Protocol));
+        var port = _ports.GetOrAdd(detected.Address, address => new SharedPort(_transport, address, RouteAsync, _logger, () => _ports.TryRemove(address, out _)));
+        return ValueTask.FromResult(port.Open(detected.Protocol, bound => new DetectedEndPoint(bound, detected.Protocol)));
     }
 
     /// <summary>Which protocol a connection speaks, from its first bytes; null while they could still be either.</summary>
@@ -69,153 +67,29 @@ public sealed partial class CleartextProtocolDetection : IConnectionListenerFact
 
     public void Dispose() => _connections.Dispose();
 
-    [LoggerMessage(1, LogLevel.Warning, "accepting a connection on {Address} failed: {Reason}")]
-    private static partial void AcceptFailed(ILogger logger, string address, string reason);
-
-    /// <summary>The one bound socket, its accept loop, and a queue of detected connections per protocol.</summary>
-    private sealed class SharedPort
+    private async Task<RoutedConnection?> RouteAsync(Socket socket, CancellationToken stopping)
     {
-        private readonly CleartextProtocolDetection _owner;
-        private readonly IPEndPoint _configured;
-        private readonly Lock _lock = new();
-        private readonly Channel<ConnectionContext> _http1 = Channel.CreateUnbounded<ConnectionContext>();
-        private readonly Channel<ConnectionContext> _http2 = Channel.CreateUnbounded<ConnectionContext>();
-        private readonly CancellationTokenSource _stop = new();
-        private Socket? _socket;
-        private IPEndPoint? _bound;
-        private int _open;
-
-        public SharedPort(CleartextProtocolDetection owner, IPEndPoint configured)
+        var first = new byte[PrefaceStart.Length];
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        timeout.CancelAfter(DetectionTimeout);
+        try
         {
-            _owner = owner;
-            _configured = configured;
-        }
-
-        public ProtocolListener Open(HttpProtocols protocol)
-        {
-            lock (_lock)
+            while (true)
             {
-                if (_socket is null)
-                {
-                    var socket = _owner._transport.CreateBoundListenSocket(_configured);
-                    socket.Listen(_owner._transport.Backlog);
-                    _socket = socket;
-                    _bound = (IPEndPoint)socket.LocalEndPoint!;
-                    _ = AcceptLoopAsync(socket);
-                }
-                _open++;
-                return new ProtocolListener(this, new DetectedEndPoint(_bound!, protocol), protocol == HttpProtocols.Http2 ? _http2 : _http1);
+                // Waits for the first bytes, and leaves them in the socket for Kestrel.
+                var n = await socket.ReceiveAsync(first, SocketFlags.Peek, timeout.Token).ConfigureAwait(false);
+                var protocol = n == 0 ? HttpProtocols.Http1 : Detect(first.AsSpan(0, n)); // closed at once: Kestrel sees the end
+                if (protocol is { } known)
+                    return new RoutedConnection(known, _connections.Create(socket));
+                // "P" or "PR" so far: the rest of the preface is on its way (a peek would return at once).
+                await Task.Delay(TimeSpan.FromMilliseconds(5), timeout.Token).ConfigureAwait(false);
             }
         }
-
-        public void Close()
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
-            lock (_lock)
-            {
-                if (--_open > 0 || _socket is null)
-                    return;
-                _stop.Cancel();
-                _socket.Dispose();
-                _socket = null;
-                _http1.Writer.TryComplete();
-                _http2.Writer.TryComplete();
-                _owner._ports.TryRemove(_configured, out _);
-            }
-            // Connections detected but never accepted (the server is stopping) are closed.
-            foreach (var queue in (ReadOnlySpan<Channel<ConnectionContext>>)[_http1, _http2])
-            {
-                while (queue.Reader.TryRead(out var connection))
-                {
-                    connection.Abort();
-                    _ = connection.DisposeAsync().AsTask();
-                }
-            }
+            socket.Dispose();
+            return null;
         }
-
-        private async Task AcceptLoopAsync(Socket listen)
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                Socket accepted;
-                try
-                {
-                    accepted = await listen.AcceptAsync(_stop.Token).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException { SocketErrorCode: SocketError.OperationAborted })
-                {
-                    return;
-                }
-                catch (SocketException e)
-                {
-                    // E.g. out of file descriptors: say so, and do not spin on it.
-                    AcceptFailed(_owner._logger, _bound?.ToString() ?? _configured.ToString(), e.Message);
-                    try { await Task.Delay(AcceptRetryDelay, _stop.Token).ConfigureAwait(false); }
-                    catch (OperationCanceledException) { return; }
-                    continue;
-                }
-                accepted.NoDelay = _owner._transport.NoDelay;
-                _ = DispatchAsync(accepted);
-            }
-        }
-
-        private async Task DispatchAsync(Socket socket)
-        {
-            var first = new byte[PrefaceStart.Length];
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-            timeout.CancelAfter(DetectionTimeout);
-            try
-            {
-                while (true)
-                {
-                    // Waits for the first bytes, and leaves them in the socket for Kestrel.
-                    var n = await socket.ReceiveAsync(first, SocketFlags.Peek, timeout.Token).ConfigureAwait(false);
-                    var protocol = n == 0 ? HttpProtocols.Http1 : Detect(first.AsSpan(0, n)); // closed at once: Kestrel sees the end
-                    if (protocol is { } known)
-                    {
-                        var queue = known == HttpProtocols.Http2 ? _http2 : _http1;
-                        var connection = _owner._connections.Create(socket);
-                        if (!queue.Writer.TryWrite(connection))
-                            await connection.DisposeAsync().ConfigureAwait(false);
-                        return;
-                    }
-                    // "P" or "PR" so far: the rest of the preface is on its way (a peek would return at once).
-                    await Task.Delay(TimeSpan.FromMilliseconds(5), timeout.Token).ConfigureAwait(false);
-                }
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                socket.Dispose();
-            }
-        }
-    }
-
-    /// <summary>What Kestrel sees of the shared port: one protocol's connections.</summary>
-    private sealed class ProtocolListener(SharedPort port, DetectedEndPoint endpoint, Channel<ConnectionContext> queue) : IConnectionListener
-    {
-        private int _closed;
-
-        public EndPoint EndPoint { get; } = endpoint;
-
-        public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
-        {
-            try
-            {
-                return await queue.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (ChannelClosedException)
-            {
-                return null;
-            }
-        }
-
-        public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
-        {
-            if (Interlocked.Exchange(ref _closed, 1) == 0)
-                port.Close();
-            return ValueTask.CompletedTask;
-        }
-
-        public ValueTask DisposeAsync() => UnbindAsync();
     }
 }
 

@@ -6,6 +6,7 @@ using FedMesh.Core.Forwarding;
 using FedMesh.Core.Discovery.Protocol;
 using FedMesh.Core.Identity;
 using FedMesh.Core.Telemetry;
+using FedMesh.Core.Transport;
 using FedMesh.Gateway.Admin;
 using FedMesh.Gateway.Configuration;
 using FedMesh.Gateway.Forwarding;
@@ -52,7 +53,7 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
     public GatewayState State { get; }
 
     /// <summary>The bound mTLS listener (port 0 resolved).</summary>
-    public IPEndPoint ListenEndpoint => (IPEndPoint)_listeners[0].EndPoint;
+    public IPEndPoint ListenEndpoint => _listeners[0].BoundAddress();
 
     /// <summary>The bound admin listener (port 0 resolved).</summary>
     public IPEndPoint AdminEndpoint => (IPEndPoint)_listeners[1].EndPoint;
@@ -96,18 +97,15 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
         builder.Services.AddSingleton<IHostLifetime, NoSignalLifetime>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = GatewayDefaults.ShutdownTimeout);
         builder.Services.AddMeshForwarder();
+        builder.Services.AddTlsTransport();
         var listeners = new ListenOptions[2];
         var tls = new PeerTls(() => state.Identity, time, logger);
         builder.WebHost.UseKestrelCore().UseDataPlaneSockets().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.KeepAliveTimeout = DataPlaneKestrel.MeshListenerKeepAlive;
-            kestrel.Listen(IPEndPoint.Parse(options.Listen), listen =>
-            {
-                listen.Protocols = HttpProtocols.Http1AndHttp2;
-                listen.UseHttps(tls.HandshakeOptions());
-                listeners[0] = listen;
-            });
+            // HTTP/1.1 and HTTP/2 by ALPN, TLS run by our transport rather than Kestrel's HTTPS middleware.
+            kestrel.ListenTls(IPEndPoint.Parse(options.Listen), tls.HandshakeOptions(), bound: listen => listeners[0] = listen);
             kestrel.Listen(IPEndPoint.Parse(options.AdminListen), listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;

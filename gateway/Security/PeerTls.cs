@@ -1,6 +1,7 @@
 using System.Net.Security;
 using FedMesh.Core.Identity;
-using Microsoft.AspNetCore.Server.Kestrel.Https;
+using FedMesh.Core.Transport;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
 namespace FedMesh.Gateway.Security;
@@ -15,19 +16,19 @@ internal sealed class PeerTls(Func<WorkloadIdentity?> identity, TimeProvider tim
 {
     private static readonly List<SslApplicationProtocol> Alpn = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11];
 
-    public TlsHandshakeCallbackOptions HandshakeOptions() => new()
+    public TlsListenOptions HandshakeOptions() => new()
     {
         OnConnection = OnConnection,
         HandshakeTimeout = GatewayDefaults.HandshakeTimeout,
     };
 
-    private ValueTask<SslServerAuthenticationOptions> OnConnection(TlsHandshakeCallbackContext context)
+    private ValueTask<SslServerAuthenticationOptions> OnConnection(ConnectionContext connection, CancellationToken cancellationToken)
     {
         // Before the first certificate arrives there is nothing to present; refuse the connection.
         var current = identity() ?? throw new InvalidOperationException("the gateway has no certificate yet");
-        var remote = context.Connection.RemoteEndPoint?.ToString() ?? "?";
+        var remote = connection.RemoteEndPoint?.ToString() ?? "?";
         var peer = new ConnectionPeer(current.Anchors, current.LearnedIntermediates, time, logger, remote);
-        peer.AttachTo(context.Connection.Items);
+        peer.AttachTo(connection.Items);
         var options = current.ServerOptions();
         options.RemoteCertificateValidationCallback = peer.Validate;
         options.ApplicationProtocols = Alpn;

@@ -1,5 +1,6 @@
 using FedMesh.Core.Common;
 using FedMesh.Core.Forwarding;
+using FedMesh.Core.Transport;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -28,15 +29,17 @@ internal sealed class Listener : IAsyncDisposable
 
     /// <summary>
     /// Creates the listener; <paramref name="handler"/> gets the app's services (e.g. the forwarder).
-    /// <see cref="HttpProtocols.Http1AndHttp2"/> without TLS (no <paramref name="configureListen"/>) serves both
-    /// on the one port, telling them apart by their first bytes (<see cref="CleartextProtocolDetection"/>).
-    /// <paramref name="keepAlive"/> replaces Kestrel's idle keep-alive timeout (130 s).
+    /// With <paramref name="tls"/> the port serves HTTP/1.1 and HTTP/2 over TLS, chosen by ALPN
+    /// (<see cref="TlsTransport"/>); <paramref name="protocols"/> is then ignored. Without it,
+    /// <see cref="HttpProtocols.Http1AndHttp2"/> serves both on the one port, telling them apart by their
+    /// first bytes (<see cref="CleartextProtocolDetection"/>). <paramref name="keepAlive"/> replaces Kestrel's idle
+    /// keep-alive timeout (130 s).
     /// </summary>
     public static Listener Create(IPEndPoint endpoint, HttpProtocols protocols, ILoggerFactory loggerFactory,
-        Func<IServiceProvider, RequestDelegate> handler, Action<ListenOptions>? configureListen = null, bool allowHostOverride = false,
+        Func<IServiceProvider, RequestDelegate> handler, TlsListenOptions? tls = null, bool allowHostOverride = false,
         Action<IApplicationBuilder>? configurePipeline = null, TimeSpan? keepAlive = null)
     {
-        var detect = protocols == HttpProtocols.Http1AndHttp2 && configureListen is null;
+        var detect = protocols == HttpProtocols.Http1AndHttp2 && tls is null;
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
@@ -44,6 +47,8 @@ internal sealed class Listener : IAsyncDisposable
         builder.Services.AddMeshForwarder();
         if (detect)
             builder.Services.AddCleartextProtocolDetection();
+        if (tls is not null)
+            builder.Services.AddTlsTransport();
         builder.WebHost.UseKestrelCore().UseDataPlaneSockets().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -56,16 +61,12 @@ internal sealed class Listener : IAsyncDisposable
             kestrel.AllowHostHeaderOverride = allowHostOverride;
             if (keepAlive is { } idle)
                 kestrel.Limits.KeepAliveTimeout = idle;
-            if (detect)
-            {
+            if (tls is not null)
+                kestrel.ListenTls(endpoint, tls);
+            else if (detect)
                 kestrel.ListenHttp1AndH2c(endpoint);
-                return;
-            }
-            kestrel.Listen(endpoint, listen =>
-            {
-                listen.Protocols = protocols;
-                configureListen?.Invoke(listen);
-            });
+            else
+                kestrel.Listen(endpoint, listen => listen.Protocols = protocols);
         });
         var app = builder.Build();
         configurePipeline?.Invoke(app);

@@ -134,7 +134,7 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
         var tls = new InboundTls(_identity!, _time, _logger);
         _inbound = Listener.Create(Parse(_options.Inbound), HttpProtocols.Http1AndHttp2, _loggerFactory,
             sp => new InboundHandler(sp.GetRequiredService<MeshForwarder>(), _appClient, appPrefix, _options.AppProtocol, _options.Cluster, new LogThrottle(_time, TimeSpan.FromSeconds(5)), _logger).HandleAsync,
-            listen => listen.UseHttps(tls.CallbackOptions()), keepAlive: DataPlaneKestrel.MeshListenerKeepAlive);
+            tls.ListenOptions(), keepAlive: DataPlaneKestrel.MeshListenerKeepAlive);
         await _inbound.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var errors = new ProxyErrorWriter(_options.Cluster, _logger);

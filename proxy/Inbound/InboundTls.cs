@@ -1,7 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using FedMesh.Core.Identity;
-using Microsoft.AspNetCore.Server.Kestrel.Https;
+using FedMesh.Core.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace FedMesh.Proxy.Inbound;
@@ -17,9 +17,9 @@ internal sealed class InboundTls(WorkloadIdentity identity, TimeProvider time, I
     private static readonly List<SslApplicationProtocol> Alpn = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11];
     private Cached? _cached;
 
-    public TlsHandshakeCallbackOptions CallbackOptions() => new()
+    public TlsListenOptions ListenOptions() => new()
     {
-        OnConnection = context => ValueTask.FromResult(Current()),
+        OnConnection = (_, _) => ValueTask.FromResult(Current()),
         HandshakeTimeout = TimeSpan.FromSeconds(10),
     };
 

@@ -1,0 +1,154 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace FedMesh.Core.Transport;
+
+/// <summary>
+/// One TLS connection as Kestrel reads it: SslStream straight over the socket. Input is a pipe that a
+/// background loop fills with decrypted bytes (so a peer that leaves is seen at once, and
+/// <see cref="ConnectionClosed"/> fires, as with Kestrel's socket transport); output encrypts Kestrel's
+/// writes straight onto the socket (<see cref="TlsPipeWriter"/>).
+/// </summary>
+internal sealed partial class TlsConnection : ConnectionContext, IDuplexPipe
+{
+    private static readonly TimeSpan CloseNotifyTimeout = TimeSpan.FromSeconds(1);
+    private static long _lastId;
+    // As Kestrel's socket transport: never read into less than half a block.
+    private const int MinRead = 2048;
+
+    private readonly Socket _socket;
+    private readonly Pipe _input;
+    private readonly TlsPipeWriter _output;
+    private readonly CancellationTokenSource _closed = new();
+    private ConnectionAbortedException? _abortReason;
+    private Task _receiving = Task.CompletedTask;
+    private int _socketClosed;
+    private int _disposed;
+
+    public TlsConnection(Socket socket, MemoryPool<byte> pool, PipeScheduler readerScheduler, long maxReadBuffer)
+    {
+        _socket = socket;
+        MemoryPool = pool;
+        LocalEndPoint = socket.LocalEndPoint;
+        RemoteEndPoint = socket.RemoteEndPoint;
+        ConnectionId = "tls-" + Interlocked.Increment(ref _lastId).ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+        Ssl = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        var blockSize = pool.MaxBufferSize is > 0 and < 4096 ? pool.MaxBufferSize : 4096;
+        _input = new Pipe(new PipeOptions(pool, readerScheduler, PipeScheduler.Inline,
+            pauseWriterThreshold: maxReadBuffer, resumeWriterThreshold: maxReadBuffer / 2, minimumSegmentSize: blockSize, useSynchronizationContext: false));
+        _output = new TlsPipeWriter(this, PipeWriter.Create(Ssl, new StreamPipeWriterOptions(pool, blockSize, leaveOpen: true)));
+        ConnectionClosed = _closed.Token;
+        Features = CreateFeatures();
+    }
+
+    public SslStream Ssl { get; }
+
+    public override string ConnectionId { get; set; }
+    public override IFeatureCollection Features { get; }
+    public override IDictionary<object, object?> Items { get; set; } = new ConnectionItems();
+    public override IDuplexPipe Transport { get; set; } = null!;
+    public override CancellationToken ConnectionClosed { get; set; }
+    public override EndPoint? LocalEndPoint { get; set; }
+    public override EndPoint? RemoteEndPoint { get; set; }
+
+    PipeReader IDuplexPipe.Input => _input.Reader;
+    PipeWriter IDuplexPipe.Output => _output;
+
+    /// <summary>Starts moving decrypted bytes into the input pipe; called once the handshake is done.</summary>
+    public void Start()
+    {
+        Transport = this;
+        _receiving = ReceiveAsync();
+    }
+
+    private async Task ReceiveAsync()
+    {
+        Exception? error = null;
+        var writer = _input.Writer;
+        try
+        {
+            while (true)
+            {
+                var read = await Ssl.ReadAsync(writer.GetMemory(MinRead), CancellationToken.None).ConfigureAwait(false);
+                if (read == 0)
+                    break; // FIN or close_notify
+                writer.Advance(read);
+                var flushed = await writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                if (flushed.IsCompleted || flushed.IsCanceled)
+                    break; // Kestrel stopped reading
+            }
+        }
+        catch (Exception e)
+        {
+            error = Volatile.Read(ref _abortReason) ?? (Exception)new ConnectionResetException(e.Message, e);
+        }
+        finally
+        {
+            await writer.CompleteAsync(error).ConfigureAwait(false);
+            // Off this thread: the callbacks abort requests (RequestAborted), and the loop must not run them inline.
+            ThreadPool.UnsafeQueueUserWorkItem(static closed => closed.Cancel(), _closed, preferLocal: false);
+        }
+    }
+
+    public override void Abort(ConnectionAbortedException abortReason)
+    {
+        Interlocked.CompareExchange(ref _abortReason, abortReason, null);
+        CloseSocket();
+    }
+
+    /// <summary>A write failed: the peer is gone. Ends the connection as an abort would.</summary>
+    internal void OnWriteFailed(Exception error) => Abort(new ConnectionAbortedException("writing to the TLS connection failed: " + error.Message, error));
+
+    private void CloseSocket()
+    {
+        if (Interlocked.Exchange(ref _socketClosed, 1) != 0)
+            return;
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+        _socket.Dispose();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        _output.Complete();
+        _input.Reader.Complete();
+        if (Volatile.Read(ref _abortReason) is null && Volatile.Read(ref _socketClosed) == 0 && Ssl.IsAuthenticated)
+            await SendCloseNotifyAsync().ConfigureAwait(false);
+        CloseSocket();
+        await _receiving.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Ssl.DisposeAsync().ConfigureAwait(false);
+        // _closed is not disposed: its Cancel may still be queued, and a token source without a timer holds nothing.
+    }
+
+    /// <summary>Best effort: a peer that does not read for a second gets the FIN without it.</summary>
+    private async Task SendCloseNotifyAsync()
+    {
+        Task shutdown;
+        try
+        {
+            shutdown = Ssl.ShutdownAsync();
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or NotSupportedException or ObjectDisposedException)
+        {
+            return;
+        }
+        if (!shutdown.IsCompleted)
+        {
+            await Task.WhenAny(shutdown, Task.Delay(CloseNotifyTimeout)).ConfigureAwait(false);
+            CloseSocket();
+        }
+        await shutdown.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+}

@@ -1,0 +1,94 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FedMesh.Core.Transport;
+
+/// <summary>
+/// A Kestrel transport for TLS listeners (<see cref="TlsEndPoint"/>). Kestrel's HTTPS middleware runs
+/// SslStream over the socket transport's pipes and puts pipes back on top (socket → pipe → stream adapter
+/// → SslStream → pipe reader/writer → HTTP parser); here SslStream runs straight over the socket, one loop
+/// moves decrypted bytes into the pipe Kestrel reads, and Kestrel's writes are encrypted straight onto the
+/// socket (<see cref="TlsConnection"/>). The handshake runs before Kestrel sees the connection, which then
+/// goes to the endpoint of the protocol ALPN chose (<see cref="SharedPort"/>).
+/// </summary>
+public sealed partial class TlsTransport : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
+{
+    private readonly SocketTransportOptions _transport;
+    private readonly ILogger _logger;
+    private readonly MemoryPool<byte> _pool;
+    private readonly PipeScheduler _readerScheduler;
+    private readonly ConcurrentDictionary<IPEndPoint, SharedPort> _ports = new();
+
+    public TlsTransport(IOptions<SocketTransportOptions> transport, ILoggerFactory loggers, IMemoryPoolFactory<byte>? pools = null)
+    {
+        _transport = transport.Value;
+        _logger = loggers.CreateLogger("FedMesh.Listener");
+        _pool = pools?.Create(new MemoryPoolOptions { Owner = "fedmesh-tls" }) ?? MemoryPool<byte>.Shared;
+        // As the socket transport: with inline scheduling Kestrel parses on the thread that decrypted the bytes.
+        _readerScheduler = _transport.UnsafePreferInlineScheduling ? PipeScheduler.Inline : PipeScheduler.ThreadPool;
+    }
+
+    public bool CanBind(EndPoint endpoint) => endpoint is TlsEndPoint;
+
+    public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
+    {
+        if (endpoint is not TlsEndPoint tls)
+            throw new NotSupportedException($"{endpoint} is not a TLS endpoint");
+        var port = _ports.GetOrAdd(tls.Address, address => new SharedPort(_transport, address,
+            (socket, stopping) => HandshakeAsync(socket, tls.Tls, stopping), _logger, () => _ports.TryRemove(address, out _)));
+        return ValueTask.FromResult(port.Open(tls.Protocol, bound => new TlsEndPoint(bound, tls.Protocol, tls.Tls)));
+    }
+
+    public void Dispose()
+    {
+        if (!ReferenceEquals(_pool, MemoryPool<byte>.Shared))
+            _pool.Dispose();
+    }
+
+    private async Task<RoutedConnection?> HandshakeAsync(Socket socket, TlsListenOptions tls, CancellationToken stopping)
+    {
+        var connection = new TlsConnection(socket, _pool, _readerScheduler, _transport.MaxReadBufferSize ?? 0);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        timeout.CancelAfter(tls.HandshakeTimeout);
+        try
+        {
+            var options = await tls.OnConnection(connection, timeout.Token).ConfigureAwait(false);
+            await connection.Ssl.AuthenticateAsServerAsync(options, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            var remote = connection.RemoteEndPoint?.ToString() ?? "?";
+            if (e is OperationCanceledException && !stopping.IsCancellationRequested)
+                HandshakeTimedOut(_logger, remote, tls.HandshakeTimeout.TotalSeconds);
+            else if (e is AuthenticationException or IOException or OperationCanceledException or SocketException or ObjectDisposedException)
+                HandshakeFailed(_logger, remote, e.Message);
+            else
+                ConnectionRefused(_logger, remote, e.Message); // the options callback refused it
+            await connection.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
+        connection.Start();
+        var protocol = connection.Ssl.NegotiatedApplicationProtocol == SslApplicationProtocol.Http2 ? HttpProtocols.Http2 : HttpProtocols.Http1;
+        return new RoutedConnection(protocol, connection);
+    }
+
+    // Debug, as Kestrel's HTTPS middleware logs them: scanners and half-open clients are routine.
+    [LoggerMessage(10, LogLevel.Debug, "TLS handshake with {Remote} failed: {Reason}")]
+    private static partial void HandshakeFailed(ILogger logger, string remote, string reason);
+
+    [LoggerMessage(11, LogLevel.Debug, "TLS handshake with {Remote} timed out after {Seconds} s")]
+    private static partial void HandshakeTimedOut(ILogger logger, string remote, double seconds);
+
+    [LoggerMessage(12, LogLevel.Warning, "TLS connection from {Remote} refused: {Reason}")]
+    private static partial void ConnectionRefused(ILogger logger, string remote, string reason);
+}
