@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using FedMesh.Core.Transport;
@@ -30,12 +29,13 @@ public sealed class CleartextProtocolDetection : IConnectionListenerFactory, ICo
     private readonly SocketTransportOptions _transport;
     private readonly SocketConnectionContextFactory _connections;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<IPEndPoint, SharedPort> _ports = new();
+    private readonly SharedPorts _ports;
 
     public CleartextProtocolDetection(IOptions<SocketTransportOptions> transport, ILoggerFactory loggers)
     {
         _transport = transport.Value;
         _logger = loggers.CreateLogger("FedMesh.Listener");
+        _ports = new SharedPorts(_transport, _logger);
         _connections = new SocketConnectionContextFactory(new SocketConnectionFactoryOptions
         {
             IOQueueCount = _transport.IOQueueCount,
@@ -52,8 +52,7 @@ public sealed class CleartextProtocolDetection : IConnectionListenerFactory, ICo
     {
         if (endpoint is not DetectedEndPoint detected)
             throw new NotSupportedException($"{endpoint} is not an endpoint with protocol detection");
-        var port = _ports.GetOrAdd(detected.Address, address => new SharedPort(_transport, address, RouteAsync, _logger, () => _ports.TryRemove(address, out _)));
-        return ValueTask.FromResult(port.Open(detected.Protocol, bound => new DetectedEndPoint(bound, detected.Protocol)));
+        return ValueTask.FromResult(_ports.Open(detected, RouteAsync, bound => new DetectedEndPoint(bound, detected.Protocol)));
     }
 
     /// <summary>Which protocol a connection speaks, from its first bytes; null while they could still be either.</summary>
@@ -97,15 +96,7 @@ public sealed class CleartextProtocolDetection : IConnectionListenerFactory, ICo
 /// One protocol's half of a cleartext port served by <see cref="CleartextProtocolDetection"/>. Shown as
 /// the address alone, so Kestrel reports it as <c>http://ADDRESS:PORT</c>.
 /// </summary>
-public sealed class DetectedEndPoint(IPEndPoint address, HttpProtocols protocol) : EndPoint
-{
-    public IPEndPoint Address { get; } = address;
-    public HttpProtocols Protocol { get; } = protocol;
-
-    public override AddressFamily AddressFamily => Address.AddressFamily;
-
-    public override string ToString() => Address.ToString();
-}
+public sealed class DetectedEndPoint(IPEndPoint address, HttpProtocols protocol) : SharedPortEndPoint(address, protocol);
 
 /// <summary>Serving HTTP/1.1 and h2c on one cleartext port (<see cref="CleartextProtocolDetection"/>).</summary>
 public static class CleartextProtocolDetectionExtensions

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
@@ -16,6 +17,36 @@ internal delegate Task<RoutedConnection?> ConnectionRouter(Socket accepted, Canc
 
 /// <summary>A connection ready for Kestrel, and which of the port's endpoints (one per protocol) takes it.</summary>
 internal readonly record struct RoutedConnection(HttpProtocols Protocol, ConnectionContext Connection);
+
+/// <summary>
+/// One protocol's half of a <see cref="SharedPort"/>: the address and the protocol its connections speak. Shown as the
+/// address alone, so Kestrel reports the port as usual.
+/// </summary>
+public abstract class SharedPortEndPoint(IPEndPoint address, HttpProtocols protocol) : EndPoint
+{
+    public IPEndPoint Address { get; } = address;
+    public HttpProtocols Protocol { get; } = protocol;
+
+    public override AddressFamily AddressFamily => Address.AddressFamily;
+
+    public override string ToString() => Address.ToString();
+}
+
+/// <summary>
+/// A transport's shared ports by configured address: the first half bound on an address binds its socket, and the
+/// port leaves the registry when its last half is unbound.
+/// </summary>
+internal sealed class SharedPorts(SocketTransportOptions transport, ILogger logger)
+{
+    private readonly ConcurrentDictionary<IPEndPoint, SharedPort> _ports = new();
+
+    /// <summary>Opens <paramref name="endpoint"/>'s half; <paramref name="route"/> serves the port if this binds it.</summary>
+    public IConnectionListener Open(SharedPortEndPoint endpoint, ConnectionRouter route, Func<IPEndPoint, EndPoint> endpointOf)
+    {
+        var port = _ports.GetOrAdd(endpoint.Address, address => new SharedPort(transport, address, route, logger, () => _ports.TryRemove(address, out _)));
+        return port.Open(endpoint.Protocol, endpointOf);
+    }
+}
 
 /// <summary>
 /// One bound socket shown to Kestrel as two endpoints, one per protocol: its accept loop hands each

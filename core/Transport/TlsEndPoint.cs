@@ -26,17 +26,11 @@ public sealed class TlsListenOptions
 
 /// <summary>
 /// One protocol's half of a TLS port served by <see cref="TlsTransport"/>: connections whose ALPN chose h2
-/// go to the HTTP/2 half, all others to the HTTP/1.1 half. Shown as the address alone.
+/// go to the HTTP/2 half, all others to the HTTP/1.1 half.
 /// </summary>
-public sealed class TlsEndPoint(IPEndPoint address, HttpProtocols protocol, TlsListenOptions tls) : EndPoint
+public sealed class TlsEndPoint(IPEndPoint address, HttpProtocols protocol, TlsListenOptions tls) : SharedPortEndPoint(address, protocol)
 {
-    public IPEndPoint Address { get; } = address;
-    public HttpProtocols Protocol { get; } = protocol;
     public TlsListenOptions Tls { get; } = tls;
-
-    public override AddressFamily AddressFamily => Address.AddressFamily;
-
-    public override string ToString() => Address.ToString();
 }
 
 /// <summary>Serving HTTPS through <see cref="TlsTransport"/> instead of Kestrel's HTTPS connection middleware.</summary>
@@ -77,10 +71,10 @@ public static class TlsTransportExtensions
         });
     }
 
-    /// <summary>The address a listener bound (port 0 resolved), whether it is a TLS or a plain endpoint.</summary>
+    /// <summary>The address a listener bound (port 0 resolved), whether it is one half of a shared port or a plain endpoint.</summary>
     public static IPEndPoint BoundAddress(this ListenOptions listen) => listen.EndPoint switch
     {
-        TlsEndPoint tls => tls.Address,
+        SharedPortEndPoint shared => shared.Address,
         IPEndPoint ip => ip,
         var other => throw new InvalidOperationException($"{other} is not an IP endpoint"),
     };

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
@@ -27,12 +26,13 @@ public sealed partial class TlsTransport : IConnectionListenerFactory, IConnecti
     private readonly ILogger _logger;
     private readonly MemoryPool<byte> _pool;
     private readonly PipeScheduler _readerScheduler;
-    private readonly ConcurrentDictionary<IPEndPoint, SharedPort> _ports = new();
+    private readonly SharedPorts _ports;
 
     public TlsTransport(IOptions<SocketTransportOptions> transport, ILoggerFactory loggers, IMemoryPoolFactory<byte>? pools = null)
     {
         _transport = transport.Value;
         _logger = loggers.CreateLogger("FedMesh.Listener");
+        _ports = new SharedPorts(_transport, _logger);
         _pool = pools?.Create(new MemoryPoolOptions { Owner = "fedmesh-tls" }) ?? MemoryPool<byte>.Shared;
         // As the socket transport: with inline scheduling Kestrel parses on the thread that decrypted the bytes.
         _readerScheduler = _transport.UnsafePreferInlineScheduling ? PipeScheduler.Inline : PipeScheduler.ThreadPool;
@@ -44,9 +44,8 @@ public sealed partial class TlsTransport : IConnectionListenerFactory, IConnecti
     {
         if (endpoint is not TlsEndPoint tls)
             throw new NotSupportedException($"{endpoint} is not a TLS endpoint");
-        var port = _ports.GetOrAdd(tls.Address, address => new SharedPort(_transport, address,
-            (socket, stopping) => HandshakeAsync(socket, tls.Tls, stopping), _logger, () => _ports.TryRemove(address, out _)));
-        return ValueTask.FromResult(port.Open(tls.Protocol, bound => new TlsEndPoint(bound, tls.Protocol, tls.Tls)));
+        return ValueTask.FromResult(_ports.Open(tls, (socket, stopping) => HandshakeAsync(socket, tls.Tls, stopping),
+            bound => new TlsEndPoint(bound, tls.Protocol, tls.Tls)));
     }
 
     public void Dispose()

@@ -29,22 +29,12 @@ internal sealed class InboundTls(WorkloadIdentity identity, TimeProvider time, I
         var cached = Volatile.Read(ref _cached);
         if (cached is not null && ReferenceEquals(cached.Certificate, certificate))
             return cached.Options;
-        var fromIdentity = identity.ServerOptions();
-        var options = new SslServerAuthenticationOptions
-        {
-            ServerCertificate = fromIdentity.ServerCertificate,
-            ServerCertificateContext = fromIdentity.ServerCertificateContext,
-            ServerCertificateSelectionCallback = fromIdentity.ServerCertificateSelectionCallback,
-            EnabledSslProtocols = fromIdentity.EnabledSslProtocols,
-            CipherSuitesPolicy = fromIdentity.CipherSuitesPolicy,
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            CertificateChainPolicy = fromIdentity.CertificateChainPolicy,
-            ClientCertificateRequired = true,
-            // A resumed session shows only the peer's leaf; LearnedIntermediates supplies its issuer in ValidateClient.
-            AllowTlsResume = fromIdentity.AllowTlsResume,
-            RemoteCertificateValidationCallback = ValidateClient,
-            ApplicationProtocols = Alpn,
-        };
+        // A fresh object per call: ours to finish. Resumption, the chain policy and the required client certificate
+        // come from the identity; a resumed session shows only the peer's leaf, which ValidateClient chains with
+        // LearnedIntermediates.
+        var options = identity.ServerOptions();
+        options.RemoteCertificateValidationCallback = ValidateClient;
+        options.ApplicationProtocols = Alpn;
         Volatile.Write(ref _cached, new Cached(certificate, options));
         return options;
     }
