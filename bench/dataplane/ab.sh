@@ -31,35 +31,14 @@ installed="$work/fedmesh/fedmesh-dataplane"
 for row in fedmesh fedmesh-x; do
   grep -q "^$row " "$work/targets" || { echo "ab: no $row row in $work/targets (hold with BENCH_ONLY=\"fedmesh fedmesh-x\")" >&2; exit 1; }
 done
-export FEDMESH_HOME="$work/federation"
-fedmesh="$work/fedmesh/fedmesh"
-loadgen="$work/loadgen/FedMesh.Bench.LoadGen"
-PX_CPU=1; LG_CPU=0; NICE=${BENCH_NICE:--20}   # as run.sh places them
-hz=$(getconf CLK_TCK)
+. "$(dirname "${BASH_SOURCE[0]}")/held.sh"
 results="$work/ab.$(date +%H%M%S).txt"
 
-pid_of() { "$fedmesh" status -o json | jq -r --arg c "$1" --arg p "$2" '.clusters[] | select(.name==$c) | .parts[] | select(.name==$p) | .pid'; }
-ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 field() { awk -v r="$1" -v f="$2" '$1==r {print $f}' "$work/targets"; }
 
-install() {   # binary: swaps it in, restarts proxy and gateway, waits for the path; sets px and gw
+install() {   # binary: swaps it in, restarts proxy and gateway on it; sets px and gw
   cp "$1" "$installed.new" && mv "$installed.new" "$installed"
-  local old_px old_gw
-  old_px=$(pid_of east echo-east-0-proxy); old_gw=$(pid_of west gateway)
-  kill "$old_px" "$old_gw"
-  for _ in $(seq 1 300); do   # at most 60 s
-    px=$(pid_of east echo-east-0-proxy); gw=$(pid_of west gateway)
-    if [ "$px" != "$old_px" ] && [ "$gw" != "$old_gw" ] && [ "${px:-0}" != 0 ] && [ "${gw:-0}" != 0 ] && [ "$px" != null ] && [ "$gw" != null ] \
-       && curl -sf -o /dev/null -H "Host: $(field fedmesh-x 3)" "http://$(field fedmesh-x 2)/1k"; then
-      for p in "$px" "$gw"; do
-        taskset -a -c -p $PX_CPU "$p" >/dev/null
-        for t in /proc/$p/task/*; do renice -n "$NICE" -p "${t##*/}" >/dev/null; done
-      done
-      return 0
-    fi
-    sleep 0.2
-  done
-  echo "ab: the proxy and the gateway did not come back within 60 s after installing $1" >&2; exit 1
+  restart_parts "$(field fedmesh-x 2)" "$(field fedmesh-x 3)"
 }
 
 measure() {   # tag row pids...: one saturation and one fixed-rate phase; appends lines to $results

@@ -18,37 +18,14 @@ after=${BURST_AFTER:-restart}
 connections=${BURST_CONNECTIONS:-100}
 seconds=${BURST_SECONDS:-3}
 case "$after" in restart|lull) ;; *) echo "burst: BURST_AFTER must be restart or lull, not '$after'" >&2; exit 2;; esac
-export FEDMESH_HOME="$work/federation"
-fedmesh="$work/fedmesh/fedmesh"
-loadgen="$work/loadgen/FedMesh.Bench.LoadGen"
+. "$(dirname "${BASH_SOURCE[0]}")/held.sh"
 [ -f "$work/targets" ] || { echo "burst: $work/targets is missing: is a BENCH_HOLD run of the fedmesh-x row holding?" >&2; exit 1; }
 target=$(awk '$1=="fedmesh-x" {print $2}' "$work/targets")
 host=$(awk '$1=="fedmesh-x" {print $3}' "$work/targets")
 [ -n "$target" ] || { echo "burst: no fedmesh-x row in $work/targets" >&2; exit 1; }
 
-pid_of() { "$fedmesh" status -o json | jq -r --arg c "$1" --arg p "$2" '.clusters[] | select(.name==$c) | .parts[] | select(.name==$p) | .pid'; }
-ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo $t; }
-hz=$(getconf CLK_TCK)
-
-restart_parts() {   # sets px and gw to the new pids
-  old_px=$(pid_of east echo-east-0-proxy); old_gw=$(pid_of west gateway)
-  kill "$old_px" "$old_gw"
-  px=""; gw=""
-  for _ in $(seq 1 300); do   # the supervisor restarts both; at most 60 s
-    px=$(pid_of east echo-east-0-proxy); gw=$(pid_of west gateway)
-    # The status says pid 0 while the supervisor is between a part's exit and its restart.
-    if [ "$px" != "$old_px" ] && [ "$gw" != "$old_gw" ] && [ "${px:-0}" != 0 ] && [ "${gw:-0}" != 0 ] && [ "$px" != null ] && [ "$gw" != null ] \
-       && curl -sf -o /dev/null -H "Host: $host" "http://$target/1k"; then break; fi
-    sleep 0.2
-  done
-  for p in $px $gw; do   # where run.sh puts them: the proxy core, raised priority
-    taskset -a -cp 1 "$p" >/dev/null
-    renice -n -20 -p $(ls "/proc/$p/task") >/dev/null
-  done
-}
-
 for round in $(seq 1 "$rounds"); do
-  if [ "$after" = restart ]; then restart_parts; else
+  if [ "$after" = restart ]; then restart_parts "$target" "$host"; else
     px=$(pid_of east echo-east-0-proxy); gw=$(pid_of west gateway)
     taskset -c 0 nice -n -20 "$loadgen" --target "$target" --host "$host" --path /1k --rate 1000 --connections 16 --seconds 3 >/dev/null
     sleep 250
