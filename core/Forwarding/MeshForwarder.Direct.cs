@@ -107,8 +107,8 @@ public sealed partial class MeshForwarder
     }
 
     /// <summary>Reading the request body from the client failed.</summary>
-    private sealed class ClientBodyException(Exception inner) : Exception(inner.Message, inner);
+    internal sealed class ClientBodyException(Exception inner) : Exception(inner.Message, inner);
 
     /// <summary>Writing the response to the client failed.</summary>
-    private sealed class ClientGoneException(Exception inner) : Exception(inner.Message, inner);
+    internal sealed class ClientGoneException(Exception inner) : Exception(inner.Message, inner);
 }

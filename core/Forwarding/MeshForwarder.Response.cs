@@ -14,7 +14,7 @@ public sealed partial class MeshForwarder
 
     /// <summary>Reads up to the end of the final (non-1xx) response head; returns its status and length.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<(int Status, bool Http10, int HeadLength)> ReadResponseHeadAsync(Http11Connection connection)
+    internal static async ValueTask<(int Status, bool Http10, int HeadLength)> ReadResponseHeadAsync(Http11Connection connection)
     {
         connection.Start = connection.End = 0;
         while (true)
@@ -47,7 +47,7 @@ public sealed partial class MeshForwarder
         }
     }
 
-    private enum Framing { None, Length, Chunked, UntilClose }
+    internal enum Framing { None, Length, Chunked, UntilClose }
 
     /// <summary>Copies status, headers and body to the client; returns whether the connection can carry another request.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -96,7 +96,7 @@ public sealed partial class MeshForwarder
     /// Splits the head's fields (kept in <paramref name="connection"/>'s field table for <see cref="CopyHeaders"/>), and
     /// says how the body is delimited (RFC 9112 §6.3) and whether the upstream keeps the connection open.
     /// </summary>
-    private static (Framing Framing, long Length, long Declared, bool KeepAlive) ReadFields(ReadOnlySpan<byte> head, int status, bool http10,
+    internal static (Framing Framing, long Length, long Declared, bool KeepAlive) ReadFields(ReadOnlySpan<byte> head, int status, bool http10,
         string method, Http11Connection connection)
     {
         var statusEnd = head.IndexOf("\r\n"u8);
@@ -175,7 +175,7 @@ public sealed partial class MeshForwarder
 
     private static byte[] Joined(ReadOnlySpan<byte> list, ReadOnlySpan<byte> more) => [.. list, (byte)',', .. more];
 
-    private static bool IsHopByHopOrFraming(ReadOnlySpan<byte> name) => name.Length switch
+    internal static bool IsHopByHopOrFraming(ReadOnlySpan<byte> name) => name.Length switch
     {
         2 => Ascii.EqualsIgnoreCase(name, "TE"u8),
         7 => Ascii.EqualsIgnoreCase(name, "Upgrade"u8) || Ascii.EqualsIgnoreCase(name, "Trailer"u8),

@@ -39,51 +39,71 @@ internal sealed class GatewayHandler(GatewayState state, IHttpForwarder forwarde
     private readonly byte[] _notReadyBody = Encoding.UTF8.GetBytes($"gateway of cluster {cluster} is starting: no discovery snapshot yet\n");
     private readonly byte[] _noPeerBody = "client certificate required\n"u8.ToArray();
 
-    public Task HandleAsync(HttpContext context, ConnectionPeer peer)
+    /// <summary>What the gateway does with a request, decided from its peer, Host and path alone.</summary>
+    internal enum Verdict { Forward, NotReady, PeerRefused, NotLinked, Probe, MissingHost, NotExported, NoEndpoints }
+
+    /// <summary>
+    /// Decides a request: <see cref="Verdict.Forward"/> names the service and the endpoint it goes to; every other
+    /// verdict is an answer of the gateway's own. Shared by Kestrel's way (<see cref="HandleAsync"/>) and the relay
+    /// (<see cref="GatewayRelay"/>), which takes only the forwards.
+    /// </summary>
+    internal Verdict Decide(ConnectionPeer peer, ReadOnlySpan<char> host, bool probe, out GatewayRoutes? routes, out GatewayService? service,
+        out GatewayEndpoint? endpoint)
     {
-        var routes = state.Routes;
+        service = null;
+        endpoint = null;
+        routes = state.Routes;
         if (routes is null)
-        {
-            return ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorResponse.NotReady, _notReadyBody);
-        }
+            return Verdict.NotReady;
         var caller = peer.Id;
         if (caller is null)
-        {
-            var body = peer.RefusalBody.Length > 0 ? peer.RefusalBody : _noPeerBody;
-            return ErrorResponse.WriteAsync(context, StatusCodes.Status403Forbidden, ErrorResponse.PeerRefused, body);
-        }
+            return Verdict.PeerRefused;
         if (!string.Equals(caller.TrustDomain, trustDomain, StringComparison.Ordinal) || !routes.IsLinked(caller.Cluster))
-        {
-            GatewayLog.NotLinked(logger, peer.IdText, caller.Cluster);
-            return ErrorResponse.WriteAsync(context, StatusCodes.Status403Forbidden, ErrorResponse.NotLinked, Encoding.UTF8.GetBytes(
-                $"caller {peer.IdText} is not admitted: cluster '{caller.Cluster}' of trust domain '{caller.TrustDomain}' is not linked to cluster {cluster}\n"));
-        }
-        if (context.Request.Path.Equals(WellKnown.GatewayProbePath, StringComparison.Ordinal))
-        {
-            return ErrorResponse.WriteAsync(context, StatusCodes.Status200OK, null, ProbeBody);
-        }
-        var host = context.Request.Host.Value.AsSpan();
+            return Verdict.NotLinked;
+        if (probe)
+            return Verdict.Probe;
         if (host.IsEmpty)
-        {
-            return ErrorResponse.WriteAsync(context, StatusCodes.Status400BadRequest, ErrorResponse.MissingHost, MissingHostBody);
-        }
-        var service = routes.Find(host);
+            return Verdict.MissingHost;
+        service = routes.Find(host);
         if (service is null || !service.Reachable)
+            return Verdict.NotExported;
+        endpoint = service.Next();
+        return endpoint is null ? Verdict.NoEndpoints : Verdict.Forward;
+    }
+
+    public Task HandleAsync(HttpContext context, ConnectionPeer peer)
+    {
+        var host = context.Request.Host.Value.AsSpan();
+        var probe = context.Request.Path.Equals(WellKnown.GatewayProbePath, StringComparison.Ordinal);
+        switch (Decide(peer, host, probe, out var routes, out var service, out var endpoint))
         {
-            var name = service?.DisplayName ?? GatewayRoutes.DisplayNameOf(host);
-            if (logger.IsEnabled(LogLevel.Debug))
-            {
-                GatewayLog.NotExported(logger, peer.IdText, name);
-            }
-            return ErrorResponse.WriteAsync(context, StatusCodes.Status404NotFound, ErrorResponse.NotExported,
-                service?.NotExportedBody ?? GatewayService.NotExported(name, cluster));
+            case Verdict.Forward:
+                return ForwardAsync(context, service!, endpoint!, peer.Id!.Cluster);
+            case Verdict.NotReady:
+                return ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorResponse.NotReady, _notReadyBody);
+            case Verdict.PeerRefused:
+                return ErrorResponse.WriteAsync(context, StatusCodes.Status403Forbidden, ErrorResponse.PeerRefused,
+                    peer.RefusalBody.Length > 0 ? peer.RefusalBody : _noPeerBody);
+            case Verdict.NotLinked:
+                var caller = peer.Id!;
+                GatewayLog.NotLinked(logger, peer.IdText, caller.Cluster);
+                return ErrorResponse.WriteAsync(context, StatusCodes.Status403Forbidden, ErrorResponse.NotLinked, Encoding.UTF8.GetBytes(
+                    $"caller {peer.IdText} is not admitted: cluster '{caller.Cluster}' of trust domain '{caller.TrustDomain}' is not linked to cluster {cluster}\n"));
+            case Verdict.Probe:
+                return ErrorResponse.WriteAsync(context, StatusCodes.Status200OK, null, ProbeBody);
+            case Verdict.MissingHost:
+                return ErrorResponse.WriteAsync(context, StatusCodes.Status400BadRequest, ErrorResponse.MissingHost, MissingHostBody);
+            case Verdict.NotExported:
+                var name = service?.DisplayName ?? GatewayRoutes.DisplayNameOf(host);
+                if (logger.IsEnabled(LogLevel.Debug))
+                {
+                    GatewayLog.NotExported(logger, peer.IdText, name);
+                }
+                return ErrorResponse.WriteAsync(context, StatusCodes.Status404NotFound, ErrorResponse.NotExported,
+                    service?.NotExportedBody ?? GatewayService.NotExported(name, cluster));
+            default:
+                return ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorResponse.NoEndpoints, service!.NoEndpointBody);
         }
-        var endpoint = service.Next();
-        if (endpoint is null)
-        {
-            return ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorResponse.NoEndpoints, service.NoEndpointBody);
-        }
-        return ForwardAsync(context, service, endpoint, caller.Cluster);
     }
 
     private async Task ForwardAsync(HttpContext context, GatewayService service, GatewayEndpoint endpoint, string callerCluster)
@@ -93,22 +113,35 @@ internal sealed class GatewayHandler(GatewayState state, IHttpForwarder forwarde
         var error = await forwarder.SendAsync(context, endpoint.Prefix, endpoint.Client,
             HttpProtocol.IsHttp2(context.Request.Protocol) ? Http2Upstream : Http11Upstream, _transformer).ConfigureAwait(false);
         var seen = error == ForwarderError.None ? context.Response.StatusCode : StatusCodes.Status502BadGateway;
-        var cell = service.StatsCell(stats, callerCluster);
-        cell.Record(seen, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        var cell = Count(service, callerCluster, seen, started);
         MeshTracing.Complete(span, cell.Key, seen);
         if (error is ForwarderError.None or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled)
         {
             return;
         }
-        var reason = context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message ?? error.ToString();
-        GatewayLog.UpstreamFailed(logger, endpoint.Address, service.DisplayName, error, reason);
+        var body = Failed(service, endpoint, error, context.Features.Get<IForwarderErrorFeature>()?.Exception);
         if (context.Response.HasStarted)
         {
             return;
         }
         var status = error == ForwarderError.RequestTimedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway;
-        await ErrorResponse.WriteAsync(context, status, ErrorResponse.UpstreamUnavailable, Encoding.UTF8.GetBytes(
-            $"gateway of cluster {cluster}: endpoint {endpoint.Address} ({endpoint.Identity}) of service '{service.DisplayName}' failed: {error}: {reason}\n"))
-            .ConfigureAwait(false);
+        await ErrorResponse.WriteAsync(context, status, ErrorResponse.UpstreamUnavailable, body).ConfigureAwait(false);
+    }
+
+    /// <summary>Counts a forwarded request by the status its caller saw, in the service's cell for the calling cluster.</summary>
+    internal RequestStatsCell Count(GatewayService service, string callerCluster, int seen, long started)
+    {
+        var cell = service.StatsCell(stats, callerCluster);
+        cell.Record(seen, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return cell;
+    }
+
+    /// <summary>Logs a failed forward; returns the body of the 502 or 504 its caller gets when no response has begun.</summary>
+    internal byte[] Failed(GatewayService service, GatewayEndpoint endpoint, ForwarderError error, Exception? exception)
+    {
+        var reason = exception?.Message ?? error.ToString();
+        GatewayLog.UpstreamFailed(logger, endpoint.Address, service.DisplayName, error, reason);
+        return Encoding.UTF8.GetBytes(
+            $"gateway of cluster {cluster}: endpoint {endpoint.Address} ({endpoint.Identity}) of service '{service.DisplayName}' failed: {error}: {reason}\n");
     }
 }

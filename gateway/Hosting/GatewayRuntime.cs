@@ -99,13 +99,18 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
         builder.Services.AddMeshForwarder();
         builder.Services.AddTlsTransport();
         var listeners = new ListenOptions[2];
+        GatewayRelay? relay = null; // made with the handler, after the app is built; connections come only after that
         var tls = new PeerTls(() => state.Identity, time, logger);
         builder.WebHost.UseKestrelCore().UseDataPlaneSockets().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.KeepAliveTimeout = DataPlaneKestrel.MeshListenerKeepAlive;
             // HTTP/1.1 and HTTP/2 by ALPN, TLS run by our transport rather than Kestrel's HTTPS middleware.
-            kestrel.ListenTls(IPEndPoint.Parse(options.Listen), tls.HandshakeOptions(), bound: listen => listeners[0] = listen);
+            kestrel.ListenTls(IPEndPoint.Parse(options.Listen), tls.HandshakeOptions(), bound: listen =>
+            {
+                listeners[0] = listen;
+                listen.Use(next => relay!.Middleware(next)); // the HTTP/1.1 half: plain forwards relayed as bytes
+            });
             kestrel.Listen(IPEndPoint.Parse(options.AdminListen), listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
@@ -117,6 +122,7 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
         var telemetry = TelemetryHost.Start("fedmesh-gateway", options.Cluster, NodeId(options.Cluster), TelemetrySettings.FromEnvironment());
         telemetry.MapMetrics(app, ListenerDispatch.IsAdmin);
         var handler = new GatewayHandler(state, app.Services.GetRequiredService<MeshForwarder>(), state.Stats, options.Cluster, options.TrustDomain, logger);
+        relay = new GatewayRelay(handler);
         app.Run(new ListenerDispatch(handler, new AdminHandler(state)).HandleAsync);
         return new GatewayRuntime(app, listeners, state, logger, options.Cluster, telemetry);
     }

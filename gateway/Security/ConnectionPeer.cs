@@ -50,6 +50,10 @@ internal sealed class ConnectionPeer
             ? peer as ConnectionPeer
             : null;
 
+    /// <summary>The peer recorded in a connection's items; null on a connection without TLS.</summary>
+    public static ConnectionPeer? Of(IDictionary<object, object?> connectionItems) =>
+        connectionItems.TryGetValue(ItemKey, out var peer) ? peer as ConnectionPeer : null;
+
     public void AttachTo(IDictionary<object, object?> connectionItems) => connectionItems[ItemKey] = this;
 
     /// <summary>

@@ -33,12 +33,14 @@ internal sealed class Listener : IAsyncDisposable
     /// (<see cref="TlsTransport"/>); <paramref name="protocols"/> is then ignored. Without it,
     /// <see cref="HttpProtocols.Http1AndHttp2"/> serves both on the one port, telling them apart by their
     /// first bytes (<see cref="CleartextProtocolDetection"/>). <paramref name="keepAlive"/> replaces Kestrel's idle
-    /// keep-alive timeout (130 s).
+    /// keep-alive timeout (130 s). A <paramref name="relay"/> (made once the app is built) takes the plain HTTP/1.1
+    /// requests of a TLS port before Kestrel's HTTP layer.
     /// </summary>
     public static Listener Create(IPEndPoint endpoint, HttpProtocols protocols, ILoggerFactory loggerFactory,
         Func<IServiceProvider, RequestDelegate> handler, TlsListenOptions? tls = null, bool allowHostOverride = false,
-        Action<IApplicationBuilder>? configurePipeline = null, TimeSpan? keepAlive = null)
+        Action<IApplicationBuilder>? configurePipeline = null, TimeSpan? keepAlive = null, Func<IServiceProvider, Http11Relay?>? relay = null)
     {
+        Http11Relay? built = null; // connections arrive only once the app is built and started
         var detect = protocols == HttpProtocols.Http1AndHttp2 && tls is null;
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddSingleton(loggerFactory);
@@ -62,7 +64,7 @@ internal sealed class Listener : IAsyncDisposable
             if (keepAlive is { } idle)
                 kestrel.Limits.KeepAliveTimeout = idle;
             if (tls is not null)
-                kestrel.ListenTls(endpoint, tls);
+                kestrel.ListenTls(endpoint, tls, bound: listen => listen.Use(next => built?.Middleware(next) ?? next));
             else if (detect)
                 kestrel.ListenHttp1AndH2c(endpoint);
             else
@@ -71,6 +73,7 @@ internal sealed class Listener : IAsyncDisposable
         var app = builder.Build();
         configurePipeline?.Invoke(app);
         app.Run(handler(app.Services));
+        built = relay?.Invoke(app.Services);
         return new Listener(app);
     }
 

@@ -132,9 +132,11 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
         _appClient = PeerHandler.CreateClient(null, ProxyDefaults.ConnectTimeout, pooledConnectionIdleTimeout: null,
             new ReverseProxyPropagator(DistributedContextPropagator.Current), _time);
         var tls = new InboundTls(_identity!, _time, _logger);
+        InboundHandler? inbound = null;
         _inbound = Listener.Create(Parse(_options.Inbound), HttpProtocols.Http1AndHttp2, _loggerFactory,
-            sp => new InboundHandler(sp.GetRequiredService<MeshForwarder>(), _appClient, appPrefix, _options.AppProtocol, _options.Cluster, new LogThrottle(_time, TimeSpan.FromSeconds(5)), _logger).HandleAsync,
-            tls.ListenOptions(), keepAlive: DataPlaneKestrel.MeshListenerKeepAlive);
+            sp => (inbound = new InboundHandler(sp.GetRequiredService<MeshForwarder>(), _appClient, appPrefix, _options.AppProtocol, _options.Cluster,
+                new LogThrottle(_time, TimeSpan.FromSeconds(5)), _logger)).HandleAsync,
+            tls.ListenOptions(), keepAlive: DataPlaneKestrel.MeshListenerKeepAlive, relay: _ => inbound!.Relay());
         await _inbound.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var errors = new ProxyErrorWriter(_options.Cluster, _logger);

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using FedMesh.Core.Common;
 using FedMesh.Core.Forwarding;
 using FedMesh.Core.Identity;
@@ -21,6 +22,12 @@ internal sealed class InboundHandler(IHttpForwarder forwarder, HttpMessageInvoke
 {
     private readonly CallerTransformer _transformer = new();
 
+    /// <summary>HTTP/1.1 callers' requests go to the app as HTTP/1.1 (what the relay sends) unless the app is declared HTTP/2.</summary>
+    public bool AppTakesHttp11 => appProtocol != AppProtocols.Http2;
+
+    /// <summary>The relay that takes plain HTTP/1.1 requests off the listener; null when the app client cannot relay.</summary>
+    public InboundRelay? Relay() => appClient is MeshClient client ? new InboundRelay(this, client, appPrefix) : null;
+
     private ForwarderRequestConfig AppConfig(HttpRequest request) => appProtocol switch
     {
         AppProtocols.Http1 => UpstreamVersion.Http11,
@@ -35,17 +42,30 @@ internal sealed class InboundHandler(IHttpForwarder forwarder, HttpMessageInvoke
         MeshTracing.Complete(span, error == ForwarderError.None ? context.Response.StatusCode : StatusCodes.Status502BadGateway);
         if (error == ForwarderError.None || error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled)
             return;
-        var reason = context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message ?? error.ToString();
-        if (failureLog.TryEnter(out var suppressed))
-            ProxyLog.AppFailed(logger, appPrefix, error, reason, suppressed);
+        var body = Failed(error, context.Features.Get<IForwarderErrorFeature>()?.Exception);
         if (context.Response.HasStarted)
             return;
         context.Response.Clear();
         context.Response.StatusCode = error == ForwarderError.RequestTimedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway;
-        context.Response.Headers[ProxyErrorWriter.ErrorHeader] = "app-unavailable";
+        context.Response.Headers[ProxyErrorWriter.ErrorHeader] = AppUnavailable;
         context.Response.ContentType = "text/plain; charset=utf-8";
-        await context.Response.WriteAsync($"fedmesh proxy (cluster {cluster}): the app at {appPrefix} failed: {error}: {reason}\n", context.RequestAborted).ConfigureAwait(false);
+        await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
     }
+
+    /// <summary>The <c>x-fedmesh-error</c> code of a failed forward to the app.</summary>
+    public const string AppUnavailable = "app-unavailable";
+
+    /// <summary>Logs a failed forward to the app (throttled); returns the body of the 502 or 504 its caller gets when no response has begun.</summary>
+    public byte[] Failed(ForwarderError error, Exception? exception)
+    {
+        var reason = exception?.Message ?? error.ToString();
+        if (failureLog.TryEnter(out var suppressed))
+            ProxyLog.AppFailed(logger, appPrefix, error, reason, suppressed);
+        return Encoding.UTF8.GetBytes($"fedmesh proxy (cluster {cluster}): the app at {appPrefix} failed: {error}: {reason}\n");
+    }
+
+    /// <summary>The SPIFFE id of a connection's verified peer; null when its certificate names none.</summary>
+    public string? PeerId(X509Certificate2 certificate) => _transformer.PeerId(certificate);
 
     /// <summary>Keeps the caller header a gateway or peer proxy set; otherwise names the verified peer.</summary>
     private sealed class CallerTransformer : MeshTransformer
@@ -58,9 +78,11 @@ internal sealed class InboundHandler(IHttpForwarder forwarder, HttpMessageInvoke
             var sent = context.Request.Headers[WellKnown.CallerIdentityHeader];
             if (sent.Count > 0)
                 return sent.ToString();
-            var certificate = context.Connection.ClientCertificate;
-            if (certificate is null)
-                return null;
+            return context.Connection.ClientCertificate is { } certificate ? PeerId(certificate) : null;
+        }
+
+        public string? PeerId(X509Certificate2 certificate)
+        {
             if (!_peerIds.TryGetValue(certificate, out var peer))
             {
                 peer = SpiffeId.FromCertificate(certificate, out _)?.ToString() ?? "";

@@ -5,6 +5,7 @@ using FedMesh.Core.Discovery.Protocol;
 using FedMesh.Core.Identity;
 using FedMesh.Gateway.Configuration;
 using FedMesh.Gateway.Hosting;
+using FedMesh.Tests.Shared;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FedMesh.Gateway.Tests.Fakes;
@@ -30,6 +31,9 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     internal TestController Controller { get; private set; } = null!;
     internal TestBackend Backend { get; private set; } = null!;
+
+    /// <summary>Serves service raw.default: records requests as bytes and answers with scripted bytes.</summary>
+    internal RawBackend Raw { get; private set; } = null!;
     internal GatewayRuntime Gateway { get; private set; } = null!;
     internal WorkloadIdentity EastCaller { get; private set; } = null!;
     internal WorkloadIdentity NorthCaller { get; private set; } = null!;
@@ -57,6 +61,7 @@ public sealed class GatewayFixture : IAsyncLifetime
 
         Controller = await TestController.StartAsync(_west, "west", Token);
         Backend = await TestBackend.StartAsync(_echo);
+        Raw = new RawBackend(_echo.ServerOptions());
         if (PublishAtStart)
         {
             Controller.Discovery.Publish(Snapshot("1", linked: ["east"]));
@@ -91,13 +96,14 @@ public sealed class GatewayFixture : IAsyncLifetime
         mirror.MirrorCluster = "east";
         snapshot.Services.Add(mirror);
         snapshot.Services.Add(Service("down", exported: true, healthy: false));
+        snapshot.Services.Add(Service("raw", exported: true, healthy: true, Raw.Address));
         return snapshot;
     }
 
-    private Service Service(string name, bool exported, bool healthy)
+    private Service Service(string name, bool exported, bool healthy, string? address = null)
     {
         var service = new Service { Name = name, Namespace = "default", Exported = exported };
-        service.Endpoints.Add(new Endpoint { Address = Backend.Address, Identity = EchoIdentity, Cluster = "west", Healthy = healthy, Weight = 1 });
+        service.Endpoints.Add(new Endpoint { Address = address ?? Backend.Address, Identity = EchoIdentity, Cluster = "west", Healthy = healthy, Weight = 1 });
         return service;
     }
 
@@ -112,6 +118,10 @@ public sealed class GatewayFixture : IAsyncLifetime
         var handler = new SocketsHttpHandler { SslOptions = ssl, UseProxy = false };
         return new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{Gateway.ListenEndpoint.Port}") };
     }
+
+    /// <summary>A raw HTTP/1.1 connection to the gateway's mTLS listener as <paramref name="identity"/>.</summary>
+    internal Task<RawHttp> RawClient(WorkloadIdentity identity) =>
+        RawHttp.ConnectTlsAsync(new IPEndPoint(IPAddress.Loopback, Gateway.ListenEndpoint.Port), identity.ClientOptions(GatewayIdentity));
 
     internal static HttpRequestMessage Request(string host, Version version, string path = "/hello")
     {
@@ -148,6 +158,10 @@ public sealed class GatewayFixture : IAsyncLifetime
         if (Backend is not null)
         {
             await Backend.DisposeAsync();
+        }
+        if (Raw is not null)
+        {
+            await Raw.DisposeAsync();
         }
         if (Controller is not null)
         {

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using FedMesh.Tests.Shared;
 
 namespace FedMesh.Core.Tests.Forwarding.Support;
 

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Threading.Channels;
+using FedMesh.Tests.Shared;
 
 namespace FedMesh.Core.Tests.Forwarding.Support;
 

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace FedMesh.Core.Tests.Forwarding.Support;
+namespace FedMesh.Tests.Shared;
 
 /// <summary>An HTTP/1.1 message as it was on the wire: its start line and its fields, in order and as sent.</summary>
 internal sealed record WireHead(string StartLine, IReadOnlyList<(string Name, string Value)> Fields, string Text)

@@ -1,0 +1,199 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Text;
+using Microsoft.AspNetCore.Connections;
+
+namespace FedMesh.Core.Forwarding;
+
+public abstract partial class Http11Relay
+{
+    /// <summary>One client connection's relay state: its pipes and the request under way, reused from request to request.</summary>
+    private sealed class RelayExchange(ConnectionContext connection)
+    {
+        private byte[] _outgoing = new byte[4096];
+        private byte[] _headCopy = [];
+        private string? _caller;
+        private byte[] _callerField = [];
+
+        public PipeReader Input { get; } = connection.Transport.Input;
+
+        public PipeWriter Output { get; } = connection.Transport.Output;
+
+        /// <summary>The client connection closed (the upstream exchange is abandoned).</summary>
+        public CancellationToken Closed { get; } = connection.ConnectionClosed;
+
+        /// <summary>When the first bytes of a still unfinished request head arrived (<see cref="Stopwatch.GetTimestamp"/>); 0 between requests.</summary>
+        public long HeadSince { get; set; }
+
+        public int HeadLength { get; private set; }
+
+        public long BodyLength { get; private set; }
+
+        /// <summary>Bytes after the head that had arrived with it.</summary>
+        public long Arrived { get; private set; }
+
+        public bool IsHead { get; private set; }
+
+        /// <summary>The client asked to close after this exchange, or the connection cannot carry another.</summary>
+        public bool CloseAfter { get; set; }
+
+        public int OutgoingLength { get; set; }
+
+        /// <summary>The request's span while a tracer listens; its context replaces the caller's on the way up.</summary>
+        public Activity? Span { get; set; }
+
+        public ReadOnlyMemory<byte> OutgoingMemory => _outgoing.AsMemory(0, OutgoingLength);
+
+        /// <summary>The outgoing buffer, grown to hold at least <paramref name="size"/> bytes (the ones in use kept).</summary>
+        public byte[] Outgoing(int size)
+        {
+            if (size > _outgoing.Length)
+            {
+                var grown = new byte[Math.Max(size, _outgoing.Length * 2)];
+                _outgoing.AsSpan(0, OutgoingLength).CopyTo(grown);
+                _outgoing = grown;
+            }
+            return _outgoing;
+        }
+
+        /// <summary>Room to copy a head that spans several pipe segments.</summary>
+        public byte[] HeadCopy(int size)
+        {
+            if (_headCopy.Length < size)
+                _headCopy = new byte[Math.Max(size, 4096)];
+            return _headCopy;
+        }
+
+        /// <summary>Writes the upstream's head: the request line, Host, every field the hop passes on, then the caller.</summary>
+        public void Begin(ReadOnlySpan<byte> head, in RequestHead parsed, string? caller, int headLength, long arrived, Activity? span,
+            DistributedContextPropagator propagator)
+        {
+            Span = span;
+            HeadLength = headLength;
+            BodyLength = parsed.ContentLength;
+            Arrived = arrived;
+            IsHead = parsed.MethodLength == 4 && head.StartsWith("HEAD"u8);
+            CloseAfter = parsed.Close;
+            if (caller is null)
+            {
+                _caller = null;
+                _callerField = [];
+            }
+            else if (!ReferenceEquals(caller, _caller))
+            {
+                _caller = caller;
+                _callerField = Encoding.ASCII.GetBytes($"x-fedmesh-caller: {caller}\r\n");
+            }
+            var lineEnd = head.IndexOf("\r\n"u8) + 2;
+            var buffer = Outgoing(headLength + _callerField.Length + 8); // the Host line may come out a little longer than it came
+            var at = 0;
+            Put(buffer, ref at, head[..lineEnd]);
+            Put(buffer, ref at, "Host: "u8);
+            Put(buffer, ref at, head.Slice(parsed.HostStart, parsed.HostLength));
+            Put(buffer, ref at, "\r\n"u8);
+            for (var start = lineEnd; start < head.Length - 2;)
+            {
+                var length = head[start..].IndexOf("\r\n"u8) + 2;
+                var line = head.Slice(start, length);
+                var name = line[..line.IndexOf((byte)':')];
+                if (!Dropped(name, caller is not null) && (span is null || !IsTraceField(propagator, name)))
+                    Put(buffer, ref at, line);
+                start += length;
+            }
+            Put(buffer, ref at, _callerField);
+            OutgoingLength = at;
+            if (span is not null)
+                propagator.Inject(span, this, static (carrier, name, value) => ((RelayExchange)carrier!).AppendField(name, value));
+            Outgoing(OutgoingLength + 2);
+            "\r\n"u8.CopyTo(_outgoing.AsSpan(OutgoingLength));
+            OutgoingLength += 2;
+        }
+
+        private static bool IsTraceField(DistributedContextPropagator propagator, ReadOnlySpan<byte> name)
+        {
+            foreach (var field in propagator.Fields)
+            {
+                if (name.Length == field.Length && Ascii.EqualsIgnoreCase(name, field))
+                    return true;
+            }
+            return false;
+        }
+
+        private void AppendField(string name, string? value)
+        {
+            var text = $"{name}: {value}\r\n";
+            Outgoing(OutgoingLength + text.Length);
+            OutgoingLength += Encoding.ASCII.GetBytes(text, _outgoing.AsSpan(OutgoingLength));
+        }
+
+        private static void Put(byte[] buffer, ref int at, ReadOnlySpan<byte> bytes)
+        {
+            bytes.CopyTo(buffer.AsSpan(at));
+            at += bytes.Length;
+        }
+
+        /// <summary>Cuts the client connection (part of a response is out, or the client is gone).</summary>
+        public void Abort() => connection.Abort(new ConnectionAbortedException("the relayed exchange failed part way"));
+    }
+
+    /// <summary>Puts a head together in the output pipe's buffer; nothing is sent until the next flush.</summary>
+    private ref struct HeadWriter
+    {
+        private readonly PipeWriter _output;
+        private Span<byte> _span;
+        private int _written;
+
+        public HeadWriter(PipeWriter output, int sizeHint)
+        {
+            _output = output;
+            _span = output.GetSpan(sizeHint);
+        }
+
+        public void Append(scoped ReadOnlySpan<byte> bytes)
+        {
+            if (bytes.Length > _span.Length - _written)
+            {
+                _output.Advance(_written);
+                _written = 0;
+                _span = _output.GetSpan(bytes.Length);
+            }
+            bytes.CopyTo(_span[_written..]);
+            _written += bytes.Length;
+        }
+
+        public void Append(string ascii) => Append(Encoding.ASCII.GetBytes(ascii));
+
+        public void Append(long number)
+        {
+            Span<byte> digits = stackalloc byte[20];
+            Utf8Formatter.TryFormat(number, digits, out var length);
+            Append(digits[..length]);
+        }
+
+        public void Commit() => _output.Advance(_written);
+    }
+
+    /// <summary>The <c>Date</c> field for the current second, made once a second.</summary>
+    private static class HttpDate
+    {
+        private static (long Second, byte[] Field) _current = (0, []);
+
+        public static ReadOnlySpan<byte> Field
+        {
+            get
+            {
+                var now = DateTimeOffset.UtcNow;
+                var second = now.ToUnixTimeSeconds();
+                var current = _current;
+                if (current.Second != second)
+                {
+                    current = (second, Encoding.ASCII.GetBytes($"Date: {now:r}\r\n"));
+                    _current = current;
+                }
+                return current.Field;
+            }
+        }
+    }
+}

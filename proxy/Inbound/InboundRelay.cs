@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using FedMesh.Core.Common;
+using FedMesh.Core.Forwarding;
+using FedMesh.Core.Telemetry;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Features;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace FedMesh.Proxy.Inbound;
+
+/// <summary>
+/// The inbound listener's HTTP/1.1 relay: a plain request is relayed to the app as bytes, with the caller the
+/// handler would send (the <c>x-fedmesh-caller</c> a gateway or peer proxy set, or else the verified peer), and the
+/// handler's span, failure log and 502/504 body. What the relay does not take goes to <see cref="InboundHandler"/>.
+/// </summary>
+internal sealed class InboundRelay(InboundHandler handler, MeshClient app, string appPrefix)
+    : Http11Relay(MeshTracing.ProxyInboundSpan, MeshForwarder.DefaultActivityTimeout, DataPlaneKestrel.MeshListenerKeepAlive, DataPlaneKestrel.RequestHeadersTimeout)
+{
+    protected override string FailureCode => InboundHandler.AppUnavailable;
+
+    protected override bool TryRoute(ConnectionContext connection, in RelayRequest request, out RelayTarget target)
+    {
+        target = default;
+        // Several caller fields are one list on Kestrel's way, which joins them.
+        if (!handler.AppTakesHttp11 || request.CallerFields > 1)
+            return false;
+        var caller = request.CallerFields == 0 && connection.Features.Get<ITlsConnectionFeature>()?.ClientCertificate is { } certificate
+            ? handler.PeerId(certificate)
+            : null; // null: the caller sent is passed on
+        target = new RelayTarget(app, appPrefix, caller, null);
+        return true;
+    }
+
+    protected override byte[] Completed(in RelayTarget target, int status, ForwarderError error, Exception? exception, long started, Activity? span)
+    {
+        MeshTracing.Complete(span, status);
+        return error is ForwarderError.None or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled ? [] : handler.Failed(error, exception);
+    }
+}

@@ -1,0 +1,265 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using FedMesh.Core.Forwarding;
+using FedMesh.Core.Tests.Forwarding.Support;
+using FedMesh.Tests.Shared;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace FedMesh.Core.Tests.Forwarding;
+
+/// <summary>
+/// The byte relay's own duties, on a Kestrel front whose relay sends everything but <c>/kestrel…</c> to a scripted
+/// upstream: its timeouts, what it reports for each request, and its answers when the upstream fails.
+/// </summary>
+public sealed class Http11RelayTests
+{
+    [Fact]
+    public async Task EveryRelayedRequest_IsReportedOnceWithTheStatusTheCallerSaw()
+    {
+        await using var upstream = ScriptedUpstream.Answering(_ => "HTTP/1.1 418 Teapot\r\nContent-Length: 2\r\n\r\nno");
+        await using var front = await RelayFront.StartAsync(upstream.Prefix);
+        await using var client = await front.ConnectAsync();
+
+        await client.SendAsync("GET /a HTTP/1.1\r\nHost: svc\r\n\r\nGET /b HTTP/1.1\r\nHost: svc\r\n\r\n");
+        await client.ReadResponseAsync();
+        await client.ReadResponseAsync();
+        var seen = await upstream.NextRequestAsync();
+
+        Assert.Equal([(418, ForwarderError.None), (418, ForwarderError.None)], front.Relay.Completions.Select(c => (c.Status, c.Error)));
+        Assert.Equal([RelayFront.Caller], seen.Values("x-fedmesh-caller"));
+    }
+
+    [Fact]
+    public async Task UpstreamRefusingTheConnection_Gets502WithTheOwnersBody()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        await using var front = await RelayFront.StartAsync($"http://127.0.0.1:{port}");
+        await using var client = await front.ConnectAsync();
+
+        await client.SendAsync("GET /a HTTP/1.1\r\nHost: svc\r\n\r\n");
+        var response = await client.ReadResponseAsync();
+
+        Assert.Equal("HTTP/1.1 502 Bad Gateway", response.StartLine);
+        Assert.Equal(TestRelay.FailureBody, response.BodyText);
+        Assert.Equal("test-failure", response.Field("x-fedmesh-error"));
+        var completion = Assert.Single(front.Relay.Completions);
+        Assert.Equal((502, ForwarderError.Request), (completion.Status, completion.Error));
+        Assert.IsAssignableFrom<SocketException>(completion.Exception);
+    }
+
+    [Fact]
+    public async Task SilentUpstream_Gets504AfterTheActivityTimeout()
+    {
+        await using var upstream = ScriptedUpstream.Start(async c =>
+        {
+            await c.ReadRequestAsync();
+            await c.WaitClosedByPeerAsync();
+        });
+        await using var front = await RelayFront.StartAsync(upstream.Prefix, activityTimeout: TimeSpan.FromMilliseconds(300));
+        await using var client = await front.ConnectAsync();
+
+        await client.SendAsync("GET /a HTTP/1.1\r\nHost: svc\r\n\r\n");
+        var response = await client.ReadResponseAsync();
+
+        Assert.Equal("HTTP/1.1 504 Gateway Timeout", response.StartLine);
+        Assert.Equal(ForwarderError.RequestTimedOut, Assert.Single(front.Relay.Completions).Error);
+    }
+
+    [Fact]
+    public async Task UpstreamCuttingTheBodyShort_CutsTheClientConnection()
+    {
+        await using var upstream = ScriptedUpstream.Start(async c =>
+        {
+            await c.ReadRequestAsync();
+            await c.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly some");
+            c.Close();
+        });
+        await using var front = await RelayFront.StartAsync(upstream.Prefix);
+        await using var client = await front.ConnectAsync();
+
+        await client.SendAsync("GET /a HTTP/1.1\r\nHost: svc\r\n\r\n");
+
+        await Assert.ThrowsAnyAsync<IOException>(() => client.ReadResponseAsync()); // never taken for a whole response
+        Assert.Equal(ForwarderError.ResponseBodyDestination, Assert.Single(front.Relay.Completions).Error);
+    }
+
+    [Fact]
+    public async Task IdleConnection_IsClosedAfterTheKeepAlive()
+    {
+        await using var upstream = ScriptedUpstream.Answering(_ => "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        await using var front = await RelayFront.StartAsync(upstream.Prefix, keepAlive: TimeSpan.FromMilliseconds(300));
+        await using var client = await front.ConnectAsync();
+
+        await client.SendAsync("GET /a HTTP/1.1\r\nHost: svc\r\n\r\n");
+        await client.ReadResponseAsync();
+
+        Assert.True(await client.ClosedAsync()); // Kestrel's own keep-alive (130 s) would outlast the wait
+    }
+
+    [Fact]
+    public async Task ServerStopping_ClosesAnIdleConnectionAtOnce()
+    {
+        await using var upstream = ScriptedUpstream.Answering(_ => "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        await using var front = await RelayFront.StartAsync(upstream.Prefix);
+        await using var client = await front.ConnectAsync();
+        await client.SendAsync("GET /a HTTP/1.1\r\nHost: svc\r\n\r\n");
+        await client.ReadResponseAsync();
+
+        var stopping = front.StopAsync();
+
+        Assert.True(await client.ClosedAsync()); // not held open until the host's shutdown timeout (30 s) aborts it
+        await stopping;
+    }
+
+    [Fact]
+    public async Task HeadThatNeverFinishes_IsClosedAfterTheHeadTimeout()
+    {
+        await using var front = await RelayFront.StartAsync("http://127.0.0.1:9", headTimeout: TimeSpan.FromMilliseconds(300));
+        await using var client = await front.ConnectAsync();
+
+        await client.SendAsync("GET /a HTTP/1.1\r\nHost: svc\r\n");
+
+        Assert.True(await client.ClosedAsync());
+        Assert.Empty(front.Relay.Completions);
+    }
+
+    [Fact]
+    public async Task RequestTheOwnerDoesNotRoute_AndTheRestOfTheConnection_AreKestrels()
+    {
+        await using var upstream = ScriptedUpstream.Answering(_ => "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        await using var front = await RelayFront.StartAsync(upstream.Prefix);
+        await using var client = await front.ConnectAsync();
+
+        await client.SendAsync("GET /a HTTP/1.1\r\nHost: svc\r\n\r\n");
+        var relayed = await client.ReadResponseAsync();
+        await client.SendAsync("GET /kestrel HTTP/1.1\r\nHost: svc\r\n\r\n");
+        var kestrels = await client.ReadResponseAsync();
+        await client.SendAsync("GET /b HTTP/1.1\r\nHost: svc\r\n\r\n");
+        var after = await client.ReadResponseAsync();
+
+        Assert.Equal("HTTP/1.1 200 OK", relayed.StartLine);
+        Assert.StartsWith("HTTP/1.1 299", kestrels.StartLine);
+        Assert.StartsWith("HTTP/1.1 299", after.StartLine);
+        Assert.Single(front.Relay.Completions);
+    }
+
+    [Theory]
+    [InlineData("GET /a HTTP/1.0\r\nHost: svc\r\n\r\n")]
+    [InlineData("GET http://svc/a HTTP/1.1\r\nHost: svc\r\n\r\n")]
+    [InlineData("OPTIONS * HTTP/1.1\r\nHost: svc\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: svc\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")]
+    [InlineData("POST /a HTTP/1.1\r\nHost: svc\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\nx")]
+    [InlineData("POST /a HTTP/1.1\r\nHost: svc\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: svc\r\nConnection: x-other\r\nx-other: 1\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: sv\u00e9c\r\n\r\n")]
+    [InlineData("GET /a\u00e9 HTTP/1.1\r\nHost: svc\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: svc\r\nx-value: caf\u00e9\r\n\r\n")]
+    public async Task RequestsOutsideThePlainShape_GoToKestrelUntouched(string request)
+    {
+        await using var front = await RelayFront.StartAsync("http://127.0.0.1:9");
+        await using var client = await front.ConnectAsync();
+
+        await client.SendAsync(request);
+        var response = await client.ReadResponseAsync();
+
+        Assert.DoesNotContain("502", response.StartLine); // not relayed (nothing listens upstream)
+        Assert.Empty(front.Relay.Completions);
+    }
+}
+
+/// <summary>Relays everything to one upstream except paths under <c>/kestrel</c>, and records what it reports.</summary>
+internal sealed class TestRelay(MeshClient client, string prefix, TimeSpan activityTimeout, TimeSpan keepAlive, TimeSpan headTimeout)
+    : Http11Relay("relay", activityTimeout, keepAlive, headTimeout)
+{
+    public const string FailureBody = "the relay's owner says the upstream failed\n";
+
+    public MeshClient Client => client;
+
+    public ConcurrentQueue<(int Status, ForwarderError Error, Exception? Exception)> Completions { get; } = new();
+
+    protected override string FailureCode => "test-failure";
+
+    protected override bool TryRoute(ConnectionContext connection, in RelayRequest request, out RelayTarget target)
+    {
+        target = new RelayTarget(client, prefix, RelayFront.Caller, null);
+        return !request.Path.StartsWith("/kestrel"u8);
+    }
+
+    protected override byte[] Completed(in RelayTarget target, int status, ForwarderError error, Exception? exception, long started,
+        System.Diagnostics.Activity? span)
+    {
+        Completions.Enqueue((status, error, exception));
+        return System.Text.Encoding.ASCII.GetBytes(FailureBody);
+    }
+}
+
+/// <summary>A Kestrel front on 127.0.0.1 with a <see cref="TestRelay"/>; what the relay leaves gets a 299 from the handler.</summary>
+internal sealed class RelayFront : IAsyncDisposable
+{
+    public const string Caller = "spiffe://fedmesh.local/cluster/east/ns/default/sa/front";
+
+    private readonly WebApplication _app;
+
+    private RelayFront(WebApplication app, TestRelay relay, IPEndPoint endpoint)
+    {
+        _app = app;
+        Relay = relay;
+        EndPoint = endpoint;
+    }
+
+    public TestRelay Relay { get; }
+
+    public IPEndPoint EndPoint { get; }
+
+    public static async Task<RelayFront> StartAsync(string prefix, TimeSpan? activityTimeout = null, TimeSpan? keepAlive = null, TimeSpan? headTimeout = null)
+    {
+        var relay = new TestRelay(ForwardingFront.CreateClient(), prefix, activityTimeout ?? TimeSpan.FromSeconds(10),
+            keepAlive ?? TimeSpan.FromSeconds(30), headTimeout ?? TimeSpan.FromSeconds(30));
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l =>
+        {
+            l.Protocols = HttpProtocols.Http1;
+            l.Use(relay.Middleware);
+        }));
+        var app = builder.Build();
+        app.Run(context =>
+        {
+            context.Response.StatusCode = 299;
+            return context.Response.WriteAsync("kestrel's way");
+        });
+        await app.StartAsync();
+        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        return new RelayFront(app, relay, new IPEndPoint(IPAddress.Loopback, address.Port));
+    }
+
+    public async Task<RawHttp> ConnectAsync()
+    {
+        var tcp = new TcpClient { NoDelay = true };
+        await tcp.ConnectAsync(EndPoint);
+        return new RawHttp(tcp.GetStream());
+    }
+
+    public Task StopAsync() => _app.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+            await _app.StopAsync(stopping.Token);
+        await _app.DisposeAsync();
+        Relay.Client.Dispose();
+    }
+}
