@@ -22,9 +22,6 @@ public static class DataPlaneKestrel
     /// </summary>
     public static readonly TimeSpan MeshListenerKeepAlive = TimeSpan.FromMinutes(5);
 
-    /// <summary>How long a request head may take to arrive whole (Kestrel's default RequestHeadersTimeout), on Kestrel's way and the relay's.</summary>
-    public static readonly TimeSpan RequestHeadersTimeout = TimeSpan.FromSeconds(30);
-
     /// <summary>
     /// Uses the socket transport, and when socket completions run inline also runs Kestrel's request
     /// processing inline on the thread that read the bytes, instead of handing every read and write

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.IO.Pipelines;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
@@ -66,16 +68,47 @@ public abstract partial class Http11Relay
             return _headCopy;
         }
 
-        /// <summary>Writes the upstream's head: the request line, Host, every field the hop passes on, then the caller.</summary>
-        public void Begin(ReadOnlySpan<byte> head, in RequestHead parsed, string? caller, int headLength, long arrived, Activity? span,
-            DistributedContextPropagator propagator)
+        /// <summary>The request body that is in hand (all of it when the request can be sent again).</summary>
+        public byte[] Body { get; private set; } = [];
+
+        public int BodyInHand { get; set; }
+
+        /// <summary>Room for <paramref name="size"/> body bytes.</summary>
+        public byte[] BodyBuffer(int size)
         {
-            Span = span;
-            HeadLength = headLength;
+            if (Body.Length < size)
+                Body = new byte[Math.Max(size, 1024)];
+            return Body;
+        }
+
+        private RequestHead _parsed;
+
+        /// <summary>
+        /// Keeps the client's head (copied out of the pipe, so each attempt can write its own from it) and what was
+        /// found in it, for the request about to be relayed.
+        /// </summary>
+        public void Keep(ReadOnlySpan<byte> head, in RequestHead parsed, long arrived, Activity? span)
+        {
+            if (!Unsafe.AreSame(ref MemoryMarshal.GetReference(head), ref MemoryMarshal.GetArrayDataReference(_headCopy)))
+                head.CopyTo(HeadCopy(head.Length));
+            _parsed = parsed;
+            HeadLength = head.Length;
             BodyLength = parsed.ContentLength;
             Arrived = arrived;
             IsHead = parsed.MethodLength == 4 && head.StartsWith("HEAD"u8);
             CloseAfter = parsed.Close;
+            BodyInHand = 0;
+            Span = span;
+        }
+
+        /// <summary>
+        /// Writes the upstream's head for <paramref name="target"/>: the request line, Host (the target's, or the
+        /// client's), every field the hop passes on, the caller, and the span's trace context; then the body in hand.
+        /// </summary>
+        public void Build(in RelayTarget target)
+        {
+            var head = _headCopy.AsSpan(0, HeadLength);
+            var caller = target.Caller;
             if (caller is null)
             {
                 _caller = null;
@@ -87,28 +120,41 @@ public abstract partial class Http11Relay
                 _callerField = Encoding.ASCII.GetBytes($"x-fedmesh-caller: {caller}\r\n");
             }
             var lineEnd = head.IndexOf("\r\n"u8) + 2;
-            var buffer = Outgoing(headLength + _callerField.Length + 8); // the Host line may come out a little longer than it came
+            var host = target.Host is null ? head.Slice(_parsed.HostStart, _parsed.HostLength) : default;
+            var buffer = Outgoing(HeadLength + _callerField.Length + (target.Host?.Length ?? 0) + 8);
             var at = 0;
             Put(buffer, ref at, head[..lineEnd]);
             Put(buffer, ref at, "Host: "u8);
-            Put(buffer, ref at, head.Slice(parsed.HostStart, parsed.HostLength));
+            if (target.Host is null)
+                Put(buffer, ref at, host);
+            else
+                at += Encoding.ASCII.GetBytes(target.Host, buffer.AsSpan(at));
             Put(buffer, ref at, "\r\n"u8);
+            var propagator = target.Client.Propagator;
             for (var start = lineEnd; start < head.Length - 2;)
             {
                 var length = head[start..].IndexOf("\r\n"u8) + 2;
                 var line = head.Slice(start, length);
                 var name = line[..line.IndexOf((byte)':')];
-                if (!Dropped(name, caller is not null) && (span is null || !IsTraceField(propagator, name)))
+                if (!Dropped(name, caller is not null) && (Span is null || !IsTraceField(propagator, name)))
                     Put(buffer, ref at, line);
                 start += length;
             }
             Put(buffer, ref at, _callerField);
             OutgoingLength = at;
-            if (span is not null)
-                propagator.Inject(span, this, static (carrier, name, value) => ((RelayExchange)carrier!).AppendField(name, value));
-            Outgoing(OutgoingLength + 2);
+            if (Span is not null)
+                propagator.Inject(Span, this, static (carrier, name, value) => ((RelayExchange)carrier!).AppendField(name, value));
+            Outgoing(OutgoingLength + 2 + BodyInHand);
             "\r\n"u8.CopyTo(_outgoing.AsSpan(OutgoingLength));
             OutgoingLength += 2;
+            Body.AsSpan(0, BodyInHand).CopyTo(_outgoing.AsSpan(OutgoingLength));
+            OutgoingLength += BodyInHand;
+        }
+
+        private static void Put(byte[] buffer, ref int at, ReadOnlySpan<byte> bytes)
+        {
+            bytes.CopyTo(buffer.AsSpan(at));
+            at += bytes.Length;
         }
 
         private static bool IsTraceField(DistributedContextPropagator propagator, ReadOnlySpan<byte> name)
@@ -126,12 +172,6 @@ public abstract partial class Http11Relay
             var text = $"{name}: {value}\r\n";
             Outgoing(OutgoingLength + text.Length);
             OutgoingLength += Encoding.ASCII.GetBytes(text, _outgoing.AsSpan(OutgoingLength));
-        }
-
-        private static void Put(byte[] buffer, ref int at, ReadOnlySpan<byte> bytes)
-        {
-            bytes.CopyTo(buffer.AsSpan(at));
-            at += bytes.Length;
         }
 
         /// <summary>Cuts the client connection (part of a response is out, or the client is gone).</summary>

@@ -13,10 +13,27 @@ namespace FedMesh.Core.Forwarding;
 /// <summary>Where a relayed request goes, as its owner decided from the head: the upstream and the caller it is sent as.</summary>
 /// <param name="Caller">The <c>x-fedmesh-caller</c> sent upstream in place of any the request had; null passes the request's own on.</param>
 /// <param name="State">The owner's own: what <see cref="Http11Relay.Completed"/> needs to count and report the request.</param>
-public readonly record struct RelayTarget(MeshClient Client, string Prefix, string? Caller, object? State);
+public readonly record struct RelayTarget(MeshClient Client, string Prefix, string? Caller, object? State)
+{
+    /// <summary>The Host sent upstream; null keeps the client's.</summary>
+    public string? Host { get; init; }
+
+    /// <summary>A field line, CRLF included, added to the response head (the proxy's <c>x-fedmesh-upstream-cluster</c>).</summary>
+    public byte[]? ResponseField { get; init; }
+
+    /// <summary>Abandons the exchange when cancelled (the endpoint left discovery).</summary>
+    public CancellationToken Abandoned { get; init; }
+
+    /// <summary>
+    /// The request may be sent again (see <see cref="Http11Relay.TryRetry"/>): its body, which the owner made sure is
+    /// at most <see cref="Http11Relay.MaxReplayableBody"/>, is read whole before the first attempt.
+    /// </summary>
+    public bool Replayable { get; init; }
+}
 
 /// <summary>The parts of a request head the owner routes by, as bytes of the head.</summary>
-public readonly ref struct RelayRequest(ReadOnlySpan<byte> method, ReadOnlySpan<byte> target, ReadOnlySpan<byte> host, int callerFields)
+public readonly ref struct RelayRequest(ReadOnlySpan<byte> head, ReadOnlySpan<byte> method, ReadOnlySpan<byte> target, ReadOnlySpan<byte> host,
+    int callerFields, long contentLength)
 {
     public ReadOnlySpan<byte> Method { get; } = method;
 
@@ -25,8 +42,34 @@ public readonly ref struct RelayRequest(ReadOnlySpan<byte> method, ReadOnlySpan<
 
     public ReadOnlySpan<byte> Host { get; } = host;
 
+    /// <summary>The whole head, through its empty line.</summary>
+    public ReadOnlySpan<byte> Head { get; } = head;
+
     /// <summary>How many <c>x-fedmesh-caller</c> fields the request has.</summary>
     public int CallerFields { get; } = callerFields;
+
+    /// <summary>The body's length (0 without one: the relay takes no chunked body).</summary>
+    public long ContentLength { get; } = contentLength;
+
+    /// <summary>The value of the field named <paramref name="name"/>; false when there is none, or more than one.</summary>
+    public bool TryGetField(ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
+    {
+        value = default;
+        var found = 0;
+        var fields = Head[(Head.IndexOf("\r\n"u8) + 2)..];
+        while (fields.Length > 2)
+        {
+            var line = fields[..fields.IndexOf("\r\n"u8)];
+            fields = fields[(line.Length + 2)..];
+            var colon = line.IndexOf((byte)':');
+            if (colon == name.Length && Ascii.EqualsIgnoreCase(line[..colon], name))
+            {
+                value = line[(colon + 1)..].Trim(" \t"u8);
+                found++;
+            }
+        }
+        return found == 1;
+    }
 
     /// <summary>The path, without the query.</summary>
     public ReadOnlySpan<byte> Path => Target.IndexOf((byte)'?') is var q and >= 0 ? Target[..q] : Target;
@@ -53,6 +96,9 @@ public abstract partial class Http11Relay
     /// <summary>A request body up to this size that has arrived with its head is sent in the same write.</summary>
     private const int InlineBody = 16 * 1024;
 
+    /// <summary>The largest body of a request that can be sent again (<see cref="RelayTarget.Replayable"/>).</summary>
+    public const int MaxReplayableBody = 64 * 1024;
+
     private static readonly SearchValues<byte> TokenChars =
         SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
 
@@ -65,17 +111,20 @@ public abstract partial class Http11Relay
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:[]"u8);
 
     private readonly string _spanName;
+    private readonly ActivityKind _spanKind;
     private readonly TimeSpan _activityTimeout;
     private readonly TimeSpan _keepAlive;
     private readonly TimeSpan _headTimeout;
 
     /// <param name="spanName">The name of each request's span (<see cref="MeshTracing"/>) while a tracer listens.</param>
+    /// <param name="spanKind">Server for a listener in front of a workload (gateway, inbound), Client for an app's outbound hop.</param>
     /// <param name="activityTimeout">An exchange is abandoned after this long without a byte moving either way.</param>
     /// <param name="keepAlive">An idle client connection is closed after this long (Kestrel's KeepAliveTimeout).</param>
     /// <param name="headTimeout">A request head must arrive whole within this long (Kestrel's RequestHeadersTimeout).</param>
-    protected Http11Relay(string spanName, TimeSpan activityTimeout, TimeSpan keepAlive, TimeSpan headTimeout)
+    protected Http11Relay(string spanName, ActivityKind spanKind, TimeSpan activityTimeout, TimeSpan keepAlive, TimeSpan headTimeout)
     {
         _spanName = spanName;
+        _spanKind = spanKind;
         _activityTimeout = activityTimeout;
         _keepAlive = keepAlive;
         _headTimeout = headTimeout;
@@ -98,6 +147,20 @@ public abstract partial class Http11Relay
 
     /// <summary>The <c>x-fedmesh-error</c> code of the relay's own 502 and 504.</summary>
     protected abstract string FailureCode { get; }
+
+    /// <summary>
+    /// Called when a response head arrives, before any of it is sent: false holds it back (its body is dropped) and
+    /// <see cref="TryRetry"/> is asked. Only for a replayable request.
+    /// </summary>
+    protected virtual bool AcceptResponse(in RelayTarget target, int status) => true;
+
+    /// <summary>
+    /// Called when an attempt of a replayable request ended with nothing sent to the client: a failure before any
+    /// response (<paramref name="error"/>), or a response held back (<paramref name="status"/>, no error). The owner
+    /// accounts the attempt and, to send the request again, sets <paramref name="target"/> to the next and returns
+    /// true. False ends the request with that failure (<see cref="Completed"/> follows, for the same attempt).
+    /// </summary>
+    protected virtual bool TryRetry(ref RelayTarget target, int status, ForwarderError error, Exception? exception) => false;
 
     private async Task RunAsync(ConnectionContext connection, ConnectionDelegate next)
     {
@@ -181,12 +244,13 @@ public abstract partial class Http11Relay
         }
         if (!TryParse(head, out var parsed))
             return Step.Kestrel;
-        var request = new RelayRequest(head[..parsed.MethodLength], head.Slice(parsed.TargetStart, parsed.TargetLength),
-            head.Slice(parsed.HostStart, parsed.HostLength), parsed.CallerFields);
+        var request = new RelayRequest(head, head[..parsed.MethodLength], head.Slice(parsed.TargetStart, parsed.TargetLength),
+            head.Slice(parsed.HostStart, parsed.HostLength), parsed.CallerFields, parsed.ContentLength);
         if (!TryRoute(connection, request, out target))
             return Step.Kestrel;
-        var span = MeshTracing.Source.HasListeners() ? StartSpan(head, parsed) : null;
-        exchange.Begin(head, parsed, target.Caller, headLength, buffer.Length - headLength, span, target.Client.Propagator);
+        if (target.Replayable && parsed.ContentLength > MaxReplayableBody)
+            throw new InvalidOperationException($"a replayable request's body is at most {MaxReplayableBody} bytes; this one has {parsed.ContentLength}");
+        exchange.Keep(head, parsed, buffer.Length - headLength, MeshTracing.Source.HasListeners() ? StartSpan(head, parsed) : null);
         return Step.Relay;
     }
 
@@ -201,7 +265,7 @@ public abstract partial class Http11Relay
             if (!ActivityContext.TryParse(traceParent, traceState, isRemote: true, out parent))
                 parent = default;
         }
-        return MeshTracing.Source.StartActivity(_spanName, ActivityKind.Server, parent);
+        return MeshTracing.Source.StartActivity(_spanName, _spanKind, parent);
     }
 
     /// <summary>Positions in a checked request head.</summary>
@@ -316,36 +380,43 @@ public abstract partial class Http11Relay
     private async ValueTask<bool> RelayAsync(RelayExchange exchange, RelayTarget target, ReadOnlySequence<byte> buffer)
     {
         var started = Stopwatch.GetTimestamp();
-        Http11Pool pool;
-        try
+        // The body in hand: what came with the head when it is small, and all of it when the request may be sent again.
+        var inHand = exchange.BodyLength <= InlineBody || target.Replayable ? (int)Math.Min(exchange.BodyLength, exchange.Arrived) : 0;
+        buffer.Slice(exchange.HeadLength, inHand).CopyTo(exchange.BodyBuffer(target.Replayable ? (int)exchange.BodyLength : inHand));
+        exchange.BodyInHand = inHand;
+        exchange.Input.AdvanceTo(buffer.GetPosition(exchange.HeadLength + inHand));
+        var bodyLeft = exchange.BodyLength - inHand;
+        if (bodyLeft > 0 && target.Replayable)
         {
-            pool = target.Client.PoolFor(target.Prefix);
+            try
+            {
+                await ReadBodyAsync(exchange, bodyLeft).ConfigureAwait(false);
+            }
+            catch (MeshForwarder.ClientBodyException e)
+            {
+                Finish(exchange, target, 502, exchange.Closed.IsCancellationRequested ? ForwarderError.RequestBodyCanceled : ForwarderError.RequestBodyClient,
+                    e.InnerException ?? e, started);
+                exchange.Abort();
+                return false;
+            }
+            bodyLeft = 0;
         }
-        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException or UriFormatException)
-        {
-            exchange.Input.AdvanceTo(buffer.GetPosition(exchange.HeadLength));
-            return await FailAsync(exchange, target, ForwarderError.Request, e, started).ConfigureAwait(false);
-        }
-        // The body, or as much of it as came with the head (when small, it goes in the head's write).
-        var inline = exchange.BodyLength <= InlineBody ? Math.Min(exchange.BodyLength, exchange.Arrived) : 0;
-        if (inline > 0)
-            buffer.Slice(exchange.HeadLength, inline).CopyTo(exchange.Outgoing(exchange.OutgoingLength + (int)inline).AsSpan(exchange.OutgoingLength));
-        exchange.OutgoingLength += (int)inline;
-        exchange.Input.AdvanceTo(buffer.GetPosition(exchange.HeadLength + inline));
-        var bodyLeft = exchange.BodyLength - inline;
         var replayable = bodyLeft == 0;
+        exchange.Build(target);
         var fresh = false;
         while (true)
         {
             var stage = Stage.Connect;
+            Http11Pool? pool = null;
             Http11Connection? upstream = null;
             var headWritten = false;
             try
             {
+                pool = target.Client.PoolFor(target.Prefix);
                 upstream = fresh
                     ? await pool.ConnectAsync(exchange.Closed).ConfigureAwait(false)
                     : await pool.RentAsync(verify: !replayable, exchange.Closed).ConfigureAwait(false);
-                upstream.Begin(exchange.Closed, CancellationToken.None, _activityTimeout);
+                upstream.Begin(exchange.Closed, target.Abandoned, _activityTimeout);
                 stage = Stage.Send;
                 await upstream.Stream.WriteAsync(exchange.OutgoingMemory).ConfigureAwait(false);
                 if (bodyLeft > 0)
@@ -359,9 +430,26 @@ public abstract partial class Http11Relay
                 var (status, http10, headLength) = await MeshForwarder.ReadResponseHeadAsync(upstream).ConfigureAwait(false);
                 var framing = MeshForwarder.ReadFields(upstream.Buffer.AsSpan(upstream.Start, headLength), status, http10,
                     exchange.IsHead ? "HEAD" : "GET", upstream);
+                if (target.Replayable && !AcceptResponse(target, status))
+                {
+                    // Held back: a small body is read off so the connection can be kept; then the owner's next attempt.
+                    upstream.Start += headLength;
+                    var drained = framing.Framing == MeshForwarder.Framing.None
+                        || (framing.Framing == MeshForwarder.Framing.Length && framing.Length <= MeshForwarder.DrainLimit);
+                    if (drained)
+                        await MeshForwarder.CopyLengthAsync(upstream, framing.Framing == MeshForwarder.Framing.Length ? framing.Length : 0, null).ConfigureAwait(false);
+                    pool.Return(upstream, drained && framing.KeepAlive && upstream.Start == upstream.End);
+                    if (TryRetry(ref target, status, ForwarderError.None, null))
+                    {
+                        exchange.Build(target);
+                        continue;
+                    }
+                    return await FailAsync(exchange, target, ForwarderError.Request,
+                        new HttpRequestException($"the upstream's {status} was held back for a retry that did not follow"), started).ConfigureAwait(false);
+                }
                 stage = Stage.ResponseBody;
                 headWritten = true;
-                var keepOpen = await CopyResponseAsync(exchange, upstream, status, headLength, framing).ConfigureAwait(false);
+                var keepOpen = await CopyResponseAsync(exchange, upstream, status, headLength, framing, target.ResponseField).ConfigureAwait(false);
                 pool.Return(upstream, framing.KeepAlive && upstream.Start == upstream.End && framing.Framing != MeshForwarder.Framing.UntilClose);
                 Finish(exchange, target, status, ForwarderError.None, null, started);
                 return keepOpen;
@@ -370,20 +458,21 @@ public abstract partial class Http11Relay
             {
                 var reason = upstream?.Aborted ?? AbortReason.None;
                 if (upstream is not null)
-                    pool.Close(upstream);
+                    pool!.Close(upstream);
                 if (!fresh && upstream is { Reused: true } && reason is AbortReason.None or AbortReason.Closed && e is not MeshForwarder.ClientBodyException
                     && stage is Stage.Send or Stage.AwaitResponse && upstream.End == 0 && replayable && !exchange.Closed.IsCancellationRequested)
                 {
                     fresh = true; // a reused connection the upstream had closed: once more on a new one
                     continue;
                 }
+                fresh = false;
                 var callerLeft = reason == AbortReason.CallerLeft || exchange.Closed.IsCancellationRequested;
                 var error = stage switch
                 {
                     _ when e is MeshForwarder.ClientBodyException => callerLeft ? ForwarderError.RequestBodyCanceled : ForwarderError.RequestBodyClient,
                     _ when e is MeshForwarder.ClientGoneException => callerLeft ? ForwarderError.ResponseBodyCanceled : ForwarderError.ResponseBodyClient,
                     Stage.ResponseBody => callerLeft ? ForwarderError.ResponseBodyCanceled : ForwarderError.ResponseBodyDestination,
-                    _ when callerLeft => ForwarderError.RequestCanceled,
+                    _ when callerLeft || reason == AbortReason.Abandoned => ForwarderError.RequestCanceled,
                     _ when reason == AbortReason.TimedOut || e is TimeoutException => ForwarderError.RequestTimedOut,
                     Stage.SendBody => ForwarderError.RequestBodyDestination,
                     _ => ForwarderError.Request,
@@ -396,10 +485,40 @@ public abstract partial class Http11Relay
                     exchange.Abort();
                     return false;
                 }
+                if (replayable && TryRetry(ref target, 0, error, cause))
+                {
+                    exchange.Build(target);
+                    continue;
+                }
                 if (bodyLeft > 0)
                     exchange.CloseAfter = true; // the rest of the body is still on the connection
                 return await FailAsync(exchange, target, error, cause, started).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>Reads the rest of a replayable request's body into the exchange.</summary>
+    private static async ValueTask ReadBodyAsync(RelayExchange exchange, long left)
+    {
+        while (left > 0)
+        {
+            ReadResult read;
+            try
+            {
+                read = await exchange.Input.ReadAsync().ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                throw new MeshForwarder.ClientBodyException(e);
+            }
+            var buffer = read.Buffer;
+            if (buffer.IsEmpty && (read.IsCompleted || read.IsCanceled))
+                throw new MeshForwarder.ClientBodyException(new IOException($"the client closed the connection {left} bytes before the end of the body its Content-Length announced"));
+            var take = buffer.Slice(0, Math.Min(left, buffer.Length));
+            take.CopyTo(exchange.Body.AsSpan(exchange.BodyInHand));
+            exchange.BodyInHand += (int)take.Length;
+            left -= take.Length;
+            exchange.Input.AdvanceTo(take.End);
         }
     }
 
@@ -450,12 +569,12 @@ public abstract partial class Http11Relay
     /// flushes first, so a streamed body moves on as it comes.
     /// </summary>
     private static async ValueTask<bool> CopyResponseAsync(RelayExchange exchange, Http11Connection upstream, int status, int headLength,
-        (MeshForwarder.Framing Framing, long Length, long Declared, bool KeepAlive) framed)
+        (MeshForwarder.Framing Framing, long Length, long Declared, bool KeepAlive) framed, byte[]? extraField)
     {
         var output = exchange.Output;
         var head = upstream.Buffer.AsSpan(upstream.Start, headLength);
         var close = exchange.CloseAfter || framed.Framing == MeshForwarder.Framing.UntilClose;
-        WriteResponseHead(output, head, upstream, status, framed.Framing, close);
+        WriteResponseHead(output, head, upstream, status, framed.Framing, close, extraField);
         upstream.Start += headLength;
         switch (framed.Framing)
         {
@@ -571,7 +690,7 @@ public abstract partial class Http11Relay
     /// when it frames it, or tells a HEAD's or 304's length; chunked otherwise).
     /// </summary>
     private static void WriteResponseHead(PipeWriter output, ReadOnlySpan<byte> head, Http11Connection upstream, int status,
-        MeshForwarder.Framing framing, bool close)
+        MeshForwarder.Framing framing, bool close, byte[]? extraField)
     {
         var lineEnd = head.IndexOf("\r\n"u8);
         var writer = new HeadWriter(output, head.Length + 64);
@@ -604,6 +723,8 @@ public abstract partial class Http11Relay
         }
         if (!hasDate)
             writer.Append(HttpDate.Field); // a forwarded response carries a Date (RFC 9110 §6.6.1)
+        if (extraField is not null)
+            writer.Append(extraField);
         if (framing == MeshForwarder.Framing.Chunked)
             writer.Append("Transfer-Encoding: chunked\r\n"u8);
         if (close)

@@ -10,7 +10,7 @@ namespace FedMesh.Core.Forwarding;
 public sealed partial class MeshForwarder
 {
     /// <summary>A dropped response's body up to this size is read and discarded, so its connection can be reused.</summary>
-    private const long DrainLimit = 64 * 1024;
+    internal const long DrainLimit = 64 * 1024;
 
     /// <summary>Reads up to the end of the final (non-1xx) response head; returns its status and length.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -188,7 +188,7 @@ public sealed partial class MeshForwarder
 
     /// <summary>Copies exactly <paramref name="length"/> body bytes (to nowhere when <paramref name="output"/> is null).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask CopyLengthAsync(Http11Connection connection, long length, PipeWriter? output)
+    internal static async ValueTask CopyLengthAsync(Http11Connection connection, long length, PipeWriter? output)
     {
         var left = length;
         while (left > 0)

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using FedMesh.Core.Common;
 using FedMesh.Core.Forwarding;
 using FedMesh.Core.Resources;
 using FedMesh.Core.Telemetry;
@@ -16,8 +15,9 @@ namespace FedMesh.Gateway.Forwarding;
 /// the chosen endpoint, with the peer's SPIFFE id as its caller, and counted as the handler counts it. Every other
 /// request (the gateway's own answers, refusals, and whatever the relay leaves to Kestrel) goes to the handler.
 /// </summary>
-internal sealed class GatewayRelay(GatewayHandler handler)
-    : Http11Relay(MeshTracing.GatewaySpan, GatewayDefaults.UpstreamActivityTimeout, DataPlaneKestrel.MeshListenerKeepAlive, DataPlaneKestrel.RequestHeadersTimeout)
+/// <param name="keepAlive">The listener's keep-alive timeout; <paramref name="headTimeout"/> its request-head timeout.</param>
+internal sealed class GatewayRelay(GatewayHandler handler, TimeSpan keepAlive, TimeSpan headTimeout)
+    : Http11Relay(MeshTracing.GatewaySpan, ActivityKind.Server, GatewayDefaults.UpstreamActivityTimeout, keepAlive, headTimeout)
 {
     private static readonly byte[] ProbePath = Encoding.ASCII.GetBytes(WellKnown.GatewayProbePath);
 

@@ -18,6 +18,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace FedMesh.Gateway.Hosting;
@@ -122,7 +123,8 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
         var telemetry = TelemetryHost.Start("fedmesh-gateway", options.Cluster, NodeId(options.Cluster), TelemetrySettings.FromEnvironment());
         telemetry.MapMetrics(app, ListenerDispatch.IsAdmin);
         var handler = new GatewayHandler(state, app.Services.GetRequiredService<MeshForwarder>(), state.Stats, options.Cluster, options.TrustDomain, logger);
-        relay = new GatewayRelay(handler);
+        var limits = app.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits;
+        relay = new GatewayRelay(handler, limits.KeepAliveTimeout, limits.RequestHeadersTimeout);
         app.Run(new ListenerDispatch(handler, new AdminHandler(state)).HandleAsync);
         return new GatewayRuntime(app, listeners, state, logger, options.Cluster, telemetry);
     }

@@ -1,3 +1,4 @@
+using System.Text;
 using FedMesh.Proxy.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -44,18 +45,26 @@ internal sealed class ProxyErrorWriter(string cluster, ILogger logger)
     {
         if (error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled)
             return Task.CompletedTask; // the app went away; nobody to answer
-        var feature = context.Features.Get<IForwarderErrorFeature>();
-        var reason = feature?.Exception is { } e ? Describe(e) : error.ToString();
-        var suppressed = 0;
-        if (endpoint.FailureLog is null || endpoint.FailureLog.TryEnter(out suppressed))
-            ProxyLog.UpstreamFailed(logger, backend.DisplayName, endpoint.Address, endpoint.Identity, error, reason, suppressed);
+        var message = UpstreamFailed(backend, endpoint, error, context.Features.Get<IForwarderErrorFeature>()?.Exception);
         if (context.Response.HasStarted)
             return Task.CompletedTask; // YARP aborts the response; the client sees a reset
         var status = error == ForwarderError.RequestTimedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway;
-        var via = endpoint.ViaGateway ? $"gateway {endpoint.Address} of cluster {endpoint.Cluster}" : $"endpoint {endpoint.Address}";
-        return WriteAsync(context, status, UpstreamUnavailable,
-            $"service '{backend.DisplayName}': {via} ({endpoint.Identity}) failed: {error}: {reason}");
+        return WriteAsync(context, status, UpstreamUnavailable, message);
     }
+
+    /// <summary>Logs a failed forward (throttled per endpoint) and returns the sentence its error response carries.</summary>
+    public string UpstreamFailed(BackendSet backend, UpstreamEndpoint endpoint, ForwarderError error, Exception? exception)
+    {
+        var reason = exception is { } e ? Describe(e) : error.ToString();
+        var suppressed = 0;
+        if (endpoint.FailureLog is null || endpoint.FailureLog.TryEnter(out suppressed))
+            ProxyLog.UpstreamFailed(logger, backend.DisplayName, endpoint.Address, endpoint.Identity, error, reason, suppressed);
+        var via = endpoint.ViaGateway ? $"gateway {endpoint.Address} of cluster {endpoint.Cluster}" : $"endpoint {endpoint.Address}";
+        return $"service '{backend.DisplayName}': {via} ({endpoint.Identity}) failed: {error}: {reason}";
+    }
+
+    /// <summary>An error response's body, as <see cref="WriteAsync"/> writes it.</summary>
+    public byte[] Body(string message) => Encoding.UTF8.GetBytes($"fedmesh proxy (cluster {cluster}): {message}\n");
 
     private static string Describe(Exception e)
     {
@@ -74,6 +83,6 @@ internal sealed class ProxyErrorWriter(string cluster, ILogger logger)
         response.StatusCode = status;
         response.Headers[ErrorHeader] = code;
         response.ContentType = "text/plain; charset=utf-8";
-        return response.WriteAsync($"fedmesh proxy (cluster {cluster}): {message}\n", context.RequestAborted);
+        return response.Body.WriteAsync(Body(message), context.RequestAborted).AsTask();
     }
 }

@@ -17,7 +17,10 @@ internal sealed class UpstreamTransformer(string? hostRewrite, string upstreamCl
 
     public override string UpstreamHost(HttpContext context) => HostRewrite ?? base.UpstreamHost(context);
 
-    public override string Caller(HttpContext context) => callerIdentity;
+    /// <summary>Our own SPIFFE id, sent as the caller.</summary>
+    public string CallerIdentity { get; } = callerIdentity;
+
+    public override string Caller(HttpContext context) => CallerIdentity;
 
     // A 5xx that will be retried elsewhere is dropped before anything reaches the client.
     public override bool AcceptResponse(HttpContext context, int status) =>

@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace FedMesh.Proxy.Hosting;
@@ -33,14 +34,16 @@ internal sealed class Listener : IAsyncDisposable
     /// (<see cref="TlsTransport"/>); <paramref name="protocols"/> is then ignored. Without it,
     /// <see cref="HttpProtocols.Http1AndHttp2"/> serves both on the one port, telling them apart by their
     /// first bytes (<see cref="CleartextProtocolDetection"/>). <paramref name="keepAlive"/> replaces Kestrel's idle
-    /// keep-alive timeout (130 s). A <paramref name="relay"/> (made once the app is built) takes the plain HTTP/1.1
-    /// requests of a TLS port before Kestrel's HTTP layer.
+    /// keep-alive timeout (130 s). A <paramref name="relay"/> (made once the app is built, given Kestrel's keep-alive and
+    /// request-head timeouts) takes the plain HTTP/1.1 requests before Kestrel's HTTP layer.
     /// </summary>
     public static Listener Create(IPEndPoint endpoint, HttpProtocols protocols, ILoggerFactory loggerFactory,
         Func<IServiceProvider, RequestDelegate> handler, TlsListenOptions? tls = null, bool allowHostOverride = false,
-        Action<IApplicationBuilder>? configurePipeline = null, TimeSpan? keepAlive = null, Func<IServiceProvider, Http11Relay?>? relay = null)
+        Action<IApplicationBuilder>? configurePipeline = null, TimeSpan? keepAlive = null,
+        Func<IServiceProvider, TimeSpan, TimeSpan, Http11Relay?>? relay = null)
     {
         Http11Relay? built = null; // connections arrive only once the app is built and started
+        void Relayed(ListenOptions listen) => listen.Use(next => built?.Middleware(next) ?? next);
         var detect = protocols == HttpProtocols.Http1AndHttp2 && tls is null;
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddSingleton(loggerFactory);
@@ -64,16 +67,25 @@ internal sealed class Listener : IAsyncDisposable
             if (keepAlive is { } idle)
                 kestrel.Limits.KeepAliveTimeout = idle;
             if (tls is not null)
-                kestrel.ListenTls(endpoint, tls, bound: listen => listen.Use(next => built?.Middleware(next) ?? next));
+                kestrel.ListenTls(endpoint, tls, bound: Relayed);
             else if (detect)
-                kestrel.ListenHttp1AndH2c(endpoint);
+                kestrel.ListenHttp1AndH2c(endpoint, http1: Relayed);
             else
-                kestrel.Listen(endpoint, listen => listen.Protocols = protocols);
+                kestrel.Listen(endpoint, listen =>
+                {
+                    listen.Protocols = protocols;
+                    if (protocols == HttpProtocols.Http1)
+                        Relayed(listen);
+                });
         });
         var app = builder.Build();
         configurePipeline?.Invoke(app);
         app.Run(handler(app.Services));
-        built = relay?.Invoke(app.Services);
+        if (relay is not null)
+        {
+            var limits = app.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits;
+            built = relay(app.Services, limits.KeepAliveTimeout, limits.RequestHeadersTimeout);
+        }
         return new Listener(app);
     }
 

@@ -26,7 +26,8 @@ internal sealed class InboundHandler(IHttpForwarder forwarder, HttpMessageInvoke
     public bool AppTakesHttp11 => appProtocol != AppProtocols.Http2;
 
     /// <summary>The relay that takes plain HTTP/1.1 requests off the listener; null when the app client cannot relay.</summary>
-    public InboundRelay? Relay() => appClient is MeshClient client ? new InboundRelay(this, client, appPrefix) : null;
+    public InboundRelay? Relay(TimeSpan keepAlive, TimeSpan headTimeout) =>
+        appClient is MeshClient client ? new InboundRelay(this, client, appPrefix, keepAlive, headTimeout) : null;
 
     private ForwarderRequestConfig AppConfig(HttpRequest request) => appProtocol switch
     {

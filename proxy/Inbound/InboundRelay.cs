@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using FedMesh.Core.Common;
 using FedMesh.Core.Forwarding;
 using FedMesh.Core.Telemetry;
 using Microsoft.AspNetCore.Connections;
@@ -13,8 +12,8 @@ namespace FedMesh.Proxy.Inbound;
 /// handler would send (the <c>x-fedmesh-caller</c> a gateway or peer proxy set, or else the verified peer), and the
 /// handler's span, failure log and 502/504 body. What the relay does not take goes to <see cref="InboundHandler"/>.
 /// </summary>
-internal sealed class InboundRelay(InboundHandler handler, MeshClient app, string appPrefix)
-    : Http11Relay(MeshTracing.ProxyInboundSpan, MeshForwarder.DefaultActivityTimeout, DataPlaneKestrel.MeshListenerKeepAlive, DataPlaneKestrel.RequestHeadersTimeout)
+internal sealed class InboundRelay(InboundHandler handler, MeshClient app, string appPrefix, TimeSpan keepAlive, TimeSpan headTimeout)
+    : Http11Relay(MeshTracing.ProxyInboundSpan, ActivityKind.Server, MeshForwarder.DefaultActivityTimeout, keepAlive, headTimeout)
 {
     protected override string FailureCode => InboundHandler.AppUnavailable;
 

@@ -11,15 +11,19 @@ namespace FedMesh.Proxy.Resilience;
 /// and the last endpoint and error for the error response. Set as a request feature so the response
 /// transformer can hold back a 5xx that will be retried.
 /// </summary>
-internal sealed class ForwardRequest(ResilientForwarder owner, HttpContext context, ServiceRoute route, bool retryable)
+internal sealed class ForwardRequest(ResilientForwarder owner, HttpContext? context, ServiceRoute route, bool retryable, string authority)
 {
     private TriedEndpoints _tried;
     private UpstreamEndpoint? _pending;
     private BackendSet? _pendingBackend;
 
     public ResilientForwarder Owner { get; } = owner;
-    public HttpContext Context { get; } = context;
+    /// <summary>The request on Kestrel's way; null on the relay's (<see cref="Forwarding.OutboundRelay"/>), which sends no response before it is accepted.</summary>
+    public HttpContext? Context { get; } = context;
     public ServiceRoute Route { get; private set; } = route;
+
+    /// <summary>The Host the request named its service by (to find its route again after an eviction).</summary>
+    public string Authority { get; } = authority;
 
     /// <summary>After an eviction: continue on the route of the newest routing table (the one that evicted the endpoint).</summary>
     public void Reroute(ServiceRoute? current)
@@ -92,5 +96,46 @@ internal sealed class ForwardRequest(ResilientForwarder owner, HttpContext conte
     }
 
     /// <summary>Retryable, attempts left, and no byte of a response sent yet.</summary>
-    public bool CanRetryAgain() => Retryable && Attempts <= Owner.MaxRetries && !Context.Response.HasStarted;
+    public bool CanRetryAgain() => Retryable && Attempts <= Owner.MaxRetries && Context?.Response.HasStarted != true;
+
+    /// <summary>The chosen endpoint's load, counted from <see cref="Next"/>'s choice until <see cref="EndAttempt"/>.</summary>
+    public long LoadStarted { get; private set; }
+
+    /// <summary>Counts the attempt on the chosen endpoint as begun (its load).</summary>
+    public void BeginAttempt() => LoadStarted = Endpoint!.State.Load.Start();
+
+    /// <summary>
+    /// Accounts the attempt that just ended on <see cref="Endpoint"/>: its load, its request stats (every attempt
+    /// is a request to that backend), and the endpoint's failure accrual. <paramref name="status"/> is the
+    /// upstream's (held back or not); <paramref name="error"/> a failure before or during the response. Returns how
+    /// the attempt ended, for the retry decision.
+    /// </summary>
+    public AttemptKind EndAttempt(ForwarderError error, int status, bool callerLeft, bool responseStarted, TimeProvider time)
+    {
+        var endpoint = Endpoint!;
+        var state = endpoint.State;
+        state.Load.End(LoadStarted);
+        Error = error;
+        var now = time.GetTimestamp();
+        Route.StatsCell(Backend, endpoint).Record(error != ForwarderError.None ? StatusCodes.Status502BadGateway : status,
+            time.GetElapsedTime(LoadStarted, now).TotalMilliseconds);
+        if (error == ForwarderError.None)
+        {
+            if (status >= 500)
+                state.Accrual.OnFailure(now);
+            else
+                state.Accrual.OnSuccess();
+            return HeldBackStatus != 0 ? AttemptKind.HeldBack : AttemptKind.Done;
+        }
+        if (callerLeft)
+            return AttemptKind.Done;
+        if (state.IsEvicted)
+        {
+            Error = ForwarderError.Request; // not the client's cancellation: answer it if no retry follows
+            return AttemptKind.Evicted;
+        }
+        if (error is not (ForwarderError.RequestBodyClient or ForwarderError.RequestBodyCanceled))
+            state.Accrual.OnFailure(now);
+        return responseStarted ? AttemptKind.Done : AttemptKind.Failed;
+    }
 }

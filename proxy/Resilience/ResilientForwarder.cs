@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using FedMesh.Core.Forwarding;
 using FedMesh.Proxy.Routing;
 using Microsoft.AspNetCore.Http;
 using Polly;
@@ -20,11 +21,11 @@ internal sealed partial class ResilientForwarder
     private readonly ResilienceOptions _options;
     private readonly ResiliencePipeline<AttemptOutcome> _pipeline;
 
-    private readonly Func<HttpContext, ServiceRoute?>? _currentRoute;
+    private readonly Func<string, ServiceRoute?>? _currentRoute;
 
-    /// <param name="currentRoute">Finds a request's route in the newest routing table, for requests re-routed after an eviction.</param>
+    /// <param name="currentRoute">Finds the route of an authority in the newest routing table, for requests re-routed after an eviction.</param>
     public ResilientForwarder(IHttpForwarder forwarder, ResilienceOptions options, RetryBudget budget, TimeProvider time,
-        Func<HttpContext, ServiceRoute?>? currentRoute = null)
+        Func<string, ServiceRoute?>? currentRoute = null)
     {
         _currentRoute = currentRoute;
         _forwarder = forwarder;
@@ -54,7 +55,7 @@ internal sealed partial class ResilientForwarder
         var retryable = _options.MaxRetries > 0 && RequestRetryability.IsRetryable(context.Request, _options.MaxBufferedBody);
         if (retryable && context.Request.ContentLength > 0)
             context.Request.EnableBuffering(_options.MaxBufferedBody); // in memory: the length is known to fit
-        var request = new ForwardRequest(this, context, route, retryable);
+        var request = new ForwardRequest(this, context, route, retryable, context.Request.Host.Value ?? "");
         context.Features.Set(request);
         Budget.Deposit();
         // The first attempt runs outside the pipeline: most requests need no retry, and the pipeline's layers
@@ -76,14 +77,49 @@ internal sealed partial class ResilientForwarder
         return request;
     }
 
-    private bool Reroute(ForwardRequest request)
+    /// <summary>
+    /// Starts a request on the relay's way (<see cref="Forwarding.OutboundRelay"/>): its first endpoint chosen, as
+    /// <see cref="ForwardAsync"/> chooses it, and its attempt begun; null when there is no endpoint, or when the one
+    /// chosen is not reached through a <see cref="MeshClient"/> (nothing is counted then: Kestrel's way takes it).
+    /// </summary>
+    internal ForwardRequest? BeginRelayed(ServiceRoute route, bool retryable, string authority)
     {
-        if (_currentRoute is not null)
-            request.Reroute(_currentRoute(request.Context));
+        var request = new ForwardRequest(this, null, route, retryable, authority);
+        if (!request.Next() || request.Endpoint!.Invoker is not MeshClient)
+            return null;
+        Budget.Deposit();
+        request.BeginAttempt();
+        return request;
+    }
+
+    /// <summary>
+    /// After an attempt on the relay's way that reached the client with nothing: accounts it and, when the request
+    /// should go on (<see cref="ShouldRetry"/>), begins the next attempt. False ends the request.
+    /// </summary>
+    internal bool ContinueRelayed(ForwardRequest request, ForwarderError error, int status)
+    {
+        var kind = request.EndAttempt(error, status, callerLeft: false, responseStarted: false, _time);
+        if (!ShouldRetry(new AttemptOutcome(kind, request)) || !request.Next() || request.Endpoint!.Invoker is not MeshClient)
+            return false;
+        request.HeldBackStatus = 0;
+        request.BeginAttempt();
         return true;
     }
 
-    private static bool ShouldRetry(AttemptOutcome outcome)
+    /// <summary>Accounts the last attempt on the relay's way, which ended with the response sent (or the client gone).</summary>
+    internal void EndRelayed(ForwardRequest request, ForwarderError error, int status) =>
+        request.EndAttempt(error, status, callerLeft: error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled
+            or ForwarderError.ResponseBodyCanceled, responseStarted: true, _time);
+
+    private bool Reroute(ForwardRequest request)
+    {
+        if (_currentRoute is not null)
+            request.Reroute(_currentRoute(request.Authority));
+        return true;
+    }
+
+    /// <summary>Whether the request goes on to another attempt after <paramref name="outcome"/> (the retry's budget taken when it does).</summary>
+    internal static bool ShouldRetry(AttemptOutcome outcome)
     {
         var request = outcome.Request;
         return outcome.Kind switch

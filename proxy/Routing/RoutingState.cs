@@ -50,8 +50,7 @@ internal sealed class RoutingState : IDisposable
     public AppliedSnapshot? Applied => Volatile.Read(ref _applied);
 
     /// <summary>The route for a request's authority in the current table, or null.</summary>
-    public ServiceRoute? CurrentRouteOf(Microsoft.AspNetCore.Http.HttpContext context) =>
-        Current.TryFind(context.Request.Host.Value ?? "", out var route) ? route : null;
+    public ServiceRoute? CurrentRouteOf(string authority) => Current.TryFind(authority, out var route) ? route : null;
 
     /// <summary>True once a snapshot has been compiled.</summary>
     public bool HasSnapshot => Volatile.Read(ref _applied) is not null;

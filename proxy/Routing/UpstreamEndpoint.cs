@@ -1,3 +1,4 @@
+using FedMesh.Core.Resources;
 using FedMesh.Proxy.Forwarding;
 using FedMesh.Proxy.Resilience;
 
@@ -46,4 +47,9 @@ internal sealed class UpstreamEndpoint
 
     /// <summary>Limits failure warnings for this endpoint; set by the builder.</summary>
     public LogThrottle? FailureLog { get; init; }
+
+    private byte[]? _clusterField;
+
+    /// <summary>The <c>x-fedmesh-upstream-cluster</c> field line its responses get, as bytes (the relay's decoration).</summary>
+    public byte[] ClusterField => _clusterField ??= System.Text.Encoding.ASCII.GetBytes($"{WellKnown.UpstreamClusterHeader}: {Cluster}\r\n");
 }

@@ -182,7 +182,7 @@ public sealed class Http11RelayTests
 
 /// <summary>Relays everything to one upstream except paths under <c>/kestrel</c>, and records what it reports.</summary>
 internal sealed class TestRelay(MeshClient client, string prefix, TimeSpan activityTimeout, TimeSpan keepAlive, TimeSpan headTimeout)
-    : Http11Relay("relay", activityTimeout, keepAlive, headTimeout)
+    : Http11Relay("relay", System.Diagnostics.ActivityKind.Server, activityTimeout, keepAlive, headTimeout)
 {
     public const string FailureBody = "the relay's owner says the upstream failed\n";
 

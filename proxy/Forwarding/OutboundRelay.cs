@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Text;
+using FedMesh.Core.Common;
+using FedMesh.Core.Forwarding;
+using FedMesh.Core.Telemetry;
+using FedMesh.Proxy.Resilience;
+using FedMesh.Proxy.Routing;
+using Microsoft.AspNetCore.Connections;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace FedMesh.Proxy.Forwarding;
+
+/// <summary>
+/// The outbound listener's HTTP/1.1 relay: a plain request for a known service is relayed as bytes to the endpoint
+/// the route's policy and balancer choose, with the same attempts as <see cref="OutboundHandler"/>'s way (the
+/// <see cref="ResilientForwarder"/> decides each retry and holds back a 5xx that will be retried, every attempt is
+/// counted and feeds the endpoint's load and failure accrual), the endpoint's Host rewrite, our identity as the
+/// caller, <c>x-fedmesh-upstream-cluster</c> on the response, the outbound span and the same error answers. What
+/// the relay does not take (an unknown service, no endpoint, HTTP/2, a body too large to send again for a retryable
+/// request...) goes to <see cref="OutboundHandler"/>.
+/// </summary>
+internal sealed class OutboundRelay(RoutingState routing, ResilientForwarder forwarder, ProxyErrorWriter errors, ResilienceOptions options,
+    TimeSpan keepAlive, TimeSpan headTimeout)
+    : Http11Relay(MeshTracing.ProxyOutboundSpan, ActivityKind.Client, MeshForwarder.DefaultActivityTimeout, keepAlive, headTimeout)
+{
+    private const int MaxHost = 512;
+
+    private static readonly byte[] RetryableHeader = Encoding.ASCII.GetBytes(ResilienceDefaults.RetryableHeader);
+
+    /// <summary>A relayed request's attempts, and whether the current one was counted already.</summary>
+    private sealed class Attempts(ForwardRequest request)
+    {
+        public ForwardRequest Request { get; } = request;
+
+        public bool Counted { get; set; }
+
+        public Exception? LastException { get; set; }
+    }
+
+    protected override string FailureCode => ProxyErrorWriter.UpstreamUnavailable;
+
+    protected override bool TryRoute(ConnectionContext connection, in RelayRequest request, out RelayTarget target)
+    {
+        target = default;
+        if (request.Host.Length > MaxHost)
+            return false;
+        Span<char> host = stackalloc char[request.Host.Length];
+        Encoding.ASCII.GetChars(request.Host, host);
+        if (!routing.Current.TryFind(host, out var route))
+            return false; // Kestrel's way names the known services
+        var retryable = options.MaxRetries > 0 && (IsIdempotent(request.Method) || MarkedRetryable(request)) && request.ContentLength <= options.MaxBufferedBody;
+        if (retryable && request.ContentLength > MaxReplayableBody)
+            return false; // buffered for retries on Kestrel's way
+        if (forwarder.BeginRelayed(route!, retryable, new string(host)) is not { } forward)
+            return false; // no endpoint: Kestrel's way answers
+        target = Target(new Attempts(forward), retryable);
+        return true;
+    }
+
+    private static RelayTarget Target(Attempts attempts, bool replayable)
+    {
+        var endpoint = attempts.Request.Endpoint!;
+        return new RelayTarget((MeshClient)endpoint.Invoker, endpoint.DestinationPrefix, endpoint.Transformer.CallerIdentity, attempts)
+        {
+            Host = endpoint.Transformer.HostRewrite,
+            ResponseField = endpoint.ClusterField,
+            Abandoned = endpoint.State.Evicted,
+            Replayable = replayable,
+        };
+    }
+
+    // A 5xx that will be retried elsewhere is dropped before anything reaches the client, as UpstreamTransformer does.
+    protected override bool AcceptResponse(in RelayTarget target, int status) =>
+        status < 500 || !((Attempts)target.State!).Request.TryHoldBack(status);
+
+    protected override bool TryRetry(ref RelayTarget target, int status, ForwarderError error, Exception? exception)
+    {
+        var attempts = (Attempts)target.State!;
+        attempts.LastException = exception;
+        if (!forwarder.ContinueRelayed(attempts.Request, error, status))
+        {
+            attempts.Counted = true;
+            return false;
+        }
+        target = Target(attempts, replayable: true);
+        return true;
+    }
+
+    protected override byte[] Completed(in RelayTarget target, int status, ForwarderError error, Exception? exception, long started, Activity? span)
+    {
+        var attempts = (Attempts)target.State!;
+        var request = attempts.Request;
+        if (!attempts.Counted)
+            forwarder.EndRelayed(request, error, status);
+        MeshTracing.Complete(span, request.Route.StatsCell(request.Backend, request.Endpoint!).Key, error == ForwarderError.None ? status : 502);
+        var failure = request.Error; // after an eviction, a plain failure rather than the abandonment
+        if (error == ForwarderError.None || failure is ForwarderError.None or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled)
+            return [];
+        return errors.Body(errors.UpstreamFailed(request.Backend, request.Endpoint!, failure, exception ?? attempts.LastException));
+    }
+
+    private static bool IsIdempotent(ReadOnlySpan<byte> method) => method.Length switch
+    {
+        3 => Ascii.EqualsIgnoreCase(method, "GET"u8) || Ascii.EqualsIgnoreCase(method, "PUT"u8),
+        4 => Ascii.EqualsIgnoreCase(method, "HEAD"u8),
+        5 => Ascii.EqualsIgnoreCase(method, "TRACE"u8),
+        6 => Ascii.EqualsIgnoreCase(method, "DELETE"u8),
+        7 => Ascii.EqualsIgnoreCase(method, "OPTIONS"u8),
+        _ => false,
+    };
+
+    private static bool MarkedRetryable(in RelayRequest request) =>
+        request.TryGetField(RetryableHeader, out var value) && Ascii.EqualsIgnoreCase(value, "true"u8);
+}
