@@ -77,15 +77,20 @@ public readonly ref struct RelayRequest(ReadOnlySpan<byte> head, ReadOnlySpan<by
 
 /// <summary>
 /// Relays plain HTTP/1.1 exchanges as bytes, below Kestrel's HTTP layer (a connection middleware). The request head is
-/// checked and passed upstream with only the hop's own fields changed: Host kept, <c>x-fedmesh-caller</c> replaced,
-/// hop-by-hop fields dropped. The response head and body come back the same way. No header dictionary, HttpContext or
-/// middleware is built for such a request.
+/// checked and passed upstream with only the hop's own fields changed: Host (kept or rewritten), <c>x-fedmesh-caller</c>
+/// (replaced or kept), hop-by-hop fields dropped. The response head and body come back the same way. No header
+/// dictionary, HttpContext or middleware is built for such a request.
 /// <para>
 /// The relay takes only what it knows to be plain: an origin-form HTTP/1.1 request with a Content-Length or no body,
 /// whose head is well-formed and which its owner routes (<see cref="TryRoute"/>). The first request it does not take
-/// (an upgrade, <c>Expect</c>, a chunked upload, HTTP/1.0, a head it finds odd, a request for the owner's own answers,
-/// or any request while a tracer listens) goes to Kestrel untouched, with the rest of the connection. Kestrel parses it
-/// from its first byte, so every refusal and error page stays Kestrel's and the owner's handler's.
+/// (an upgrade, <c>Expect</c>, a chunked upload, HTTP/1.0, a head it finds odd, a request for the owner's own answers)
+/// goes to Kestrel untouched, with the rest of the connection. Kestrel parses it from its first byte, so every refusal
+/// and error page stays Kestrel's and the owner's handler's.
+/// </para>
+/// <para>
+/// A request the owner marks replayable may take several attempts: the owner may hold a response back
+/// (<see cref="AcceptResponse"/>) and names the next target after a failure or a held-back response
+/// (<see cref="TryRetry"/>). Its span (while a tracer listens) covers every attempt, as on Kestrel's way.
 /// </para>
 /// </summary>
 public abstract partial class Http11Relay
@@ -502,24 +507,30 @@ public abstract partial class Http11Relay
     {
         while (left > 0)
         {
-            ReadResult read;
-            try
-            {
-                read = await exchange.Input.ReadAsync().ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                throw new MeshForwarder.ClientBodyException(e);
-            }
-            var buffer = read.Buffer;
-            if (buffer.IsEmpty && (read.IsCompleted || read.IsCanceled))
-                throw new MeshForwarder.ClientBodyException(new IOException($"the client closed the connection {left} bytes before the end of the body its Content-Length announced"));
-            var take = buffer.Slice(0, Math.Min(left, buffer.Length));
-            take.CopyTo(exchange.Body.AsSpan(exchange.BodyInHand));
-            exchange.BodyInHand += (int)take.Length;
-            left -= take.Length;
-            exchange.Input.AdvanceTo(take.End);
+            var piece = await NextBodyPieceAsync(exchange, left).ConfigureAwait(false);
+            piece.CopyTo(exchange.Body.AsSpan(exchange.BodyInHand));
+            exchange.BodyInHand += (int)piece.Length;
+            left -= piece.Length;
+            exchange.Input.AdvanceTo(piece.End);
         }
+    }
+
+    /// <summary>The next piece of the client's body that has arrived (at most <paramref name="left"/> bytes); the caller advances past it.</summary>
+    private static async ValueTask<ReadOnlySequence<byte>> NextBodyPieceAsync(RelayExchange exchange, long left)
+    {
+        ReadResult read;
+        try
+        {
+            read = await exchange.Input.ReadAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            throw new MeshForwarder.ClientBodyException(e);
+        }
+        var buffer = read.Buffer;
+        if (buffer.IsEmpty && (read.IsCompleted || read.IsCanceled))
+            throw new MeshForwarder.ClientBodyException(new IOException($"the client closed the connection {left} bytes before the end of the body its Content-Length announced"));
+        return buffer.Slice(0, Math.Min(left, buffer.Length));
     }
 
     /// <summary>Reports the request to the owner, then ends its span.</summary>
@@ -542,24 +553,12 @@ public abstract partial class Http11Relay
     {
         while (left > 0)
         {
-            ReadResult read;
-            try
-            {
-                read = await exchange.Input.ReadAsync().ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                throw new MeshForwarder.ClientBodyException(e);
-            }
-            var buffer = read.Buffer;
-            if (buffer.IsEmpty && (read.IsCompleted || read.IsCanceled))
-                throw new MeshForwarder.ClientBodyException(new IOException($"the client closed the connection {left} bytes before the end of the body its Content-Length announced"));
-            var take = buffer.Slice(0, Math.Min(left, buffer.Length));
-            foreach (var segment in take)
+            var piece = await NextBodyPieceAsync(exchange, left).ConfigureAwait(false);
+            foreach (var segment in piece)
                 await upstream.Stream.WriteAsync(segment).ConfigureAwait(false);
             upstream.Touch();
-            left -= take.Length;
-            exchange.Input.AdvanceTo(take.End);
+            left -= piece.Length;
+            exchange.Input.AdvanceTo(piece.End);
         }
     }
 
@@ -620,7 +619,7 @@ public abstract partial class Http11Relay
     {
         while (true)
         {
-            var line = await ReadLineAsync(upstream, output).ConfigureAwait(false);
+            var line = await MeshForwarder.ReadLineAsync(upstream, output).ConfigureAwait(false);
             if (!Http11Head.TryParseChunkSize(upstream.Buffer.AsSpan(line.Start, line.Length), out var size))
                 throw new HttpRequestException("the upstream sent a malformed chunk size");
             if (size == 0)
@@ -631,34 +630,13 @@ public abstract partial class Http11Relay
             output.Advance(written + 2);
             await CopyLengthAsync(upstream, size, output).ConfigureAwait(false);
             output.Write("\r\n"u8);
-            if ((await ReadLineAsync(upstream, output).ConfigureAwait(false)).Length != 0)
+            if ((await MeshForwarder.ReadLineAsync(upstream, output).ConfigureAwait(false)).Length != 0)
                 throw new HttpRequestException("the upstream's chunk did not end where its size said");
         }
-        while ((await ReadLineAsync(upstream, output).ConfigureAwait(false)).Length != 0)
+        while ((await MeshForwarder.ReadLineAsync(upstream, output).ConfigureAwait(false)).Length != 0)
         {
         }
         output.Write("0\r\n\r\n"u8);
-    }
-
-    /// <summary>The next CRLF-terminated line from the upstream (consumed), as a position in its buffer.</summary>
-    private static async ValueTask<(int Start, int Length)> ReadLineAsync(Http11Connection upstream, PipeWriter output)
-    {
-        while (true)
-        {
-            var end = upstream.Buffer.AsSpan(upstream.Start, upstream.End - upstream.Start).IndexOf("\r\n"u8);
-            if (end >= 0)
-            {
-                var start = upstream.Start;
-                upstream.Start += end + 2;
-                return (start, end);
-            }
-            if (upstream.End - upstream.Start > 4096)
-                throw new HttpRequestException("the upstream sent a chunk line longer than 4 KiB");
-            if (upstream.Start > 0 && upstream.End == upstream.Buffer.Length)
-                upstream.Compact(upstream.Buffer.Length);
-            if (!await FillAsync(upstream, output).ConfigureAwait(false))
-                throw new HttpRequestException("the upstream closed the connection in the middle of a chunked body");
-        }
     }
 
     /// <summary>Sends what the client has not been sent yet, then reads more from the upstream; false at its end.</summary>

@@ -226,8 +226,11 @@ public sealed partial class MeshForwarder
         }
     }
 
-    /// <summary>The next CRLF-terminated line in the buffer (consumed), as a position in <see cref="Http11Connection.Buffer"/>.</summary>
-    private static async ValueTask<(int Start, int Length)> ReadLineAsync(Http11Connection connection)
+    /// <summary>
+    /// The next CRLF-terminated line in the buffer (consumed), as a position in <see cref="Http11Connection.Buffer"/>.
+    /// Before waiting for more, sends on what <paramref name="flushFirst"/> holds (the relay's streamed body).
+    /// </summary>
+    internal static async ValueTask<(int Start, int Length)> ReadLineAsync(Http11Connection connection, PipeWriter? flushFirst = null)
     {
         while (true)
         {
@@ -242,6 +245,8 @@ public sealed partial class MeshForwarder
                 throw new HttpRequestException("the upstream sent a chunk line longer than 4 KiB");
             if (connection.Start > 0 && connection.End == connection.Buffer.Length)
                 connection.Compact(connection.Buffer.Length);
+            if (flushFirst is { UnflushedBytes: > 0 })
+                await WriteAsync(flushFirst, ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
             if (!await connection.FillAsync().ConfigureAwait(false))
                 throw new HttpRequestException("the upstream closed the connection in the middle of a chunked body");
         }

@@ -40,7 +40,7 @@ internal sealed class Listener : IAsyncDisposable
     public static Listener Create(IPEndPoint endpoint, HttpProtocols protocols, ILoggerFactory loggerFactory,
         Func<IServiceProvider, RequestDelegate> handler, TlsListenOptions? tls = null, bool allowHostOverride = false,
         Action<IApplicationBuilder>? configurePipeline = null, TimeSpan? keepAlive = null,
-        Func<IServiceProvider, TimeSpan, TimeSpan, Http11Relay?>? relay = null)
+        Func<TimeSpan, TimeSpan, Http11Relay?>? relay = null)
     {
         Http11Relay? built = null; // connections arrive only once the app is built and started
         void Relayed(ListenOptions listen) => listen.Use(next => built?.Middleware(next) ?? next);
@@ -84,7 +84,7 @@ internal sealed class Listener : IAsyncDisposable
         if (relay is not null)
         {
             var limits = app.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits;
-            built = relay(app.Services, limits.KeepAliveTimeout, limits.RequestHeadersTimeout);
+            built = relay(limits.KeepAliveTimeout, limits.RequestHeadersTimeout);
         }
         return new Listener(app);
     }

@@ -136,7 +136,7 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
         _inbound = Listener.Create(Parse(_options.Inbound), HttpProtocols.Http1AndHttp2, _loggerFactory,
             sp => (inbound = new InboundHandler(sp.GetRequiredService<MeshForwarder>(), _appClient, appPrefix, _options.AppProtocol, _options.Cluster,
                 new LogThrottle(_time, TimeSpan.FromSeconds(5)), _logger)).HandleAsync,
-            tls.ListenOptions(), keepAlive: DataPlaneKestrel.MeshListenerKeepAlive, relay: (_, idle, head) => inbound!.Relay(idle, head));
+            tls.ListenOptions(), keepAlive: DataPlaneKestrel.MeshListenerKeepAlive, relay: (idle, head) => inbound!.Relay(idle, head));
         await _inbound.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var errors = new ProxyErrorWriter(_options.Cluster, _logger);
@@ -144,7 +144,7 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
         _outbound = Listener.Create(Parse(_options.Outbound), OutboundProtocols, _loggerFactory,
             sp => new OutboundHandler(_routing!, resilient = new ResilientForwarder(sp.GetRequiredService<MeshForwarder>(), _resilience,
                 new RetryBudget(_resilience, _time), _time, _routing!.CurrentRouteOf), errors).HandleAsync,
-            allowHostOverride: true, relay: (_, idle, head) => new OutboundRelay(_routing!, resilient!, errors, _resilience, idle, head));
+            allowHostOverride: true, relay: (idle, head) => new OutboundRelay(_routing!, resilient!, errors, _resilience, idle, head));
         await _outbound.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
