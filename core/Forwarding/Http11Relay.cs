@@ -376,8 +376,6 @@ public abstract partial class Http11Relay
         _ => false,
     };
 
-    private enum Stage { Connect, Send, SendBody, AwaitResponse, ResponseBody }
-
     /// <summary>
     /// Sends the prepared request upstream and its response back; false when the client connection must close
     /// (asked for, or the exchange failed part way).
@@ -411,7 +409,7 @@ public abstract partial class Http11Relay
         var fresh = false;
         while (true)
         {
-            var stage = Stage.Connect;
+            var stage = MeshForwarder.Stage.Connect;
             Http11Pool? pool = null;
             Http11Connection? upstream = null;
             var headWritten = false;
@@ -422,28 +420,24 @@ public abstract partial class Http11Relay
                     ? await pool.ConnectAsync(exchange.Closed).ConfigureAwait(false)
                     : await pool.RentAsync(verify: !replayable, exchange.Closed).ConfigureAwait(false);
                 upstream.Begin(exchange.Closed, target.Abandoned, _activityTimeout);
-                stage = Stage.Send;
+                stage = MeshForwarder.Stage.Send;
                 await upstream.Stream.WriteAsync(exchange.OutgoingMemory).ConfigureAwait(false);
                 if (bodyLeft > 0)
                 {
-                    stage = Stage.SendBody;
+                    stage = MeshForwarder.Stage.SendBody;
                     await SendBodyAsync(exchange, upstream, bodyLeft).ConfigureAwait(false);
                     bodyLeft = 0;
                 }
                 upstream.Touch();
-                stage = Stage.AwaitResponse;
+                stage = MeshForwarder.Stage.AwaitResponse;
                 var (status, http10, headLength) = await MeshForwarder.ReadResponseHeadAsync(upstream).ConfigureAwait(false);
                 var framing = MeshForwarder.ReadFields(upstream.Buffer.AsSpan(upstream.Start, headLength), status, http10,
                     exchange.IsHead ? "HEAD" : "GET", upstream);
                 if (target.Replayable && !AcceptResponse(target, status))
                 {
-                    // Held back: a small body is read off so the connection can be kept; then the owner's next attempt.
+                    // Held back: dropped (kept on its connection when small), then the owner's next attempt.
                     upstream.Start += headLength;
-                    var drained = framing.Framing == MeshForwarder.Framing.None
-                        || (framing.Framing == MeshForwarder.Framing.Length && framing.Length <= MeshForwarder.DrainLimit);
-                    if (drained)
-                        await MeshForwarder.CopyLengthAsync(upstream, framing.Framing == MeshForwarder.Framing.Length ? framing.Length : 0, null).ConfigureAwait(false);
-                    pool.Return(upstream, drained && framing.KeepAlive && upstream.Start == upstream.End);
+                    pool.Return(upstream, await MeshForwarder.DropAsync(upstream, framing).ConfigureAwait(false));
                     if (TryRetry(ref target, status, ForwarderError.None, null))
                     {
                         exchange.Build(target);
@@ -452,7 +446,7 @@ public abstract partial class Http11Relay
                     return await FailAsync(exchange, target, ForwarderError.Request,
                         new HttpRequestException($"the upstream's {status} was held back for a retry that did not follow"), started).ConfigureAwait(false);
                 }
-                stage = Stage.ResponseBody;
+                stage = MeshForwarder.Stage.ResponseBody;
                 headWritten = true;
                 var keepOpen = await CopyResponseAsync(exchange, upstream, status, headLength, framing, target.ResponseField).ConfigureAwait(false);
                 pool.Return(upstream, framing.KeepAlive && upstream.Start == upstream.End && framing.Framing != MeshForwarder.Framing.UntilClose);
@@ -464,25 +458,15 @@ public abstract partial class Http11Relay
                 var reason = upstream?.Aborted ?? AbortReason.None;
                 if (upstream is not null)
                     pool!.Close(upstream);
-                if (!fresh && upstream is { Reused: true } && reason is AbortReason.None or AbortReason.Closed && e is not MeshForwarder.ClientBodyException
-                    && stage is Stage.Send or Stage.AwaitResponse && upstream.End == 0 && replayable && !exchange.Closed.IsCancellationRequested)
+                if (!fresh && replayable && MeshForwarder.IsStaleReuse(upstream, reason, stage, e) && !exchange.Closed.IsCancellationRequested)
                 {
                     fresh = true; // a reused connection the upstream had closed: once more on a new one
                     continue;
                 }
                 fresh = false;
                 var callerLeft = reason == AbortReason.CallerLeft || exchange.Closed.IsCancellationRequested;
-                var error = stage switch
-                {
-                    _ when e is MeshForwarder.ClientBodyException => callerLeft ? ForwarderError.RequestBodyCanceled : ForwarderError.RequestBodyClient,
-                    _ when e is MeshForwarder.ClientGoneException => callerLeft ? ForwarderError.ResponseBodyCanceled : ForwarderError.ResponseBodyClient,
-                    Stage.ResponseBody => callerLeft ? ForwarderError.ResponseBodyCanceled : ForwarderError.ResponseBodyDestination,
-                    _ when callerLeft || reason == AbortReason.Abandoned => ForwarderError.RequestCanceled,
-                    _ when reason == AbortReason.TimedOut || e is TimeoutException => ForwarderError.RequestTimedOut,
-                    Stage.SendBody => ForwarderError.RequestBodyDestination,
-                    _ => ForwarderError.Request,
-                };
-                var cause = e is MeshForwarder.ClientBodyException or MeshForwarder.ClientGoneException ? e.InnerException ?? e : e;
+                var error = MeshForwarder.Classify(stage, reason, e, callerLeft);
+                var cause = MeshForwarder.Cause(e);
                 if (headWritten || callerLeft || e is MeshForwarder.ClientBodyException)
                 {
                     // Part of the response is out, or the client is gone: the connection cannot carry on.
@@ -592,7 +576,7 @@ public abstract partial class Http11Relay
                 while (await FillAsync(upstream, output).ConfigureAwait(false));
                 break;
         }
-        await Write(output, default).ConfigureAwait(false);
+        await MeshForwarder.WriteAsync(output, default).ConfigureAwait(false);
         return !close;
     }
 
@@ -643,23 +627,8 @@ public abstract partial class Http11Relay
     private static async ValueTask<bool> FillAsync(Http11Connection upstream, PipeWriter output)
     {
         if (output.UnflushedBytes > 0)
-            await Write(output, default).ConfigureAwait(false);
+            await MeshForwarder.WriteAsync(output, default).ConfigureAwait(false);
         return await upstream.FillAsync().ConfigureAwait(false);
-    }
-
-    private static async ValueTask Write(PipeWriter output, ReadOnlyMemory<byte> data)
-    {
-        FlushResult result;
-        try
-        {
-            result = data.IsEmpty ? await output.FlushAsync().ConfigureAwait(false) : await output.WriteAsync(data).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not InvalidOperationException)
-        {
-            throw new MeshForwarder.ClientGoneException(e);
-        }
-        if (result.IsCanceled || result.IsCompleted)
-            throw new MeshForwarder.ClientGoneException(new IOException("the client stopped reading the response"));
     }
 
     /// <summary>
@@ -731,7 +700,7 @@ public abstract partial class Http11Relay
         writer.Commit();
         try
         {
-            await Write(exchange.Output, default).ConfigureAwait(false);
+            await MeshForwarder.WriteAsync(exchange.Output, default).ConfigureAwait(false);
         }
         catch (MeshForwarder.ClientGoneException)
         {

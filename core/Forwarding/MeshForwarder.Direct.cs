@@ -7,7 +7,8 @@ namespace FedMesh.Core.Forwarding;
 
 public sealed partial class MeshForwarder
 {
-    private enum Stage { Connect, Send, SendBody, AwaitResponse, ResponseBody }
+    /// <summary>How far an exchange on a pooled connection got (the direct way's and the relay's).</summary>
+    internal enum Stage { Connect, Send, SendBody, AwaitResponse, ResponseBody }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<ForwarderError> SendDirectAsync(HttpContext context, string target, MeshClient client, string destinationPrefix,
@@ -63,24 +64,30 @@ public sealed partial class MeshForwarder
                 var reason = connection?.Aborted ?? AbortReason.None;
                 if (connection is not null)
                     pool.Close(connection);
-                // A reused connection the upstream had closed fails before any answer: send once more on a new one.
-                if (!fresh && connection is { Reused: true } && reason is AbortReason.None or AbortReason.Closed && e is not ClientBodyException
-                    && stage is Stage.Send or Stage.SendBody or Stage.AwaitResponse && connection.End == 0 && replayable
-                    && !context.RequestAborted.IsCancellationRequested)
+                if (!fresh && replayable && IsStaleReuse(connection, reason, stage, e) && !context.RequestAborted.IsCancellationRequested)
                 {
                     if (hasBody)
                         request.Body.Position = bodyStart;
                     fresh = true;
                     continue;
                 }
-                return Fail(context, Classify(context, stage, reason, e), e is ClientBodyException or ClientGoneException ? e.InnerException ?? e : e);
+                var callerLeft = reason == AbortReason.CallerLeft || context.RequestAborted.IsCancellationRequested;
+                return Fail(context, Classify(stage, reason, e, callerLeft), Cause(e));
             }
         }
     }
 
-    private static ForwarderError Classify(HttpContext context, Stage stage, AbortReason reason, Exception e)
+    /// <summary>
+    /// A reused connection the upstream had closed, failing before any answer (a request that can be sent again is,
+    /// once, on a new connection).
+    /// </summary>
+    internal static bool IsStaleReuse(Http11Connection? connection, AbortReason reason, Stage stage, Exception e) =>
+        connection is { Reused: true, End: 0 } && reason is AbortReason.None or AbortReason.Closed && e is not ClientBodyException
+        && stage is Stage.Send or Stage.SendBody or Stage.AwaitResponse;
+
+    /// <summary>What a failed exchange reports, from how far it got and whether the caller left.</summary>
+    internal static ForwarderError Classify(Stage stage, AbortReason reason, Exception e, bool callerLeft)
     {
-        var callerLeft = reason == AbortReason.CallerLeft || context.RequestAborted.IsCancellationRequested;
         return stage switch
         {
             _ when e is ClientBodyException => callerLeft ? ForwarderError.RequestBodyCanceled : ForwarderError.RequestBodyClient,
@@ -105,6 +112,9 @@ public sealed partial class MeshForwarder
         }
         return error;
     }
+
+    /// <summary>The failure itself: the client's, under the wrapper that says which side it came from.</summary>
+    internal static Exception Cause(Exception e) => e is ClientBodyException or ClientGoneException ? e.InnerException ?? e : e;
 
     /// <summary>Reading the request body from the client failed.</summary>
     internal sealed class ClientBodyException(Exception inner) : Exception(inner.Message, inner);

@@ -10,7 +10,7 @@ namespace FedMesh.Core.Forwarding;
 public sealed partial class MeshForwarder
 {
     /// <summary>A dropped response's body up to this size is read and discarded, so its connection can be reused.</summary>
-    internal const long DrainLimit = 64 * 1024;
+    private const long DrainLimit = 64 * 1024;
 
     /// <summary>Reads up to the end of the final (non-1xx) response head; returns its status and length.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -58,15 +58,7 @@ public sealed partial class MeshForwarder
         connection.Start += headLength;
         var (framing, bodyLength, declared, keepAlive) = framed;
         if (!transformer.AcceptResponse(context, status))
-        {
-            // Dropped (to be retried elsewhere): read a small body off the connection to keep it; close it otherwise.
-            if (framing == Framing.None || (framing == Framing.Length && bodyLength <= DrainLimit))
-            {
-                await CopyLengthAsync(connection, bodyLength, null).ConfigureAwait(false);
-                return keepAlive && connection.Start == connection.End;
-            }
-            return false;
-        }
+            return await DropAsync(connection, framed).ConfigureAwait(false);
         var response = context.Response;
         response.StatusCode = status;
         CopyHeaders(head.Span, connection, response.Headers);
@@ -90,6 +82,20 @@ public sealed partial class MeshForwarder
                 await CopyUntilCloseAsync(connection, output).ConfigureAwait(false);
                 return false;
         }
+    }
+
+    /// <summary>
+    /// A response dropped to be retried elsewhere, its head consumed: a small body is read off so the connection can
+    /// carry another request (returns whether it can); a larger one is left, and the connection closed.
+    /// </summary>
+    internal static async ValueTask<bool> DropAsync(Http11Connection connection, (Framing Framing, long Length, long Declared, bool KeepAlive) framed)
+    {
+        if (framed.Framing == Framing.None || (framed.Framing == Framing.Length && framed.Length <= DrainLimit))
+        {
+            await CopyLengthAsync(connection, framed.Length, null).ConfigureAwait(false);
+            return framed.KeepAlive && connection.Start == connection.End;
+        }
+        return false;
     }
 
     /// <summary>
@@ -188,7 +194,7 @@ public sealed partial class MeshForwarder
 
     /// <summary>Copies exactly <paramref name="length"/> body bytes (to nowhere when <paramref name="output"/> is null).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    internal static async ValueTask CopyLengthAsync(Http11Connection connection, long length, PipeWriter? output)
+    private static async ValueTask CopyLengthAsync(Http11Connection connection, long length, PipeWriter? output)
     {
         var left = length;
         while (left > 0)
@@ -265,7 +271,7 @@ public sealed partial class MeshForwarder
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask WriteAsync(PipeWriter? output, ReadOnlyMemory<byte> data)
+    internal static async ValueTask WriteAsync(PipeWriter? output, ReadOnlyMemory<byte> data)
     {
         if (output is null)
             return;
