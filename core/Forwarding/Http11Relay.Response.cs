@@ -1,0 +1,143 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+
+namespace FedMesh.Core.Forwarding;
+
+// The response side: the head passed on with the hop's fields changed, the body streamed by its framing.
+public abstract partial class Http11Relay
+{
+    /// <summary>
+    /// Writes the response head and body to the client; false when the client connection must close after it. What has
+    /// arrived is sent with one flush (head and a small body in one TLS record), and every wait for the upstream
+    /// flushes first, so a streamed body moves on as it comes.
+    /// </summary>
+    private static async ValueTask<bool> CopyResponseAsync(RelayExchange exchange, Http11Connection upstream, int status, int headLength,
+        (MeshForwarder.Framing Framing, long Length, long Declared, bool KeepAlive) framed, byte[]? extraField)
+    {
+        var output = exchange.Output;
+        var head = upstream.Buffer.AsSpan(upstream.Start, headLength);
+        var close = exchange.CloseAfter || framed.Framing == MeshForwarder.Framing.UntilClose;
+        WriteResponseHead(output, head, upstream, status, framed.Framing, close, extraField);
+        upstream.Start += headLength;
+        switch (framed.Framing)
+        {
+            case MeshForwarder.Framing.Length:
+                await CopyLengthAsync(upstream, framed.Length, output).ConfigureAwait(false);
+                break;
+            case MeshForwarder.Framing.Chunked:
+                await CopyChunkedAsync(upstream, output).ConfigureAwait(false);
+                break;
+            case MeshForwarder.Framing.UntilClose:
+                do
+                {
+                    output.Write(upstream.Buffer.AsSpan(upstream.Start, upstream.End - upstream.Start));
+                    upstream.Start = upstream.End = 0;
+                }
+                while (await FillAsync(upstream, output).ConfigureAwait(false));
+                break;
+        }
+        await MeshForwarder.WriteAsync(output, default).ConfigureAwait(false);
+        return !close;
+    }
+
+    private static async ValueTask CopyLengthAsync(Http11Connection upstream, long length, PipeWriter output)
+    {
+        var left = length;
+        while (left > 0)
+        {
+            if (upstream.Start == upstream.End)
+            {
+                upstream.Start = upstream.End = 0;
+                if (!await FillAsync(upstream, output).ConfigureAwait(false))
+                    throw new HttpRequestException($"the upstream closed the connection {length - left} bytes into a {length}-byte body");
+            }
+            var take = (int)Math.Min(left, upstream.End - upstream.Start);
+            output.Write(upstream.Buffer.AsSpan(upstream.Start, take));
+            upstream.Start += take;
+            left -= take;
+        }
+    }
+
+    /// <summary>Re-frames a chunked body (chunk extensions and trailer fields are not passed on, as on Kestrel's way).</summary>
+    private static async ValueTask CopyChunkedAsync(Http11Connection upstream, PipeWriter output)
+    {
+        while (true)
+        {
+            var line = await MeshForwarder.ReadLineAsync(upstream, output).ConfigureAwait(false);
+            if (!Http11Head.TryParseChunkSize(upstream.Buffer.AsSpan(line.Start, line.Length), out var size))
+                throw new HttpRequestException("the upstream sent a malformed chunk size");
+            if (size == 0)
+                break;
+            var span = output.GetSpan(20);
+            size.TryFormat(span, out var written, "x");
+            "\r\n"u8.CopyTo(span[written..]);
+            output.Advance(written + 2);
+            await CopyLengthAsync(upstream, size, output).ConfigureAwait(false);
+            output.Write("\r\n"u8);
+            if ((await MeshForwarder.ReadLineAsync(upstream, output).ConfigureAwait(false)).Length != 0)
+                throw new HttpRequestException("the upstream's chunk did not end where its size said");
+        }
+        while ((await MeshForwarder.ReadLineAsync(upstream, output).ConfigureAwait(false)).Length != 0)
+        {
+        }
+        output.Write("0\r\n\r\n"u8);
+    }
+
+    /// <summary>Sends what the client has not been sent yet, then reads more from the upstream; false at its end.</summary>
+    private static async ValueTask<bool> FillAsync(Http11Connection upstream, PipeWriter output)
+    {
+        if (output.UnflushedBytes > 0)
+            await MeshForwarder.WriteAsync(output, default).ConfigureAwait(false);
+        return await upstream.FillAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The status line (as HTTP/1.1) and the fields the hop passes on: all but the hop-by-hop ones, those the upstream's
+    /// Connection names, and the framing fields, which are written for the body as it is sent on (Content-Length kept
+    /// when it frames it, or tells a HEAD's or 304's length; chunked otherwise).
+    /// </summary>
+    private static void WriteResponseHead(PipeWriter output, ReadOnlySpan<byte> head, Http11Connection upstream, int status,
+        MeshForwarder.Framing framing, bool close, byte[]? extraField)
+    {
+        var lineEnd = head.IndexOf("\r\n"u8);
+        var writer = new HeadWriter(output, head.Length + 64);
+        writer.Append("HTTP/1.1 "u8);
+        writer.Append(head[9..(lineEnd + 2)]);
+        ReadOnlySpan<byte> connectionTokens = default;
+        var fields = upstream.Fields.AsSpan(0, upstream.FieldCount);
+        if (upstream.ConnectionFields > 0)
+        {
+            foreach (var field in fields)
+            {
+                if (Ascii.EqualsIgnoreCase(field.Name(head), "Connection"u8))
+                    connectionTokens = connectionTokens.IsEmpty ? field.Value(head) : (byte[])[.. connectionTokens, (byte)',', .. field.Value(head)];
+            }
+        }
+        var hasDate = false;
+        foreach (var field in fields)
+        {
+            var name = field.Name(head);
+            if (name.Length == 14 && Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
+            {
+                if (framing is MeshForwarder.Framing.Chunked or MeshForwarder.Framing.UntilClose || status == 204)
+                    continue;
+            }
+            else if (MeshForwarder.IsHopByHopOrFraming(name) || (!connectionTokens.IsEmpty && Http11Head.ListHas(connectionTokens, name)))
+                continue;
+            hasDate |= name.Length == 4 && Ascii.EqualsIgnoreCase(name, "Date"u8);
+            writer.Append(head.Slice(field.NameStart, field.ValueStart + field.ValueLength - field.NameStart));
+            writer.Append("\r\n"u8);
+        }
+        if (!hasDate)
+            writer.Append(HttpDate.Field); // a forwarded response carries a Date (RFC 9110 §6.6.1)
+        if (extraField is not null)
+            writer.Append(extraField);
+        if (framing == MeshForwarder.Framing.Chunked)
+            writer.Append("Transfer-Encoding: chunked\r\n"u8);
+        if (close)
+            writer.Append("Connection: close\r\n"u8);
+        writer.Append("\r\n"u8);
+        writer.Commit();
+    }
+}
