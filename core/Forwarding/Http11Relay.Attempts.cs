@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace FedMesh.Core.Forwarding;
@@ -33,6 +34,7 @@ public abstract partial class Http11Relay
     /// Sends the prepared request upstream and its response back; false when the client connection must close
     /// (asked for, or the exchange failed part way).
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> RelayAsync(RelayExchange exchange, RelayTarget target, ReadOnlySequence<byte> buffer)
     {
         var started = Stopwatch.GetTimestamp();
@@ -140,6 +142,7 @@ public abstract partial class Http11Relay
     }
 
     /// <summary>Reads the rest of a replayable request's body into the exchange.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask ReadBodyAsync(RelayExchange exchange, long left)
     {
         while (left > 0)
@@ -153,6 +156,7 @@ public abstract partial class Http11Relay
     }
 
     /// <summary>The next piece of the client's body that has arrived (at most <paramref name="left"/> bytes); the caller advances past it.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<ReadOnlySequence<byte>> NextBodyPieceAsync(RelayExchange exchange, long left)
     {
         ReadResult read;
@@ -186,6 +190,7 @@ public abstract partial class Http11Relay
     }
 
     /// <summary>Streams the rest of a Content-Length body from the client to the upstream.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask SendBodyAsync(RelayExchange exchange, Http11Connection upstream, long left)
     {
         while (left > 0)
@@ -200,6 +205,7 @@ public abstract partial class Http11Relay
     }
 
     /// <summary>Answers the upstream's failure before any response: a 502, or a 504 on a timeout, with the owner's body.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FailAsync(RelayExchange exchange, RelayTarget target, ForwarderError error, Exception exception, long started)
     {
         var status = error == ForwarderError.RequestTimedOut ? 504 : 502;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace FedMesh.Core.Forwarding;
@@ -12,6 +13,7 @@ public abstract partial class Http11Relay
     /// arrived is sent with one flush (head and a small body in one TLS record), and every wait for the upstream
     /// flushes first, so a streamed body moves on as it comes.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<bool> CopyResponseAsync(RelayExchange exchange, Http11Connection upstream, int status, int headLength,
         (MeshForwarder.Framing Framing, long Length, long Declared, bool KeepAlive) framed, byte[]? extraField)
     {
@@ -41,6 +43,7 @@ public abstract partial class Http11Relay
         return !close;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask CopyLengthAsync(Http11Connection upstream, long length, PipeWriter output)
     {
         var left = length;
@@ -60,6 +63,7 @@ public abstract partial class Http11Relay
     }
 
     /// <summary>Re-frames a chunked body (chunk extensions and trailer fields are not passed on, as on Kestrel's way).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask CopyChunkedAsync(Http11Connection upstream, PipeWriter output)
     {
         while (true)
@@ -85,6 +89,7 @@ public abstract partial class Http11Relay
     }
 
     /// <summary>Sends what the client has not been sent yet, then reads more from the upstream; false at its end.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<bool> FillAsync(Http11Connection upstream, PipeWriter output)
     {
         if (output.UnflushedBytes > 0)

@@ -27,16 +27,6 @@ internal sealed class OutboundRelay(RoutingState routing, ResilientForwarder for
 
     private static readonly byte[] RetryableHeader = Encoding.ASCII.GetBytes(ResilienceDefaults.RetryableHeader);
 
-    /// <summary>A relayed request's attempts, and whether the current one was counted already.</summary>
-    private sealed class Attempts(ForwardRequest request)
-    {
-        public ForwardRequest Request { get; } = request;
-
-        public bool Counted { get; set; }
-
-        public Exception? LastException { get; set; }
-    }
-
     protected override string FailureCode => ProxyErrorWriter.UpstreamUnavailable;
 
     protected override bool TryRoute(ConnectionContext connection, in RelayRequest request, out RelayTarget target)
@@ -51,16 +41,17 @@ internal sealed class OutboundRelay(RoutingState routing, ResilientForwarder for
         var retryable = options.MaxRetries > 0 && (IsIdempotent(request.Method) || MarkedRetryable(request)) && request.ContentLength <= options.MaxBufferedBody;
         if (retryable && request.ContentLength > MaxReplayableBody)
             return false; // buffered for retries on Kestrel's way
-        if (forwarder.BeginRelayed(route!, retryable, new string(host)) is not { } forward)
+        if (forwarder.BeginRelayed(route!, retryable) is not { } forward)
             return false; // no endpoint: Kestrel's way answers
-        target = Target(new Attempts(forward), retryable);
+        target = Target(forward, retryable);
         return true;
     }
 
-    private static RelayTarget Target(Attempts attempts, bool replayable)
+    /// <summary>Where the current attempt of <paramref name="request"/> goes; the request is the target's state.</summary>
+    private static RelayTarget Target(ForwardRequest request, bool replayable)
     {
-        var endpoint = attempts.Request.Endpoint!;
-        return new RelayTarget((MeshClient)endpoint.Invoker, endpoint.DestinationPrefix, endpoint.Transformer.CallerIdentity, attempts)
+        var endpoint = request.Endpoint!;
+        return new RelayTarget((MeshClient)endpoint.Invoker, endpoint.DestinationPrefix, endpoint.Transformer.CallerIdentity, request)
         {
             Host = endpoint.Transformer.HostRewrite,
             ResponseField = endpoint.ClusterField,
@@ -71,32 +62,31 @@ internal sealed class OutboundRelay(RoutingState routing, ResilientForwarder for
 
     // A 5xx that will be retried elsewhere is dropped before anything reaches the client, as UpstreamTransformer does.
     protected override bool AcceptResponse(in RelayTarget target, int status) =>
-        status < 500 || !((Attempts)target.State!).Request.TryHoldBack(status);
+        status < 500 || !((ForwardRequest)target.State!).TryHoldBack(status);
 
     protected override bool TryRetry(ref RelayTarget target, int status, ForwarderError error, Exception? exception)
     {
-        var attempts = (Attempts)target.State!;
-        attempts.LastException = exception;
-        if (!forwarder.ContinueRelayed(attempts.Request, error, status))
+        var request = (ForwardRequest)target.State!;
+        request.LastException = exception;
+        if (!forwarder.ContinueRelayed(request, error, status))
         {
-            attempts.Counted = true;
+            request.RelayAccounted = true;
             return false;
         }
-        target = Target(attempts, replayable: true);
+        target = Target(request, replayable: true);
         return true;
     }
 
     protected override byte[] Completed(in RelayTarget target, int status, ForwarderError error, Exception? exception, long started, Activity? span)
     {
-        var attempts = (Attempts)target.State!;
-        var request = attempts.Request;
-        if (!attempts.Counted)
+        var request = (ForwardRequest)target.State!;
+        if (!request.RelayAccounted)
             forwarder.EndRelayed(request, error, status);
         MeshTracing.Complete(span, request.Route.StatsCell(request.Backend, request.Endpoint!).Key, error == ForwarderError.None ? status : 502);
         var failure = request.Error; // after an eviction, a plain failure rather than the abandonment
         if (error == ForwarderError.None || failure is ForwarderError.None or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled)
             return [];
-        return errors.Body(errors.UpstreamFailed(request.Backend, request.Endpoint!, failure, exception ?? attempts.LastException));
+        return errors.Body(errors.UpstreamFailed(request.Backend, request.Endpoint!, failure, exception ?? request.LastException));
     }
 
     private static bool IsIdempotent(ReadOnlySpan<byte> method) => method.Length switch

@@ -11,7 +11,7 @@ namespace FedMesh.Proxy.Resilience;
 /// and the last endpoint and error for the error response. Set as a request feature so the response
 /// transformer can hold back a 5xx that will be retried.
 /// </summary>
-internal sealed class ForwardRequest(ResilientForwarder owner, HttpContext? context, ServiceRoute route, bool retryable, string authority)
+internal sealed class ForwardRequest(ResilientForwarder owner, HttpContext? context, ServiceRoute route, bool retryable)
 {
     private TriedEndpoints _tried;
     private UpstreamEndpoint? _pending;
@@ -21,9 +21,6 @@ internal sealed class ForwardRequest(ResilientForwarder owner, HttpContext? cont
     /// <summary>The request on Kestrel's way; null on the relay's (<see cref="Forwarding.OutboundRelay"/>), which sends no response before it is accepted.</summary>
     public HttpContext? Context { get; } = context;
     public ServiceRoute Route { get; private set; } = route;
-
-    /// <summary>The Host the request named its service by (to find its route again after an eviction).</summary>
-    public string Authority { get; } = authority;
 
     /// <summary>After an eviction: continue on the route of the newest routing table (the one that evicted the endpoint).</summary>
     public void Reroute(ServiceRoute? current)
@@ -43,6 +40,12 @@ internal sealed class ForwardRequest(ResilientForwarder owner, HttpContext? cont
 
     /// <summary>Status of a 5xx that was held back for a retry.</summary>
     public int HeldBackStatus { get; set; }
+
+    /// <summary>On the relay's way: the last attempt is accounted already (<see cref="ResilientForwarder.ContinueRelayed"/> said to stop).</summary>
+    public bool RelayAccounted { get; set; }
+
+    /// <summary>On the relay's way: why the last attempt that was followed by another failed (for the error answer).</summary>
+    public Exception? LastException { get; set; }
 
     /// <summary>Chooses the endpoint of the next attempt (never one already tried); false when none is left.</summary>
     public bool Next()

@@ -55,7 +55,7 @@ internal sealed partial class ResilientForwarder
         var retryable = _options.MaxRetries > 0 && RequestRetryability.IsRetryable(context.Request, _options.MaxBufferedBody);
         if (retryable && context.Request.ContentLength > 0)
             context.Request.EnableBuffering(_options.MaxBufferedBody); // in memory: the length is known to fit
-        var request = new ForwardRequest(this, context, route, retryable, context.Request.Host.Value ?? "");
+        var request = new ForwardRequest(this, context, route, retryable);
         context.Features.Set(request);
         Budget.Deposit();
         // The first attempt runs outside the pipeline: most requests need no retry, and the pipeline's layers
@@ -82,9 +82,9 @@ internal sealed partial class ResilientForwarder
     /// <see cref="ForwardAsync"/> chooses it, and its attempt begun; null when there is no endpoint, or when the one
     /// chosen is not reached through a <see cref="MeshClient"/> (nothing is counted then: Kestrel's way takes it).
     /// </summary>
-    internal ForwardRequest? BeginRelayed(ServiceRoute route, bool retryable, string authority)
+    internal ForwardRequest? BeginRelayed(ServiceRoute route, bool retryable)
     {
-        var request = new ForwardRequest(this, null, route, retryable, authority);
+        var request = new ForwardRequest(this, null, route, retryable);
         if (!request.Next() || request.Endpoint!.Invoker is not MeshClient)
             return null;
         Budget.Deposit();
@@ -114,7 +114,7 @@ internal sealed partial class ResilientForwarder
     private bool Reroute(ForwardRequest request)
     {
         if (_currentRoute is not null)
-            request.Reroute(_currentRoute(request.Authority));
+            request.Reroute(_currentRoute(request.Route.Self.DisplayName)); // "svc.ns": every table knows a service by it
         return true;
     }
 
