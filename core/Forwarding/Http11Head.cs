@@ -8,7 +8,8 @@ namespace FedMesh.Core.Forwarding;
 /// <summary>Reading an HTTP/1.1 response head (RFC 9112): the status line, header fields and the body's framing.</summary>
 internal static class Http11Head
 {
-    private static readonly SearchValues<byte> TokenChars =
+    /// <summary>The characters of an RFC 9110 token (a field name, a method).</summary>
+    public static readonly SearchValues<byte> TokenChars =
         SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
 
     // Names that arrive on nearly every response, so copying them allocates nothing.

@@ -50,9 +50,6 @@ public readonly ref struct RelayRequest(ReadOnlySpan<byte> head, ReadOnlySpan<by
 // The request side: the head checked, and the fields the hop does not pass on.
 public abstract partial class Http11Relay
 {
-    private static readonly SearchValues<byte> TokenChars =
-        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
-
     // RFC 3986 path and query characters (pchar, '/', '?', and '%' of percent-encoding); anything else is Kestrel's to judge.
     private static readonly SearchValues<byte> TargetChars =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?%"u8);
@@ -81,7 +78,7 @@ public abstract partial class Http11Relay
         var lineEnd = head.IndexOf("\r\n"u8);
         var line = head[..lineEnd];
         var space = line.IndexOf((byte)' ');
-        if (space <= 0 || line[..space].IndexOfAnyExcept(TokenChars) >= 0)
+        if (space <= 0 || line[..space].IndexOfAnyExcept(Http11Head.TokenChars) >= 0)
             return false;
         parsed.MethodLength = space;
         var rest = line[(space + 1)..];

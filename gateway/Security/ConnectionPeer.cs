@@ -46,9 +46,7 @@ internal sealed class ConnectionPeer
 
     /// <summary>The peer recorded for the connection serving <paramref name="context"/>; null on a connection without TLS (the admin listener).</summary>
     public static ConnectionPeer? Of(HttpContext context) =>
-        context.Features.Get<IConnectionItemsFeature>()?.Items.TryGetValue(ItemKey, out var peer) == true
-            ? peer as ConnectionPeer
-            : null;
+        context.Features.Get<IConnectionItemsFeature>()?.Items is { } items ? Of(items) : null;
 
     /// <summary>The peer recorded in a connection's items; null on a connection without TLS.</summary>
     public static ConnectionPeer? Of(IDictionary<object, object?> connectionItems) =>
