@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The floor of the one-hop row: how much CPU per request a .NET relay needs at the least on this host, beside the
+# FedMesh proxy, nginx and HAProxy doing the same hop (plain HTTP/1.1 in, mTLS HTTP/1.1 out to the origin).
+# The floor is floor/ (FedMesh.Bench.Floor, NativeAOT): one thread, its own epoll loop, OpenSSL called directly, bytes
+# relayed and nothing else (see floor/Program.cs). What FedMesh costs above it is what .NET's I/O layers (socket
+# engine, SslStream, pipes, async) and the product's own work (routing, header rewriting, counting, timeouts) add.
+# Each round measures every row once, in turn, at saturation (wrk -t1 -c16 for FLOOR_SECONDS, default 3): rps and
+# CPU µs per request of the row's processes (scheduler run time of all their threads). Prints the medians and each
+# row's ratio to nginx-mtls and haproxy-mtls.
+# Needs a held run (the processes the targets file names must be the running ones: after ab.sh, restart the run):
+#   BENCH_ONLY=fedmesh BENCH_HOLD=900 BENCH_OUT=/tmp/b bench/dataplane/run.sh &     # wait for /tmp/b/targets
+#   BENCH_OUT=/tmp/b bench/dataplane/floor.sh [ROUNDS]                               # default 6; then rm /tmp/b/hold
+set -euo pipefail
+work=${BENCH_OUT:?set BENCH_OUT to the directory of a held run of bench/dataplane/run.sh}
+rounds=${1:-6}
+seconds=${FLOOR_SECONDS:-3}
+[[ "$rounds" =~ ^[1-9][0-9]?$ ]] || { echo "floor: ROUNDS must be 1 to 99, not '$rounds'" >&2; exit 2; }
+[[ "$seconds" =~ ^[1-9][0-9]?$ ]] || { echo "floor: FLOOR_SECONDS must be 1 to 99, not '$seconds'" >&2; exit 2; }
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/held.sh"
+[ -f "$work/targets" ] || { echo "floor: $work/targets is missing: is a BENCH_HOLD run holding?" >&2; exit 1; }
+conf="$work/nginx-a/nginx.conf"
+origin_port=$(sed -n 's/.*upstream origin_tls { server 127\.0\.0\.1:\([0-9]*\);.*/\1/p' "$conf" 2>/dev/null)
+[ -n "$origin_port" ] || { echo "floor: no origin_tls upstream in $conf: is $work a held run of bench/dataplane/run.sh?" >&2; exit 1; }
+
+echo "publishing the floor probe (NativeAOT)" >&2
+dotnet publish "$here/floor/FedMesh.Bench.Floor.csproj" -c Release -o "$work/floor" -nologo -v:q >"$work/floor-build.log" 2>&1 \
+  || { tail -20 "$work/floor-build.log"; exit 1; }
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+nice -n "$NICE" taskset -c $PX_CPU "$work/floor/FedMesh.Bench.Floor" "$port" "$origin_port" backend-east.bench \
+  "$work/certs/client.chain.crt" "$work/certs/client.key" "$work/federation/anchor/ca.crt" >"$work/floor.log" 2>&1 &
+probe=$!
+trap 'kill $probe 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$port/1k" && break; sleep 0.1; done
+curl -sf -o /dev/null "http://127.0.0.1:$port/1k" || { cat "$work/floor.log"; echo "floor: the probe does not answer" >&2; exit 1; }
+
+declare -A target host pids
+target[floor]=127.0.0.1:$port; host[floor]=bench; pids[floor]=$probe
+rows=(floor)
+for r in nginx-mtls haproxy-mtls fedmesh; do
+  read -r _ t h p < <(awk -v r="$r" '$1==r' "$work/targets") || { echo "floor: no $r row in $work/targets" >&2; exit 1; }
+  for pid in $p; do [ -d "/proc/$pid" ] || { echo "floor: process $pid of $r is gone: restart the held run" >&2; exit 1; }; done
+  target[$r]=$t; host[$r]=$h; pids[$r]=$p; rows+=("$r")
+done
+
+runtime_ns() { local t=0; for p in "$@"; do t=$((t + $(awk '{s += $1} END {printf "%.0f", s}' /proc/"$p"/task/*/schedstat))); done; echo $t; }
+saturate() { nice -n "$NICE" taskset -c $LG_CPU wrk -t1 -c16 -d"$2s" -H "Host: ${host[$1]}" "http://${target[$1]}/1k"; }
+results="$work/floor.$(date +%H%M%S).txt"; : >"$results"
+for round in $(seq 1 "$rounds"); do
+  for r in "${rows[@]}"; do
+    saturate "$r" 1 >/dev/null
+    c0=$(runtime_ns ${pids[$r]})
+    n=$(saturate "$r" "$seconds" | awk '/requests in/ {print $1}')
+    c1=$(runtime_ns ${pids[$r]})
+    line="$r r$round rps $((n / seconds)) cpu_us $(awk -v c=$((c1 - c0)) -v n="$n" 'BEGIN {printf "%.1f", c / 1000 / n}')"
+    echo "$line" | tee -a "$results" >&2
+  done
+done
+
+echo
+echo "medians over $rounds rounds at saturation (wrk -c16 ${seconds}s; every line in $results):"
+python3 - "$results" <<'PY'
+import sys, statistics, collections
+rps, cpu = collections.defaultdict(list), collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    f = line.split()
+    rps[f[0]].append(float(f[3])); cpu[f[0]].append(float(f[5]))
+med = {r: (statistics.median(rps[r]), statistics.median(cpu[r])) for r in rps}
+print(f"{'row':14} {'max rps':>9} {'CPU us/req':>11} {'CPU / nginx':>12} {'CPU / haproxy':>14}")
+for r, (x, c) in med.items():
+    print(f"{r:14} {x:9.0f} {c:11.1f} {c / med['nginx-mtls'][1]:12.2f} {c / med['haproxy-mtls'][1]:14.2f}")
+PY
