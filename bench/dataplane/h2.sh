@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# HTTP/2 callers on the cross-cluster path (the gRPC case): what the fedmesh-x row gives a caller that speaks h2c, set
+# beside the same row's HTTP/1.1 callers and beside nginx-x with an h2c front. Rounds; each measures every row once at
+# saturation with h2load (16 connections; -m1: one stream at a time per connection, as wrk -c16; -m10: ten) for
+# H2_SECONDS (default 4): rps and CPU µs per request of the row's processes (scheduler run time of all their threads).
+# The paths differ by design: FedMesh keeps the caller's HTTP/2 on the mesh hop (so gRPC and trailers pass; Kestrel and
+# SocketsHttpHandler carry it), nginx's proxy_pass turns it into HTTP/1.1 upstream (which gRPC cannot cross) and keeps
+# at most 64 idle upstream connections per worker (more concurrent requests open new mTLS connections).
+# Needs a held run with the cross-cluster rows:
+#   BENCH_ONLY="fedmesh-x nginx-x" BENCH_HOLD=900 BENCH_OUT=/tmp/b bench/dataplane/run.sh &   # wait for /tmp/b/targets
+#   BENCH_OUT=/tmp/b bench/dataplane/h2.sh [ROUNDS]                                          # default 4; then rm /tmp/b/hold
+set -euo pipefail
+work=${BENCH_OUT:?set BENCH_OUT to the directory of a held run of bench/dataplane/run.sh}
+rounds=${1:-4}
+seconds=${H2_SECONDS:-4}
+[[ "$rounds" =~ ^[1-9][0-9]?$ ]] || { echo "h2: ROUNDS must be 1 to 99, not '$rounds'" >&2; exit 2; }
+[[ "$seconds" =~ ^[1-9][0-9]?$ ]] || { echo "h2: H2_SECONDS must be 1 to 99, not '$seconds'" >&2; exit 2; }
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/held.sh"
+[ -f "$work/targets" ] || { echo "h2: $work/targets is missing: is a BENCH_HOLD run holding?" >&2; exit 1; }
+read -r _ fm_target fm_host fm_pids < <(awk '$1=="fedmesh-x"' "$work/targets") || { echo "h2: no fedmesh-x row in $work/targets" >&2; exit 1; }
+read -r _ _ _ ngx_pids < <(awk '$1=="nginx-x"' "$work/targets") || { echo "h2: no nginx-x row in $work/targets" >&2; exit 1; }
+for pid in $fm_pids $ngx_pids; do [ -d "/proc/$pid" ] || { echo "h2: process $pid is gone: restart the held run" >&2; exit 1; }; done
+
+# nginx-x's front with an h2c listener: the held run's nginx-x server block (its upstream and mTLS settings) in an
+# nginx of its own, pinned as run.sh pins the proxies. Its gateway is the held run's, as for nginx-x.
+front="$work/nginx-h2"; mkdir -p "$front/tmp"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 - "$work/nginx-a/nginx.conf" "$work/nginx-a" "$front" "$port" >"$front/nginx.conf" <<'PY'
+import re, sys
+conf, old, new, port = sys.argv[1:]
+lines = open(conf).read().replace(old, new).split('\n')
+first = next(i for i, l in enumerate(lines) if l.strip().startswith('server {'))
+blocks, block = [], []
+for line in lines[first:]:
+    block.append(line)
+    if line.rstrip().endswith('} }'):
+        blocks.append('\n'.join(block)); block = []
+kept = [b for b in blocks if 'proxy_pass https://hop_b' in b]
+print('\n'.join(lines[:first]))
+for b in kept:
+    print(re.sub(r'listen 127\.0\.0\.1:\d+;', f'listen 127.0.0.1:{port} http2;', b))
+print('}')
+PY
+grep -q "listen 127.0.0.1:$port http2" "$front/nginx.conf" || { echo "h2: found no nginx-x server in $work/nginx-a/nginx.conf" >&2; exit 1; }
+taskset -c $PX_CPU nice -n "$NICE" nginx -p "$front" -c "$front/nginx.conf" -g 'daemon off;' 2>"$front/stderr.log" &
+trap 'kill $(cat "$front/nginx.pid" 2>/dev/null) 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do curl -sf --http2-prior-knowledge -o /dev/null "http://127.0.0.1:$port/1k" && break; sleep 0.1; done
+curl -sf --http2-prior-knowledge -o /dev/null "http://127.0.0.1:$port/1k" || { cat "$front/stderr.log"; echo "h2: the h2c nginx does not answer" >&2; exit 1; }
+front_pids="$(cat "$front/nginx.pid") $(pgrep -P "$(cat "$front/nginx.pid")" | tr '\n' ' ')"
+gateway_pids=$(echo "$ngx_pids" | awk '{print $3, $4}')   # nginx-x lists the front's master and worker, then the gateway's
+
+runtime_ns() { local t=0; for p in $1; do t=$((t + $(awk '{s += $1} END {printf "%.0f", s}' /proc/"$p"/task/*/schedstat))); done; echo $t; }
+h2() { nice -n "$NICE" taskset -c $LG_CPU h2load -D "$1" -c 16 -m "$2" "${@:3}" 2>&1 | awk '/^requests:/ {print $8}'; }
+h1() { nice -n "$NICE" taskset -c $LG_CPU wrk -t1 -c16 -d"$1s" "${@:2}" | awk '/requests in/ {print $1}'; }
+results="$work/h2.$(date +%H%M%S).txt"; : >"$results"
+measure() {   # name "pids" h1|h2 ARGS...: warms up 1 s, then loads for $seconds (h1|h2 SECONDS ARGS prints the requests served)
+  local name=$1 pids=$2 load=$3 c0 c1 n; shift 3
+  "$load" 1 "$@" >/dev/null
+  c0=$(runtime_ns "$pids")
+  n=$("$load" "$seconds" "$@")
+  c1=$(runtime_ns "$pids")
+  [ "${n:-0}" -gt 0 ] || { echo "h2: $name answered no request" >&2; exit 1; }
+  echo "$name r$round rps $((n / seconds)) cpu_us $(awk -v c=$((c1 - c0)) -v n="$n" 'BEGIN {printf "%.1f", c / 1000 / n}')" | tee -a "$results" >&2
+}
+for round in $(seq 1 "$rounds"); do
+  measure fedmesh-x-h1 "$fm_pids" h1 -H "Host: $fm_host" "http://$fm_target/1k"
+  for m in 1 10; do
+    measure "fedmesh-x-h2-m$m" "$fm_pids" h2 "$m" -H ":authority: $fm_host" "http://$fm_target/1k"
+    measure "nginx-x-h2-m$m" "$front_pids $gateway_pids" h2 "$m" "http://127.0.0.1:$port/1k"
+  done
+done
+
+echo
+echo "medians over $rounds rounds at saturation (16 connections, ${seconds}s; every line in $results):"
+python3 - "$results" <<'PY'
+import sys, statistics, collections
+rps, cpu = collections.defaultdict(list), collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    f = line.split()
+    rps[f[0]].append(float(f[3])); cpu[f[0]].append(float(f[5]))
+print(f"{'row':18} {'max rps':>9} {'CPU us/req':>11}")
+for r in rps:
+    print(f"{r:18} {statistics.median(rps[r]):9.0f} {statistics.median(cpu[r]):11.1f}")
+PY
