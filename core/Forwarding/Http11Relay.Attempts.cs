@@ -225,7 +225,7 @@ public abstract partial class Http11Relay
         writer.Commit();
         try
         {
-            await MeshForwarder.WriteAsync(exchange.Output, default).ConfigureAwait(false);
+            await Http11Body.FlushAsync(exchange.Output).ConfigureAwait(false);
         }
         catch (MeshForwarder.ClientGoneException)
         {

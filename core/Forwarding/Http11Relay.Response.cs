@@ -25,76 +25,17 @@ public abstract partial class Http11Relay
         switch (framed.Framing)
         {
             case MeshForwarder.Framing.Length:
-                await CopyLengthAsync(upstream, framed.Length, output).ConfigureAwait(false);
+                await Http11Body.CopyLengthAsync(upstream, framed.Length, output).ConfigureAwait(false);
                 break;
             case MeshForwarder.Framing.Chunked:
-                await CopyChunkedAsync(upstream, output).ConfigureAwait(false);
+                await Http11Body.CopyChunkedAsync(upstream, output, reframe: true).ConfigureAwait(false);
                 break;
             case MeshForwarder.Framing.UntilClose:
-                do
-                {
-                    output.Write(upstream.Buffer.AsSpan(upstream.Start, upstream.End - upstream.Start));
-                    upstream.Start = upstream.End = 0;
-                }
-                while (await FillAsync(upstream, output).ConfigureAwait(false));
+                await Http11Body.CopyUntilCloseAsync(upstream, output).ConfigureAwait(false);
                 break;
         }
-        await MeshForwarder.WriteAsync(output, default).ConfigureAwait(false);
+        await Http11Body.FlushAsync(output).ConfigureAwait(false);
         return !close;
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask CopyLengthAsync(Http11Connection upstream, long length, PipeWriter output)
-    {
-        var left = length;
-        while (left > 0)
-        {
-            if (upstream.Start == upstream.End)
-            {
-                upstream.Start = upstream.End = 0;
-                if (!await FillAsync(upstream, output).ConfigureAwait(false))
-                    throw new HttpRequestException($"the upstream closed the connection {length - left} bytes into a {length}-byte body");
-            }
-            var take = (int)Math.Min(left, upstream.End - upstream.Start);
-            output.Write(upstream.Buffer.AsSpan(upstream.Start, take));
-            upstream.Start += take;
-            left -= take;
-        }
-    }
-
-    /// <summary>Re-frames a chunked body (chunk extensions and trailer fields are not passed on, as on Kestrel's way).</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask CopyChunkedAsync(Http11Connection upstream, PipeWriter output)
-    {
-        while (true)
-        {
-            var line = await MeshForwarder.ReadLineAsync(upstream, output).ConfigureAwait(false);
-            if (!Http11Head.TryParseChunkSize(upstream.Buffer.AsSpan(line.Start, line.Length), out var size))
-                throw new HttpRequestException("the upstream sent a malformed chunk size");
-            if (size == 0)
-                break;
-            var span = output.GetSpan(20);
-            size.TryFormat(span, out var written, "x");
-            "\r\n"u8.CopyTo(span[written..]);
-            output.Advance(written + 2);
-            await CopyLengthAsync(upstream, size, output).ConfigureAwait(false);
-            output.Write("\r\n"u8);
-            if ((await MeshForwarder.ReadLineAsync(upstream, output).ConfigureAwait(false)).Length != 0)
-                throw new HttpRequestException("the upstream's chunk did not end where its size said");
-        }
-        while ((await MeshForwarder.ReadLineAsync(upstream, output).ConfigureAwait(false)).Length != 0)
-        {
-        }
-        output.Write("0\r\n\r\n"u8);
-    }
-
-    /// <summary>Sends what the client has not been sent yet, then reads more from the upstream; false at its end.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<bool> FillAsync(Http11Connection upstream, PipeWriter output)
-    {
-        if (output.UnflushedBytes > 0)
-            await MeshForwarder.WriteAsync(output, default).ConfigureAwait(false);
-        return await upstream.FillAsync().ConfigureAwait(false);
     }
 
     /// <summary>

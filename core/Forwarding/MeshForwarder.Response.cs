@@ -73,15 +73,18 @@ public sealed partial class MeshForwarder
             case Framing.None:
                 return keepAlive && connection.Start == connection.End;
             case Framing.Length:
-                await CopyLengthAsync(connection, bodyLength, output).ConfigureAwait(false);
-                return keepAlive && connection.Start == connection.End;
+                await Http11Body.CopyLengthAsync(connection, bodyLength, output).ConfigureAwait(false);
+                break;
             case Framing.Chunked:
-                await CopyChunkedAsync(connection, output).ConfigureAwait(false);
-                return keepAlive && connection.Start == connection.End;
+                await Http11Body.CopyChunkedAsync(connection, output, reframe: false).ConfigureAwait(false); // Kestrel frames its own
+                break;
             default:
-                await CopyUntilCloseAsync(connection, output).ConfigureAwait(false);
-                return false;
+                await Http11Body.CopyUntilCloseAsync(connection, output).ConfigureAwait(false);
+                keepAlive = false;
+                break;
         }
+        await Http11Body.FlushAsync(output).ConfigureAwait(false);
+        return keepAlive && connection.Start == connection.End;
     }
 
     /// <summary>
@@ -92,7 +95,7 @@ public sealed partial class MeshForwarder
     {
         if (framed.Framing == Framing.None || (framed.Framing == Framing.Length && framed.Length <= DrainLimit))
         {
-            await CopyLengthAsync(connection, framed.Length, null).ConfigureAwait(false);
+            await Http11Body.CopyLengthAsync(connection, framed.Length, null).ConfigureAwait(false);
             return framed.KeepAlive && connection.Start == connection.End;
         }
         return false;
@@ -191,100 +194,4 @@ public sealed partial class MeshForwarder
         17 => Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8),
         _ => false,
     };
-
-    /// <summary>Copies exactly <paramref name="length"/> body bytes (to nowhere when <paramref name="output"/> is null).</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask CopyLengthAsync(Http11Connection connection, long length, PipeWriter? output)
-    {
-        var left = length;
-        while (left > 0)
-        {
-            if (connection.Start == connection.End)
-            {
-                connection.Start = connection.End = 0;
-                if (!await connection.FillAsync().ConfigureAwait(false))
-                    throw new HttpRequestException($"the upstream closed the connection {length - left} bytes into a {length}-byte body");
-            }
-            var take = (int)Math.Min(left, connection.End - connection.Start);
-            left -= take;
-            await WriteAsync(output, connection.Buffer.AsMemory(connection.Start, take)).ConfigureAwait(false);
-            connection.Start += take;
-        }
-    }
-
-    private static async ValueTask CopyChunkedAsync(Http11Connection connection, PipeWriter output)
-    {
-        while (true)
-        {
-            var line = await ReadLineAsync(connection).ConfigureAwait(false);
-            if (!Http11Head.TryParseChunkSize(connection.Buffer.AsSpan(line.Start, line.Length), out var size))
-                throw new HttpRequestException("the upstream sent a malformed chunk size");
-            if (size == 0)
-                break;
-            await CopyLengthAsync(connection, size, output).ConfigureAwait(false);
-            var end = await ReadLineAsync(connection).ConfigureAwait(false);
-            if (end.Length != 0)
-                throw new HttpRequestException("the upstream's chunk did not end where its size said");
-        }
-        // Trailer fields, if any, up to the empty line; they are not passed on (nor does the YARP path for HTTP/1.1 clients).
-        while ((await ReadLineAsync(connection).ConfigureAwait(false)).Length != 0)
-        {
-        }
-    }
-
-    /// <summary>
-    /// The next CRLF-terminated line in the buffer (consumed), as a position in <see cref="Http11Connection.Buffer"/>.
-    /// Before waiting for more, sends on what <paramref name="flushFirst"/> holds (the relay's streamed body).
-    /// </summary>
-    internal static async ValueTask<(int Start, int Length)> ReadLineAsync(Http11Connection connection, PipeWriter? flushFirst = null)
-    {
-        while (true)
-        {
-            var end = connection.Buffer.AsSpan(connection.Start, connection.End - connection.Start).IndexOf("\r\n"u8);
-            if (end >= 0)
-            {
-                var start = connection.Start;
-                connection.Start += end + 2;
-                return (start, end);
-            }
-            if (connection.End - connection.Start > 4096)
-                throw new HttpRequestException("the upstream sent a chunk line longer than 4 KiB");
-            if (connection.Start > 0 && connection.End == connection.Buffer.Length)
-                connection.Compact(connection.Buffer.Length);
-            if (flushFirst is { UnflushedBytes: > 0 })
-                await WriteAsync(flushFirst, ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
-            if (!await connection.FillAsync().ConfigureAwait(false))
-                throw new HttpRequestException("the upstream closed the connection in the middle of a chunked body");
-        }
-    }
-
-    private static async ValueTask CopyUntilCloseAsync(Http11Connection connection, PipeWriter output)
-    {
-        while (true)
-        {
-            if (connection.End > connection.Start)
-                await WriteAsync(output, connection.Buffer.AsMemory(connection.Start, connection.End - connection.Start)).ConfigureAwait(false);
-            connection.Start = connection.End = 0;
-            if (!await connection.FillAsync().ConfigureAwait(false))
-                return;
-        }
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    internal static async ValueTask WriteAsync(PipeWriter? output, ReadOnlyMemory<byte> data)
-    {
-        if (output is null)
-            return;
-        FlushResult result;
-        try
-        {
-            result = await output.WriteAsync(data).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not InvalidOperationException)
-        {
-            throw new ClientGoneException(e);
-        }
-        if (result.IsCanceled || result.IsCompleted)
-            throw new ClientGoneException(new IOException("the client stopped reading the response"));
-    }
 }
