@@ -43,30 +43,13 @@ for r in nginx-mtls haproxy-mtls fedmesh; do
   target[$r]=$t; host[$r]=$h; pids[$r]=$p; rows+=("$r")
 done
 
-runtime_ns() { local t=0; for p in "$@"; do t=$((t + $(awk '{s += $1} END {printf "%.0f", s}' /proc/"$p"/task/*/schedstat))); done; echo $t; }
-saturate() { nice -n "$NICE" taskset -c $LG_CPU wrk -t1 -c16 -d"$2s" -H "Host: ${host[$1]}" "http://${target[$1]}/1k"; }
 results="$work/floor.$(date +%H%M%S).txt"; : >"$results"
 for round in $(seq 1 "$rounds"); do
   for r in "${rows[@]}"; do
-    saturate "$r" 1 >/dev/null
-    c0=$(runtime_ns ${pids[$r]})
-    n=$(saturate "$r" "$seconds" | awk '/requests in/ {print $1}')
-    c1=$(runtime_ns ${pids[$r]})
-    line="$r r$round rps $((n / seconds)) cpu_us $(awk -v c=$((c1 - c0)) -v n="$n" 'BEGIN {printf "%.1f", c / 1000 / n}')"
-    echo "$line" | tee -a "$results" >&2
+    measure_row "$results" "r$round" "$seconds" "$r" "${pids[$r]}" wrk_load -H "Host: ${host[$r]}" "http://${target[$r]}/1k"
   done
 done
 
 echo
 echo "medians over $rounds rounds at saturation (wrk -c16 ${seconds}s; every line in $results):"
-python3 - "$results" <<'PY'
-import sys, statistics, collections
-rps, cpu = collections.defaultdict(list), collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    f = line.split()
-    rps[f[0]].append(float(f[3])); cpu[f[0]].append(float(f[5]))
-med = {r: (statistics.median(rps[r]), statistics.median(cpu[r])) for r in rps}
-print(f"{'row':14} {'max rps':>9} {'CPU us/req':>11} {'CPU / nginx':>12} {'CPU / haproxy':>14}")
-for r, (x, c) in med.items():
-    print(f"{r:14} {x:9.0f} {c:11.1f} {c / med['nginx-mtls'][1]:12.2f} {c / med['haproxy-mtls'][1]:14.2f}")
-PY
+print_medians "$results" nginx-mtls haproxy-mtls

@@ -50,36 +50,15 @@ curl -sf --http2-prior-knowledge -o /dev/null "http://127.0.0.1:$port/1k" || { c
 front_pids="$(cat "$front/nginx.pid") $(pgrep -P "$(cat "$front/nginx.pid")" | tr '\n' ' ')"
 gateway_pids=$(echo "$ngx_pids" | awk '{print $3, $4}')   # nginx-x lists the front's master and worker, then the gateway's
 
-runtime_ns() { local t=0; for p in $1; do t=$((t + $(awk '{s += $1} END {printf "%.0f", s}' /proc/"$p"/task/*/schedstat))); done; echo $t; }
-h2() { nice -n "$NICE" taskset -c $LG_CPU h2load -D "$1" -c 16 -m "$2" "${@:3}" 2>&1 | awk '/^requests:/ {print $8}'; }
-h1() { nice -n "$NICE" taskset -c $LG_CPU wrk -t1 -c16 -d"$1s" "${@:2}" | awk '/requests in/ {print $1}'; }
 results="$work/h2.$(date +%H%M%S).txt"; : >"$results"
-measure() {   # name "pids" h1|h2 ARGS...: warms up 1 s, then loads for $seconds (h1|h2 SECONDS ARGS prints the requests served)
-  local name=$1 pids=$2 load=$3 c0 c1 n; shift 3
-  "$load" 1 "$@" >/dev/null
-  c0=$(runtime_ns "$pids")
-  n=$("$load" "$seconds" "$@")
-  c1=$(runtime_ns "$pids")
-  [ "${n:-0}" -gt 0 ] || { echo "h2: $name answered no request" >&2; exit 1; }
-  echo "$name r$round rps $((n / seconds)) cpu_us $(awk -v c=$((c1 - c0)) -v n="$n" 'BEGIN {printf "%.1f", c / 1000 / n}')" | tee -a "$results" >&2
-}
 for round in $(seq 1 "$rounds"); do
-  measure fedmesh-x-h1 "$fm_pids" h1 -H "Host: $fm_host" "http://$fm_target/1k"
+  measure_row "$results" "r$round" "$seconds" fedmesh-x-h1 "$fm_pids" wrk_load -H "Host: $fm_host" "http://$fm_target/1k"
   for m in 1 10; do
-    measure "fedmesh-x-h2-m$m" "$fm_pids" h2 "$m" -H ":authority: $fm_host" "http://$fm_target/1k"
-    measure "nginx-x-h2-m$m" "$front_pids $gateway_pids" h2 "$m" "http://127.0.0.1:$port/1k"
+    measure_row "$results" "r$round" "$seconds" "fedmesh-x-h2-m$m" "$fm_pids" h2_load -m "$m" -H ":authority: $fm_host" "http://$fm_target/1k"
+    measure_row "$results" "r$round" "$seconds" "nginx-x-h2-m$m" "$front_pids $gateway_pids" h2_load -m "$m" "http://127.0.0.1:$port/1k"
   done
 done
 
 echo
 echo "medians over $rounds rounds at saturation (16 connections, ${seconds}s; every line in $results):"
-python3 - "$results" <<'PY'
-import sys, statistics, collections
-rps, cpu = collections.defaultdict(list), collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    f = line.split()
-    rps[f[0]].append(float(f[3])); cpu[f[0]].append(float(f[5]))
-print(f"{'row':18} {'max rps':>9} {'CPU us/req':>11}")
-for r in rps:
-    print(f"{r:18} {statistics.median(rps[r]):9.0f} {statistics.median(cpu[r]):11.1f}")
-PY
+print_medians "$results"

@@ -32,3 +32,39 @@ restart_parts() {   # target host
   done
   echo "the proxy and the gateway did not come back within 60 s of their restart" >&2; exit 1
 }
+
+# Scheduler run time (ns) of every thread of the given processes together: finer than ticks, for CPU per request.
+runtime_ns() { local t=0; for p in "$@"; do t=$((t + $(awk '{s += $1} END {printf "%.0f", s}' /proc/"$p"/task/*/schedstat))); done; echo $t; }
+
+# Load generators for measure_row: SECONDS ARGS... -> prints the requests served. wrk and h2load with 16 connections.
+wrk_load() { nice -n "$NICE" taskset -c $LG_CPU wrk -t1 -c16 -d"$1s" "${@:2}" | awk '/requests in/ {print $1}'; }
+h2_load() { nice -n "$NICE" taskset -c $LG_CPU h2load -D "$1" -c 16 "${@:2}" 2>&1 | awk '/^requests:/ {print $8}'; }
+
+# measure_row RESULTS ROUND SECONDS NAME "PIDS" LOAD ARGS...: warms up with LOAD for 1 s, then loads for SECONDS and appends
+# "NAME ROUND rps N cpu_us X" to RESULTS (X: CPU µs per request of PIDS together).
+measure_row() {
+  local results=$1 round=$2 secs=$3 name=$4 pids=$5 load=$6 c0 c1 n; shift 6
+  "$load" 1 "$@" >/dev/null
+  c0=$(runtime_ns $pids)
+  n=$("$load" "$secs" "$@")
+  c1=$(runtime_ns $pids)
+  [ "${n:-0}" -gt 0 ] || { echo "$name answered no request" >&2; exit 1; }
+  echo "$name $round rps $((n / secs)) cpu_us $(awk -v c=$((c1 - c0)) -v n="$n" 'BEGIN {printf "%.1f", c / 1000 / n}')" | tee -a "$results" >&2
+}
+
+# print_medians RESULTS [REFERENCE_ROW...]: each row's median rps and CPU µs per request, and its CPU as a ratio to
+# each reference row's.
+print_medians() {
+  python3 - "$@" <<'PY'
+import sys, statistics, collections
+rps, cpu = collections.defaultdict(list), collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    f = line.split()
+    rps[f[0]].append(float(f[3])); cpu[f[0]].append(float(f[5]))
+refs = sys.argv[2:]
+med = {r: (statistics.median(rps[r]), statistics.median(cpu[r])) for r in rps}
+print(f"{'row':18} {'max rps':>9} {'CPU us/req':>11}" + "".join(f" {'CPU / ' + r:>18}" for r in refs))
+for r, (x, c) in med.items():
+    print(f"{r:18} {x:9.0f} {c:11.1f}" + "".join(f" {c / med[ref][1]:18.2f}" for ref in refs))
+PY
+}
