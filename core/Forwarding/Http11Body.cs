@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 
@@ -13,6 +12,9 @@ namespace FedMesh.Core.Forwarding;
 /// </summary>
 internal static class Http11Body
 {
+    /// <summary>The most asked of the writer at once: one block of Kestrel's memory pool.</summary>
+    private const int Piece = 4096;
+
     /// <summary>Copies exactly <paramref name="length"/> body bytes (reads them off, to nowhere, when <paramref name="output"/> is null).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public static async ValueTask CopyLengthAsync(Http11Connection upstream, long length, PipeWriter? output)
@@ -27,7 +29,8 @@ internal static class Http11Body
                     throw new HttpRequestException($"the upstream closed the connection {length - left} bytes into a {length}-byte body");
             }
             var take = (int)Math.Min(left, upstream.End - upstream.Start);
-            output?.Write(upstream.Buffer.AsSpan(upstream.Start, take));
+            if (output is not null)
+                Write(output, upstream.Buffer.AsSpan(upstream.Start, take));
             upstream.Start += take;
             left -= take;
         }
@@ -56,7 +59,7 @@ internal static class Http11Body
             }
             await CopyLengthAsync(upstream, size, output).ConfigureAwait(false);
             if (reframe)
-                output.Write("\r\n"u8);
+                Write(output, "\r\n"u8);
             if ((await ReadLineAsync(upstream, output).ConfigureAwait(false)).Length != 0)
                 throw new HttpRequestException("the upstream's chunk did not end where its size said");
         }
@@ -64,7 +67,7 @@ internal static class Http11Body
         {
         }
         if (reframe)
-            output.Write("0\r\n\r\n"u8);
+            Write(output, "0\r\n\r\n"u8);
     }
 
     /// <summary>Copies everything the upstream sends until it closes the connection (a body without framing).</summary>
@@ -72,10 +75,29 @@ internal static class Http11Body
     {
         do
         {
-            output.Write(upstream.Buffer.AsSpan(upstream.Start, upstream.End - upstream.Start));
+            Write(output, upstream.Buffer.AsSpan(upstream.Start, upstream.End - upstream.Start));
             upstream.Start = upstream.End = 0;
         }
         while (await FillAsync(upstream, output).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Copies <paramref name="data"/> into the writer, asking for a size each time. Not <c>BuffersExtensions.Write</c>:
+    /// asked with no size, Kestrel's response writer can offer an empty span once its current block is full, and that
+    /// method takes an empty span for a broken writer and throws.
+    /// </summary>
+    internal static void Write(PipeWriter output, ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            var span = output.GetSpan(Math.Min(data.Length, Piece));
+            if (span.IsEmpty)
+                throw new InvalidOperationException($"{output.GetType().Name} offered no memory for {data.Length} bytes");
+            var n = Math.Min(span.Length, data.Length);
+            data[..n].CopyTo(span);
+            output.Advance(n);
+            data = data[n..];
+        }
     }
 
     /// <summary>The next CRLF-terminated line in the buffer (consumed), as a position in <see cref="Http11Connection.Buffer"/>.</summary>
