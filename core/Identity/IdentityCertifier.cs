@@ -43,7 +43,10 @@ internal sealed class IdentityCertifier : IDisposable
         return request.CreateSigningRequest();
     }
 
-    /// <summary>Obtains a new leaf. Refusals by the controller become <see cref="IdentityException"/>; transport trouble stays <see cref="RpcException"/>.</summary>
+    /// <summary>
+    /// Obtains a new leaf. Refusals by the controller become <see cref="IdentityException"/>; transport trouble stays
+    /// <see cref="RpcException"/>; the caller's cancellation is an <see cref="OperationCanceledException"/>.
+    /// </summary>
     public async Task<IdentityMaterial> CertifyAsync(CancellationToken cancellationToken)
     {
         // Read for every call: a projected service-account token is rotated in place by the kubelet.
@@ -61,6 +64,12 @@ internal sealed class IdentityCertifier : IDisposable
         try
         {
             response = await _client.CertifyAsync(request, cancellationToken: linked.Token).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (cancellationToken.IsCancellationRequested)
+        {
+            // gRPC reports the caller's cancellation as a Cancelled status; callers wait for a cancellation.
+            key.Dispose();
+            throw new OperationCanceledException($"certifying '{Id}' was cancelled", e, cancellationToken);
         }
         catch (RpcException e) when (!IsTransient(e.StatusCode))
         {

@@ -161,6 +161,20 @@ public sealed class IdentityServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ObtainAsync_CancelledWhileTheCallWaits_EndsAsACancellation()
+    {
+        // A controller that accepts the connection and never answers: the cancellation comes while the call waits, which
+        // gRPC reports as a Cancelled status (this race made ObtainAsync_ControllerDown_RetriesUntilCancelled flaky).
+        using var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var address = $"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}";
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => WorkloadIdentity.ObtainAsync(
+            address, TestPki.Id(), Token, TimeProvider.System, cts.Token));
+    }
+
+    [Fact]
     public async Task ObtainAsync_ControllerDown_RetriesUntilCancelled()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(800));
