@@ -26,13 +26,12 @@ origin_port=$(sed -n 's/.*upstream origin_tls { server 127\.0\.0\.1:\([0-9]*\);.
 echo "publishing the floor probe (NativeAOT)" >&2
 dotnet publish "$here/floor/FedMesh.Bench.Floor.csproj" -c Release -o "$work/floor" -nologo -v:q >"$work/floor-build.log" 2>&1 \
   || { tail -20 "$work/floor-build.log"; exit 1; }
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 nice -n "$NICE" taskset -c $PX_CPU "$work/floor/FedMesh.Bench.Floor" "$port" "$origin_port" backend-east.bench \
   "$work/certs/client.chain.crt" "$work/certs/client.key" "$work/federation/anchor/ca.crt" >"$work/floor.log" 2>&1 &
 probe=$!
 trap 'kill $probe 2>/dev/null || true' EXIT
-for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$port/1k" && break; sleep 0.1; done
-curl -sf -o /dev/null "http://127.0.0.1:$port/1k" || { cat "$work/floor.log"; echo "floor: the probe does not answer" >&2; exit 1; }
+wait_ok "the floor probe (log: $work/floor.log)" "http://127.0.0.1:$port/1k" bench
 
 declare -A target host pids
 target[floor]=127.0.0.1:$port; host[floor]=bench; pids[floor]=$probe

@@ -25,7 +25,7 @@ for pid in $fm_pids $ngx_pids; do [ -d "/proc/$pid" ] || { echo "h2: process $pi
 # nginx-x's front with an h2c listener: the held run's nginx-x server block (its upstream and mTLS settings) in an
 # nginx of its own, pinned as run.sh pins the proxies. Its gateway is the held run's, as for nginx-x.
 front="$work/nginx-h2"; mkdir -p "$front/tmp"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 python3 - "$work/nginx-a/nginx.conf" "$work/nginx-a" "$front" "$port" >"$front/nginx.conf" <<'PY'
 import re, sys
 conf, old, new, port = sys.argv[1:]
@@ -45,9 +45,8 @@ PY
 grep -q "listen 127.0.0.1:$port http2" "$front/nginx.conf" || { echo "h2: found no nginx-x server in $work/nginx-a/nginx.conf" >&2; exit 1; }
 taskset -c $PX_CPU nice -n "$NICE" nginx -p "$front" -c "$front/nginx.conf" -g 'daemon off;' 2>"$front/stderr.log" &
 trap 'kill $(cat "$front/nginx.pid" 2>/dev/null) 2>/dev/null || true' EXIT
-for _ in $(seq 1 50); do curl -sf --http2-prior-knowledge -o /dev/null "http://127.0.0.1:$port/1k" && break; sleep 0.1; done
-curl -sf --http2-prior-knowledge -o /dev/null "http://127.0.0.1:$port/1k" || { cat "$front/stderr.log"; echo "h2: the h2c nginx does not answer" >&2; exit 1; }
-front_pids="$(cat "$front/nginx.pid") $(pgrep -P "$(cat "$front/nginx.pid")" | tr '\n' ' ')"
+wait_ok "the h2c nginx (log: $front/stderr.log)" "http://127.0.0.1:$port/1k" bench --http2-prior-knowledge
+front_pids=$(children "$(cat "$front/nginx.pid")")
 gateway_pids=$(echo "$ngx_pids" | awk '{print $3, $4}')   # nginx-x lists the front's master and worker, then the gateway's
 
 results="$work/h2.$(date +%H%M%S).txt"; : >"$results"

@@ -1,5 +1,6 @@
 # Sourced by the scripts that work on a held run of bench/dataplane/run.sh (burst.sh, ab.sh): the parts' pids, their
 # CPU ticks, and restarting east's proxy and west's gateway. Needs $work (the run's BENCH_OUT) set before sourcing.
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 export FEDMESH_HOME="$work/federation"
 fedmesh="$work/fedmesh/fedmesh"
 loadgen="$work/loadgen/FedMesh.Bench.LoadGen"

@@ -10,6 +10,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$here/common.sh"
 root="$(cd "$here/../.." && pwd)"
 ROUNDS=${BENCH_ROUNDS:-3}
 FIXED=${BENCH_SECONDS:-5}
@@ -70,7 +71,6 @@ dotnet build "$here/loadgen/FedMesh.Bench.LoadGen.csproj" -c Release -o "$work/l
 LOADGEN="$work/loadgen/FedMesh.Bench.LoadGen"
 
 # ---------------------------------------------------------------- ports
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 P_DIRECT=$(free_port); P_STATUS=$(free_port); P_TLS_E=$(free_port); P_TLS_W=$(free_port)
 P_NGX=$(free_port); P_NGX_TLS=$(free_port); P_NGX_X=$(free_port); P_NGX_B=$(free_port)
 P_HA=$(free_port); P_HA_TLS=$(free_port); P_HA_X=$(free_port); P_HA_B=$(free_port)
@@ -248,16 +248,6 @@ for p in $FM_PROXY_PID $FM_GATEWAY_PID; do
 done
 
 # ---------------------------------------------------------------- wait for every path
-wait_ok() { # name url host
-  for _ in $(seq 1 100); do
-    if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $3" "$2" 2>/dev/null)" = 200 ]; then return 0; fi
-    sleep 0.1
-  done
-  echo "bench: $1 ($2, Host $3) never answered 200:" >&2
-  curl -s -i -H "Host: $3" "$2" >&2 || true
-  exit 1
-}
-children() { echo "$1 $(pgrep -P "$1" | tr '\n' ' ')"; }
 declare -A TARGET HOST PIDS
 TARGET[direct]=127.0.0.1:$P_DIRECT;       HOST[direct]=origin;        PIDS[direct]=""
 TARGET[nginx]=127.0.0.1:$P_NGX;           HOST[nginx]=origin;         PIDS[nginx]="nginx-a"
