@@ -53,7 +53,7 @@ DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 taskset -c $PX_CPU nice -n "$NICE
 sidecar=$!
 chain=()
 cleanup() {
-  kill "$sidecar" 2>/dev/null || true
+  kill "$sidecar" 2>/dev/null && wait "$sidecar" 2>/dev/null || true   # it deregisters its endpoint as it stops
   for f in "${chain[@]}"; do kill "$(cat "$f" 2>/dev/null)" 2>/dev/null || true; done
   for k in endpoints services; do "$fedmesh" delete $k benchin -n default --cluster west >/dev/null 2>&1 || true; done
 }
