@@ -5,12 +5,14 @@ Writes WORK/nginx-{a3,b3,c}/nginx.conf from the held run's nginx-a and nginx-b c
   b3: nginx-x's gateway (mTLS in and out), its upstream now c on PORT_C, listening on PORT_B;
   c:  the sidecar's place: mTLS in with the backend's certificate (the name b3 checks), plain HTTP/1.1 to the
       origin's plain listener DIRECT with keepalive, listening on PORT_C.
-Exits with a message naming the file and the line it expected when a configuration does not look as run.sh writes it.
+Exits with a message naming the file and the pattern it expected when a configuration does not look as run.sh writes it.
 """
 import os
 import re
 import sys
 
+if len(sys.argv) != 6:
+    sys.exit("usage: nginx_chain.py WORK DIRECT PORT_A PORT_B PORT_C (WORK: a held run of bench/dataplane/run.sh)")
 work, direct, port_a, port_b, port_c = sys.argv[1:]
 
 
@@ -28,6 +30,9 @@ def write(name, text):
 
 
 a_file, b_file = f"{work}/nginx-a/nginx.conf", f"{work}/nginx-b/nginx.conf"
+for f in (a_file, b_file):
+    if not os.path.isfile(f):
+        sys.exit(f"nginx_chain: {f} is missing: is {work} a held run of bench/dataplane/run.sh with the nginx-x row?")
 a = open(a_file).read().replace(f"{work}/nginx-a", f"{work}/nginx-a3")
 b = open(b_file).read()
 
