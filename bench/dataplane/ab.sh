@@ -20,8 +20,9 @@ work=${BENCH_OUT:?set BENCH_OUT to the directory of a held run of bench/dataplan
 bins=("$1" "$2")
 rounds=${3:-4}
 seconds=${AB_SECONDS:-5}
-[[ "$rounds" =~ ^[1-9][0-9]?$ ]] || { echo "ab: ROUNDS must be 1 to 99, not '$rounds'" >&2; exit 2; }
-[[ "$seconds" =~ ^[1-9][0-9]?$ ]] || { echo "ab: AB_SECONDS must be 1 to 99, not '$seconds'" >&2; exit 2; }
+. "$(dirname "${BASH_SOURCE[0]}")/held.sh"
+in_range ROUNDS "$rounds"
+in_range AB_SECONDS "$seconds"
 for b in "${bins[@]}"; do
   [ -x "$b" ] || { echo "ab: $b is not an executable (publish one with dotnet publish deploy/dataplane -c Release -o DIR)" >&2; exit 2; }
 done
@@ -31,7 +32,6 @@ installed="$work/fedmesh/fedmesh-dataplane"
 for row in fedmesh fedmesh-x; do
   grep -q "^$row " "$work/targets" || { echo "ab: no $row row in $work/targets (hold with BENCH_ONLY=\"fedmesh fedmesh-x\")" >&2; exit 1; }
 done
-. "$(dirname "${BASH_SOURCE[0]}")/held.sh"
 results="$work/ab.$(date +%H%M%S).txt"
 
 field() { awk -v r="$1" -v f="$2" '$1==r {print $f}' "$work/targets"; }

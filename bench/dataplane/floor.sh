@@ -14,11 +14,11 @@ set -euo pipefail
 work=${BENCH_OUT:?set BENCH_OUT to the directory of a held run of bench/dataplane/run.sh}
 rounds=${1:-6}
 seconds=${FLOOR_SECONDS:-3}
-[[ "$rounds" =~ ^[1-9][0-9]?$ ]] || { echo "floor: ROUNDS must be 1 to 99, not '$rounds'" >&2; exit 2; }
-[[ "$seconds" =~ ^[1-9][0-9]?$ ]] || { echo "floor: FLOOR_SECONDS must be 1 to 99, not '$seconds'" >&2; exit 2; }
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/held.sh"
-[ -f "$work/targets" ] || { echo "floor: $work/targets is missing: is a BENCH_HOLD run holding?" >&2; exit 1; }
+in_range ROUNDS "$rounds"
+in_range FLOOR_SECONDS "$seconds"
+need_targets
 conf="$work/nginx-a/nginx.conf"
 origin_port=$(sed -n 's/.*upstream origin_tls { server 127\.0\.0\.1:\([0-9]*\);.*/\1/p' "$conf" 2>/dev/null)
 [ -n "$origin_port" ] || { echo "floor: no origin_tls upstream in $conf: is $work a held run of bench/dataplane/run.sh?" >&2; exit 1; }
@@ -36,11 +36,8 @@ wait_ok "the floor probe (log: $work/floor.log)" "http://127.0.0.1:$port/1k" ben
 declare -A target host pids
 target[floor]=127.0.0.1:$port; host[floor]=bench; pids[floor]=$probe
 rows=(floor)
-for r in nginx-mtls haproxy-mtls fedmesh; do
-  read -r _ t h p < <(awk -v r="$r" '$1==r' "$work/targets") || { echo "floor: no $r row in $work/targets" >&2; exit 1; }
-  for pid in $p; do [ -d "/proc/$pid" ] || { echo "floor: process $pid of $r is gone: restart the held run" >&2; exit 1; }; done
-  target[$r]=$t; host[$r]=$h; pids[$r]=$p; rows+=("$r")
-done
+held_rows nginx-mtls haproxy-mtls fedmesh
+rows+=(nginx-mtls haproxy-mtls fedmesh)
 
 results="$work/floor.$(date +%H%M%S).txt"; : >"$results"
 for round in $(seq 1 "$rounds"); do

@@ -13,14 +13,14 @@ set -euo pipefail
 work=${BENCH_OUT:?set BENCH_OUT to the directory of a held run of bench/dataplane/run.sh}
 rounds=${1:-4}
 seconds=${H2_SECONDS:-4}
-[[ "$rounds" =~ ^[1-9][0-9]?$ ]] || { echo "h2: ROUNDS must be 1 to 99, not '$rounds'" >&2; exit 2; }
-[[ "$seconds" =~ ^[1-9][0-9]?$ ]] || { echo "h2: H2_SECONDS must be 1 to 99, not '$seconds'" >&2; exit 2; }
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/held.sh"
-[ -f "$work/targets" ] || { echo "h2: $work/targets is missing: is a BENCH_HOLD run holding?" >&2; exit 1; }
-read -r _ fm_target fm_host fm_pids < <(awk '$1=="fedmesh-x"' "$work/targets") || { echo "h2: no fedmesh-x row in $work/targets" >&2; exit 1; }
-read -r _ _ _ ngx_pids < <(awk '$1=="nginx-x"' "$work/targets") || { echo "h2: no nginx-x row in $work/targets" >&2; exit 1; }
-for pid in $fm_pids $ngx_pids; do [ -d "/proc/$pid" ] || { echo "h2: process $pid is gone: restart the held run" >&2; exit 1; }; done
+in_range ROUNDS "$rounds"
+in_range H2_SECONDS "$seconds"
+need_targets
+declare -A target host pids
+held_rows fedmesh-x nginx-x
+fm_target=${target[fedmesh-x]}; fm_host=${host[fedmesh-x]}; fm_pids=${pids[fedmesh-x]}; ngx_pids=${pids[nginx-x]}
 
 # nginx-x's front with an h2c listener: the held run's nginx-x server block (its upstream and mTLS settings) in an
 # nginx of its own, pinned as run.sh pins the proxies. Its gateway is the held run's, as for nginx-x.

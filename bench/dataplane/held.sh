@@ -1,11 +1,30 @@
-# Sourced by the scripts that work on a held run of bench/dataplane/run.sh (burst.sh, ab.sh): the parts' pids, their
-# CPU ticks, and restarting east's proxy and west's gateway. Needs $work (the run's BENCH_OUT) set before sourcing.
+# Sourced by the scripts that work on a held run of bench/dataplane/run.sh (ab.sh, burst.sh, floor.sh, h2.sh,
+# inbound.sh): their argument checks, the held run's rows, the parts' pids, their CPU ticks, and restarting east's proxy
+# and west's gateway. Needs $work (the run's BENCH_OUT) set before sourcing.
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 export FEDMESH_HOME="$work/federation"
 fedmesh="$work/fedmesh/fedmesh"
 loadgen="$work/loadgen/FedMesh.Bench.LoadGen"
 PX_CPU=1; LG_CPU=0; NICE=${BENCH_NICE:--20}   # where and how run.sh places them
 hz=$(getconf CLK_TCK)
+script=$(basename "$0" .sh)   # names the script in its messages
+
+# in_range NAME VALUE: exits (2) unless VALUE is a whole number from 1 to 99 (a count of rounds or seconds).
+in_range() { [[ "$2" =~ ^[1-9][0-9]?$ ]] || { echo "$script: $1 must be 1 to 99, not '$2'" >&2; exit 2; }; }
+
+# need_targets: exits unless the held run has written its targets file (one line per row: name, address, Host, pids).
+need_targets() { [ -f "$work/targets" ] || { echo "$script: $work/targets is missing: is a BENCH_HOLD run holding?" >&2; exit 1; }; }
+
+# held_rows ROW...: reads each row of the targets file into target[ROW], host[ROW] and pids[ROW] (associative arrays the
+# caller declares); exits if a row is missing or one of its processes is gone.
+held_rows() {
+  local r t h p pid
+  for r in "$@"; do
+    read -r _ t h p < <(awk -v r="$r" '$1==r' "$work/targets") || { echo "$script: no $r row in $work/targets" >&2; exit 1; }
+    for pid in $p; do [ -d "/proc/$pid" ] || { echo "$script: process $pid of $r is gone: restart the held run" >&2; exit 1; }; done
+    target[$r]=$t; host[$r]=$h; pids[$r]=$p
+  done
+}
 
 pid_of() { "$fedmesh" status -o json | jq -r --arg c "$1" --arg p "$2" '.clusters[] | select(.name==$c) | .parts[] | select(.name==$p) | .pid'; }
 

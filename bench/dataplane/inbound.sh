@@ -17,17 +17,13 @@ set -euo pipefail
 work=${BENCH_OUT:?set BENCH_OUT to the directory of a held run of bench/dataplane/run.sh}
 rounds=${1:-4}
 seconds=${INBOUND_SECONDS:-4}
-[[ "$rounds" =~ ^[1-9][0-9]?$ ]] || { echo "inbound: ROUNDS must be 1 to 99, not '$rounds'" >&2; exit 2; }
-[[ "$seconds" =~ ^[1-9][0-9]?$ ]] || { echo "inbound: INBOUND_SECONDS must be 1 to 99, not '$seconds'" >&2; exit 2; }
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/held.sh"
-[ -f "$work/targets" ] || { echo "inbound: $work/targets is missing: is a BENCH_HOLD run holding?" >&2; exit 1; }
+in_range ROUNDS "$rounds"
+in_range INBOUND_SECONDS "$seconds"
+need_targets
 declare -A target host pids
-for r in direct fedmesh-x nginx-x; do
-  read -r _ t h p < <(awk -v r="$r" '$1==r' "$work/targets") || { echo "inbound: no $r row in $work/targets" >&2; exit 1; }
-  for pid in $p; do [ -d "/proc/$pid" ] || { echo "inbound: process $pid of $r is gone: restart the held run" >&2; exit 1; }; done
-  target[$r]=$t; host[$r]=$h; pids[$r]=$p
-done
+held_rows direct fedmesh-x nginx-x
 dataplane="$work/fedmesh/fedmesh-dataplane"
 [ -x "$dataplane" ] || { echo "inbound: $dataplane is missing: the held run must be of the native data plane" >&2; exit 1; }
 
