@@ -23,6 +23,9 @@ public abstract partial class Http11Relay
 
         public PipeWriter Output { get; } = connection.Transport.Output;
 
+        /// <summary>The owner's reusable per-request state (<see cref="TryRoute"/>'s slot).</summary>
+        public object? OwnerState;
+
         /// <summary>The client connection closed (the upstream exchange is abandoned).</summary>
         public CancellationToken Closed { get; } = connection.ConnectionClosed;
 

@@ -61,8 +61,14 @@ public abstract partial class Http11Relay
     /// <summary>The connection middleware: relays what it can, then hands the connection to <paramref name="next"/>.</summary>
     public Func<ConnectionDelegate, ConnectionDelegate> Middleware => next => connection => RunAsync(connection, next);
 
-    /// <summary>False leaves the request, and the rest of its connection, to Kestrel.</summary>
-    protected abstract bool TryRoute(ConnectionContext connection, in RelayRequest request, out RelayTarget target);
+    /// <summary>
+    /// False leaves the request, and the rest of its connection, to Kestrel. <paramref name="reusable"/> is the
+    /// connection's slot for the owner's per-request state: null on its first request, then whatever the owner left
+    /// there. A connection relays one request at a time and the relay lets go of <see cref="RelayTarget.State"/> after
+    /// <see cref="Completed"/>, so an owner may keep one state object there and reset it for each request instead of
+    /// allocating one per request.
+    /// </summary>
+    protected abstract bool TryRoute(ConnectionContext connection, ref object? reusable, in RelayRequest request, out RelayTarget target);
 
     /// <summary>
     /// Called once for every relayed request when it ends, with the status its caller saw (a failure part way counts as
@@ -174,7 +180,7 @@ public abstract partial class Http11Relay
             return Step.Kestrel;
         var request = new RelayRequest(head, head[..parsed.MethodLength], head.Slice(parsed.TargetStart, parsed.TargetLength),
             head.Slice(parsed.HostStart, parsed.HostLength), parsed.CallerFields, parsed.ContentLength);
-        if (!TryRoute(connection, request, out target))
+        if (!TryRoute(connection, ref exchange.OwnerState, request, out target))
             return Step.Kestrel;
         if (target.Replayable && parsed.ContentLength > MaxReplayableBody)
             throw new InvalidOperationException($"a replayable request's body is at most {MaxReplayableBody} bytes; this one has {parsed.ContentLength}");

@@ -24,11 +24,25 @@ internal sealed class GatewayRelay(GatewayHandler handler, TimeSpan keepAlive, T
     /// <summary>A Host longer than this is left to Kestrel's way (no service name is that long).</summary>
     private const int MaxHost = 512;
 
-    private sealed record Exchange(GatewayService Service, GatewayEndpoint Endpoint, string CallerCluster);
+    /// <summary>What <see cref="Completed"/> counts a request by; one per connection, set again for each request.</summary>
+    private sealed class Exchange
+    {
+        public GatewayService Service { get; private set; } = null!;
+        public GatewayEndpoint Endpoint { get; private set; } = null!;
+        public string CallerCluster { get; private set; } = "";
+
+        public Exchange Set(GatewayService service, GatewayEndpoint endpoint, string callerCluster)
+        {
+            Service = service;
+            Endpoint = endpoint;
+            CallerCluster = callerCluster;
+            return this;
+        }
+    }
 
     protected override string FailureCode => ErrorResponse.UpstreamUnavailable;
 
-    protected override bool TryRoute(ConnectionContext connection, in RelayRequest request, out RelayTarget target)
+    protected override bool TryRoute(ConnectionContext connection, ref object? reusable, in RelayRequest request, out RelayTarget target)
     {
         target = default;
         var path = request.Path;
@@ -40,7 +54,8 @@ internal sealed class GatewayRelay(GatewayHandler handler, TimeSpan keepAlive, T
         if (handler.Decide(peer, host, path.SequenceEqual(ProbePath), out _, out var service, out var endpoint) != GatewayHandler.Verdict.Forward
             || endpoint!.Client is not MeshClient client)
             return false;
-        target = new RelayTarget(client, endpoint.Prefix, peer.IdText, new Exchange(service!, endpoint, peer.Id!.Cluster));
+        var exchange = reusable as Exchange ?? (Exchange)(reusable = new Exchange());
+        target = new RelayTarget(client, endpoint.Prefix, peer.IdText, exchange.Set(service!, endpoint, peer.Id!.Cluster));
         return true;
     }
 

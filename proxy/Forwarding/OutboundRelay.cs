@@ -29,7 +29,7 @@ internal sealed class OutboundRelay(RoutingState routing, ResilientForwarder for
 
     protected override string FailureCode => ProxyErrorWriter.UpstreamUnavailable;
 
-    protected override bool TryRoute(ConnectionContext connection, in RelayRequest request, out RelayTarget target)
+    protected override bool TryRoute(ConnectionContext connection, ref object? reusable, in RelayRequest request, out RelayTarget target)
     {
         target = default;
         if (request.Host.Length > MaxHost)
@@ -41,7 +41,7 @@ internal sealed class OutboundRelay(RoutingState routing, ResilientForwarder for
         var retryable = options.MaxRetries > 0 && (IsIdempotent(request.Method) || MarkedRetryable(request)) && request.ContentLength <= options.MaxBufferedBody;
         if (retryable && request.ContentLength > MaxReplayableBody)
             return false; // buffered for retries on Kestrel's way
-        if (forwarder.BeginRelayed(route!, retryable) is not { } forward)
+        if (forwarder.BeginRelayed(ref reusable, route!, retryable) is not { } forward)
             return false; // no endpoint: Kestrel's way answers
         target = Target(forward, retryable);
         return true;

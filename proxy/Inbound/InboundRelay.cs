@@ -17,7 +17,7 @@ internal sealed class InboundRelay(InboundHandler handler, MeshClient app, strin
 {
     protected override string FailureCode => InboundHandler.AppUnavailable;
 
-    protected override bool TryRoute(ConnectionContext connection, in RelayRequest request, out RelayTarget target)
+    protected override bool TryRoute(ConnectionContext connection, ref object? reusable, in RelayRequest request, out RelayTarget target)
     {
         target = default;
         // Several caller fields are one list on Kestrel's way, which joins them.

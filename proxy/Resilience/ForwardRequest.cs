@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using FedMesh.Proxy.Failover;
 using FedMesh.Proxy.LoadBalancing;
 using FedMesh.Proxy.Routing;
@@ -11,16 +12,45 @@ namespace FedMesh.Proxy.Resilience;
 /// and the last endpoint and error for the error response. Set as a request feature so the response
 /// transformer can hold back a 5xx that will be retried.
 /// </summary>
-internal sealed class ForwardRequest(ResilientForwarder owner, HttpContext? context, ServiceRoute route, bool retryable)
+internal sealed class ForwardRequest
 {
     private TriedEndpoints _tried;
     private UpstreamEndpoint? _pending;
     private BackendSet? _pendingBackend;
 
-    public ResilientForwarder Owner { get; } = owner;
+    public ForwardRequest(ResilientForwarder owner, HttpContext? context, ServiceRoute route, bool retryable)
+    {
+        Owner = owner;
+        Context = context;
+        Start(route, retryable);
+    }
+
+    /// <summary>
+    /// Starts the request over, as new, on <paramref name="route"/>: the relay's way keeps one per client connection,
+    /// which relays one request at a time (<see cref="ResilientForwarder.BeginRelayed"/>).
+    /// </summary>
+    [MemberNotNull(nameof(Route), nameof(Backend))]
+    public void Start(ServiceRoute route, bool retryable)
+    {
+        _tried = default;
+        _pending = null;
+        _pendingBackend = null;
+        Route = route;
+        Retryable = retryable;
+        Attempts = 0;
+        Backend = route.Self;
+        Endpoint = null;
+        Error = ForwarderError.None;
+        HeldBackStatus = 0;
+        RelayAccounted = false;
+        LastException = null;
+        LoadStarted = 0;
+    }
+
+    public ResilientForwarder Owner { get; }
     /// <summary>The request on Kestrel's way; null on the relay's (<see cref="Forwarding.OutboundRelay"/>), which sends no response before it is accepted.</summary>
-    public HttpContext? Context { get; } = context;
-    public ServiceRoute Route { get; private set; } = route;
+    public HttpContext? Context { get; }
+    public ServiceRoute Route { get; private set; }
 
     /// <summary>After an eviction: continue on the route of the newest routing table (the one that evicted the endpoint).</summary>
     public void Reroute(ServiceRoute? current)
@@ -32,9 +62,9 @@ internal sealed class ForwardRequest(ResilientForwarder owner, HttpContext? cont
             _pendingBackend = null;
         }
     }
-    public bool Retryable { get; } = retryable;
+    public bool Retryable { get; private set; }
     public int Attempts { get; private set; }
-    public BackendSet Backend { get; private set; } = route.Self;
+    public BackendSet Backend { get; private set; }
     public UpstreamEndpoint? Endpoint { get; private set; }
     public ForwarderError Error { get; set; }
 

@@ -81,10 +81,16 @@ internal sealed partial class ResilientForwarder
     /// Starts a request on the relay's way (<see cref="Forwarding.OutboundRelay"/>): its first endpoint chosen, as
     /// <see cref="ForwardAsync"/> chooses it, and its attempt begun; null when there is no endpoint, or when the one
     /// chosen is not reached through a <see cref="MeshClient"/> (nothing is counted then: Kestrel's way takes it).
+    /// The request is the one in <paramref name="reusable"/> (the connection's, from its last request) started over,
+    /// or a new one left there.
     /// </summary>
-    internal ForwardRequest? BeginRelayed(ServiceRoute route, bool retryable)
+    internal ForwardRequest? BeginRelayed(ref object? reusable, ServiceRoute route, bool retryable)
     {
-        var request = new ForwardRequest(this, null, route, retryable);
+        ForwardRequest request;
+        if (reusable is ForwardRequest kept && ReferenceEquals(kept.Owner, this))
+            (request = kept).Start(route, retryable);
+        else
+            reusable = request = new ForwardRequest(this, null, route, retryable);
         if (!request.Next() || request.Endpoint!.Invoker is not MeshClient)
             return null;
         Budget.Deposit();

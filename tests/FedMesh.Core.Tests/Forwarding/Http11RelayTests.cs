@@ -40,6 +40,29 @@ public sealed class Http11RelayTests
     }
 
     [Fact]
+    public async Task OwnersSlot_IsKeptAcrossTheRequestsOfAConnection_AndNewForAnother()
+    {
+        await using var upstream = ScriptedUpstream.Answering(_ => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        await using var front = await RelayFront.StartAsync(upstream.Prefix);
+        await using (var first = await front.ConnectAsync())
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await first.SendAsync("GET /a HTTP/1.1\r\nHost: svc\r\n\r\n");
+                Assert.Equal("HTTP/1.1 200 OK", (await first.ReadResponseAsync()).StartLine);
+            }
+        }
+        await using var second = await front.ConnectAsync();
+        await second.SendAsync("GET /b HTTP/1.1\r\nHost: svc\r\n\r\n");
+        await second.ReadResponseAsync();
+
+        var states = front.Relay.States.ToArray();
+        Assert.Equal([1, 2, 3, 1], states.Select(s => s.Request));
+        Assert.Same(states[0].State, states[2].State); // the first connection's, set on its first request and kept
+        Assert.NotSame(states[0].State, states[3].State); // a new connection starts with an empty slot
+    }
+
+    [Fact]
     public async Task UpstreamRefusingTheConnection_Gets502WithTheOwnersBody()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -192,20 +215,33 @@ internal sealed class TestRelay(MeshClient client, string prefix, TimeSpan activ
 
     public ConcurrentQueue<(int Status, ForwarderError Error, Exception? Exception)> Completions { get; } = new();
 
+    /// <summary>The owner's state of each completed request, in order: one <see cref="ConnectionState"/> per connection, reused.</summary>
+    public ConcurrentQueue<(ConnectionState State, int Request)> States { get; } = new();
+
     protected override string FailureCode => "test-failure";
 
-    protected override bool TryRoute(ConnectionContext connection, in RelayRequest request, out RelayTarget target)
+    protected override bool TryRoute(ConnectionContext connection, ref object? reusable, in RelayRequest request, out RelayTarget target)
     {
-        target = new RelayTarget(client, prefix, RelayFront.Caller, null);
+        var state = reusable as ConnectionState ?? (ConnectionState)(reusable = new ConnectionState());
+        state.Requests++;
+        target = new RelayTarget(client, prefix, RelayFront.Caller, state);
         return !request.Path.StartsWith("/kestrel"u8);
     }
 
     protected override byte[] Completed(in RelayTarget target, int status, ForwarderError error, Exception? exception, long started,
         System.Diagnostics.Activity? span)
     {
+        var state = (ConnectionState)target.State!;
+        States.Enqueue((state, state.Requests));
         Completions.Enqueue((status, error, exception));
         return System.Text.Encoding.ASCII.GetBytes(FailureBody);
     }
+}
+
+/// <summary>What <see cref="TestRelay"/> keeps in its slot for a connection: how many requests it routed there.</summary>
+internal sealed class ConnectionState
+{
+    public int Requests { get; set; }
 }
 
 /// <summary>A Kestrel front on 127.0.0.1 with a <see cref="TestRelay"/>; what the relay leaves gets a 299 from the handler.</summary>
