@@ -128,7 +128,7 @@ internal static class Http11Body
     {
         if (output is not null && (!output.CanGetUnflushedBytes || output.UnflushedBytes > 0))
             await FlushAsync(output).ConfigureAwait(false);
-        return await upstream.FillAsync().ConfigureAwait(false);
+        return upstream.Filled(await upstream.ReadMoreAsync().ConfigureAwait(false));
     }
 
     /// <summary>Flushes the client's writer; a client that has gone is a <see cref="MeshForwarder.ClientGoneException"/>.</summary>

@@ -25,7 +25,7 @@ public sealed partial class MeshForwarder
                     throw new HttpRequestException($"the upstream's response head is larger than {Http11Connection.MaxHeadSize / 1024} KiB");
                 if (connection.End == connection.Buffer.Length)
                     connection.Compact(Math.Min(connection.Buffer.Length * 2, Http11Connection.MaxHeadSize + 4));
-                if (!await connection.FillAsync().ConfigureAwait(false))
+                if (!connection.Filled(await connection.ReadMoreAsync().ConfigureAwait(false)))
                     throw new HttpRequestException(connection.End == 0
                         ? "the upstream closed the connection without answering"
                         : "the upstream closed the connection in the middle of the response head");
