@@ -85,7 +85,13 @@ public abstract partial class Http11Relay
                 }
                 upstream.Touch();
                 stage = MeshForwarder.Stage.AwaitResponse;
-                var (status, http10, headLength) = await MeshForwarder.ReadResponseHeadAsync(upstream).ConfigureAwait(false);
+                (int Status, bool Http10, int HeadLength)? taken;
+                while ((taken = MeshForwarder.TakeResponseHead(upstream)) is null)
+                {
+                    if (!upstream.Filled(await upstream.ReadMoreAsync().ConfigureAwait(false)))
+                        throw MeshForwarder.ResponseHeadCutShort(upstream);
+                }
+                var (status, http10, headLength) = taken.Value;
                 var framing = MeshForwarder.ReadFields(upstream.Buffer.AsSpan(upstream.Start, headLength), status, http10,
                     exchange.IsHead ? "HEAD" : "GET", upstream);
                 if (target.Replayable && !AcceptResponse(target, status))

@@ -51,7 +51,13 @@ public sealed partial class MeshForwarder
                 }
                 connection.Touch();
                 stage = Stage.AwaitResponse;
-                var (status, http10, headLength) = await ReadResponseHeadAsync(connection).ConfigureAwait(false);
+                (int Status, bool Http10, int HeadLength)? taken;
+                while ((taken = TakeResponseHead(connection)) is null)
+                {
+                    if (!connection.Filled(await connection.ReadMoreAsync().ConfigureAwait(false)))
+                        throw ResponseHeadCutShort(connection);
+                }
+                var (status, http10, headLength) = taken.Value;
                 // Still the request's stage: a malformed head fails the request, as in YARP (SocketsHttpHandler reads it before returning).
                 var framing = ReadFields(connection.Buffer.AsSpan(connection.Start, headLength), status, http10, request.Method, connection);
                 stage = Stage.ResponseBody;

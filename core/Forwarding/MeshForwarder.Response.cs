@@ -11,11 +11,16 @@ public sealed partial class MeshForwarder
     /// <summary>A dropped response's body up to this size is read and discarded, so its connection can be reused.</summary>
     private const long DrainLimit = 64 * 1024;
 
-    /// <summary>Reads up to the end of the final (non-1xx) response head; returns its status and length.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    internal static async ValueTask<(int Status, bool Http10, int HeadLength)> ReadResponseHeadAsync(Http11Connection connection)
+    /// <summary>
+    /// The final (non-1xx) response head, when it is whole in the connection's buffer: its status, whether it is
+    /// HTTP/1.0, and its length. Null when more bytes are needed: the caller reads them
+    /// (<see cref="Http11Connection.ReadMoreAsync"/>, or <see cref="ResponseHeadCutShort"/> when the upstream closed)
+    /// and asks again. A synchronous step rather than an async method, so a caller waiting for the response waits
+    /// one async frame shorter (see <see cref="Http11Connection.ReadMoreAsync"/>). Interim responses (100 Continue,
+    /// 103 Early Hints) are passed over; a head too large, not HTTP/1.x, or a 101 throws.
+    /// </summary>
+    internal static (int Status, bool Http10, int HeadLength)? TakeResponseHead(Http11Connection connection)
     {
-        connection.Start = connection.End = 0;
         while (true)
         {
             var length = Http11Head.HeadLength(connection.Buffer.AsSpan(connection.Start, connection.End - connection.Start));
@@ -25,11 +30,7 @@ public sealed partial class MeshForwarder
                     throw new HttpRequestException($"the upstream's response head is larger than {Http11Connection.MaxHeadSize / 1024} KiB");
                 if (connection.End == connection.Buffer.Length)
                     connection.Compact(Math.Min(connection.Buffer.Length * 2, Http11Connection.MaxHeadSize + 4));
-                if (!connection.Filled(await connection.ReadMoreAsync().ConfigureAwait(false)))
-                    throw new HttpRequestException(connection.End == 0
-                        ? "the upstream closed the connection without answering"
-                        : "the upstream closed the connection in the middle of the response head");
-                continue;
+                return null;
             }
             var head = connection.Buffer.AsSpan(connection.Start, length);
             var lineEnd = head.IndexOf("\r\n"u8);
@@ -37,7 +38,7 @@ public sealed partial class MeshForwarder
                 throw new HttpRequestException($"the upstream's status line is not HTTP/1.x: '{Http11Head.Value(head[..Math.Min(lineEnd, 40)])}'");
             if (status is >= 100 and < 200 and not 101)
             {
-                connection.Start += length; // an interim response (100 Continue, 103 Early Hints): the final one follows
+                connection.Start += length; // an interim response: the final one follows
                 continue;
             }
             if (status == 101)
@@ -45,6 +46,11 @@ public sealed partial class MeshForwarder
             return (status, http10, length);
         }
     }
+
+    /// <summary>The failure of a response head that the upstream's closing cut short (or never sent).</summary>
+    internal static HttpRequestException ResponseHeadCutShort(Http11Connection connection) => new(connection.End == 0
+        ? "the upstream closed the connection without answering"
+        : "the upstream closed the connection in the middle of the response head");
 
     internal enum Framing { None, Length, Chunked, UntilClose }
 
