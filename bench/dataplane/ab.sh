@@ -38,6 +38,8 @@ field() { awk -v r="$1" -v f="$2" '$1==r {print $f}' "$work/targets"; }
 
 install() {   # binary: swaps it in, restarts proxy and gateway on it; sets px and gw
   cp "$1" "$installed.new" && mv "$installed.new" "$installed"
+  # Its symbols too (StripSymbols leaves them beside the binary), so that a profile of the held run names functions.
+  if [ -f "$1.dbg" ]; then cp "$1.dbg" "$installed.dbg"; else rm -f "$installed.dbg"; fi
   restart_parts "$(field fedmesh-x 2)" "$(field fedmesh-x 3)"
 }
 
