@@ -38,6 +38,14 @@ internal sealed class GatewayRelay(GatewayHandler handler, TimeSpan keepAlive, T
             CallerCluster = callerCluster;
             return this;
         }
+
+        /// <summary>Once the request is counted: a connection idle between requests holds no service or endpoint.</summary>
+        public void Clear()
+        {
+            Service = null!;
+            Endpoint = null!;
+            CallerCluster = "";
+        }
     }
 
     protected override string FailureCode => ErrorResponse.UpstreamUnavailable;
@@ -62,10 +70,17 @@ internal sealed class GatewayRelay(GatewayHandler handler, TimeSpan keepAlive, T
     protected override byte[] Completed(in RelayTarget target, int status, ForwarderError error, Exception? exception, long started, Activity? span)
     {
         var exchange = (Exchange)target.State!;
-        var cell = handler.Count(exchange.Service, exchange.CallerCluster, status, started);
-        MeshTracing.Complete(span, cell.Key, status);
-        return error is ForwarderError.None or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled
-            ? []
-            : handler.Failed(exchange.Service, exchange.Endpoint, error, exception);
+        try
+        {
+            var cell = handler.Count(exchange.Service, exchange.CallerCluster, status, started);
+            MeshTracing.Complete(span, cell.Key, status);
+            return error is ForwarderError.None or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled
+                ? []
+                : handler.Failed(exchange.Service, exchange.Endpoint, error, exception);
+        }
+        finally
+        {
+            exchange.Clear();
+        }
     }
 }

@@ -80,13 +80,20 @@ internal sealed class OutboundRelay(RoutingState routing, ResilientForwarder for
     protected override byte[] Completed(in RelayTarget target, int status, ForwarderError error, Exception? exception, long started, Activity? span)
     {
         var request = (ForwardRequest)target.State!;
-        if (!request.RelayAccounted)
-            forwarder.EndRelayed(request, error, status);
-        MeshTracing.Complete(span, request.Route.StatsCell(request.Backend, request.Endpoint!).Key, error == ForwarderError.None ? status : 502);
-        var failure = request.Error; // after an eviction, a plain failure rather than the abandonment
-        if (error == ForwarderError.None || failure is ForwarderError.None or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled)
-            return [];
-        return errors.Body(errors.UpstreamFailed(request.Backend, request.Endpoint!, failure, exception ?? request.LastException));
+        try
+        {
+            if (!request.RelayAccounted)
+                forwarder.EndRelayed(request, error, status);
+            MeshTracing.Complete(span, request.Route.StatsCell(request.Backend, request.Endpoint!).Key, error == ForwarderError.None ? status : 502);
+            var failure = request.Error; // after an eviction, a plain failure rather than the abandonment
+            if (error == ForwarderError.None || failure is ForwarderError.None or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled)
+                return [];
+            return errors.Body(errors.UpstreamFailed(request.Backend, request.Endpoint!, failure, exception ?? request.LastException));
+        }
+        finally
+        {
+            request.Release(); // kept for the connection's next request: nothing of this one stays reachable
+        }
     }
 
     private static bool IsIdempotent(ReadOnlySpan<byte> method) => method.Length switch

@@ -47,6 +47,22 @@ internal sealed class ForwardRequest
         LoadStarted = 0;
     }
 
+    /// <summary>
+    /// Lets go of what the request referred to (its route and routing table, endpoints, last failure) once it has been
+    /// reported, so that a connection idle between requests holds none of it; <see cref="Start"/> comes before any
+    /// further use.
+    /// </summary>
+    public void Release()
+    {
+        _tried = default;
+        _pending = null;
+        _pendingBackend = null;
+        Route = null!;
+        Backend = null!;
+        Endpoint = null;
+        LastException = null;
+    }
+
     public ResilientForwarder Owner { get; }
     /// <summary>The request on Kestrel's way; null on the relay's (<see cref="Forwarding.OutboundRelay"/>), which sends no response before it is accepted.</summary>
     public HttpContext? Context { get; }

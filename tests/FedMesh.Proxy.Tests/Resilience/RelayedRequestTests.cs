@@ -88,6 +88,31 @@ public sealed class RelayedRequestTests : IDisposable
         Assert.Same(_route, next.Route);
     }
 
+    [Fact]
+    public void ReportedRequest_KeepsItsRouteNoLongerReachable_WhileItWaitsForTheConnectionsNext()
+    {
+        object? slot = null;
+        var route = RelayOnceOnANewRoute(ref slot);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.IsType<ForwardRequest>(slot); // kept for the next request
+        Assert.False(route.IsAlive); // but its route (and with it a routing table) is not kept alive by it
+    }
+
+    /// <summary>One request on a route of its own, begun and reported; the route is only weakly held afterwards.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private WeakReference RelayOnceOnANewRoute(ref object? slot)
+    {
+        var set = new BackendSet("echo", "default", _route.Self.Endpoints, new PeakEwmaBalancer(new Random(6), _time));
+        var route = new ServiceRoute(set, new SingleBackendPolicy(set), new RequestStatsRecorder(), "east");
+        var request = _forwarder.BeginRelayed(ref slot, route, retryable: true)!;
+        _forwarder.EndRelayed(request, ForwarderError.None, 200);
+        request.Release(); // as the relay's owner does once the request is reported
+        return new WeakReference(route);
+    }
+
     /// <summary>Kestrel's way, which these requests never take.</summary>
     private sealed class UnusedForwarder : IHttpForwarder
     {
