@@ -61,6 +61,13 @@ def main():
         print(f"  {owner:<48} {cpu_us * percent / total:6.2f} µs  {100 * percent / total:5.1f} %")
         for sym, p in hottest[owner].most_common(3):
             print(f"      {100 * p / total:5.1f} %  {sym}")
+    # A binary's own code charged to "other" means perf found no symbols for it (a NativeAOT binary keeps them in
+    # BINARY.dbg beside it, which must match the binary that runs).
+    for owner, percent in share.items():
+        if owner.startswith("other: ") and owner != "other: [unknown]" and percent / total > 0.10:
+            dso = owner[len("other: "):]
+            print(f"  note: {100 * percent / total:.0f} % of the samples fell in {dso} without a function name: are its symbols "
+                  f"({dso}.dbg for a NativeAOT binary) beside it, and from the same build?")
 
 
 if __name__ == "__main__":
