@@ -32,18 +32,14 @@ internal sealed class ForwardRequest
     [MemberNotNull(nameof(Route), nameof(Backend))]
     public void Start(ServiceRoute route, bool retryable)
     {
-        _tried = default;
-        _pending = null;
-        _pendingBackend = null;
+        Release(); // the endpoints tried, the one kept for a retry, the last one and the last failure
         Route = route;
+        Backend = route.Self;
         Retryable = retryable;
         Attempts = 0;
-        Backend = route.Self;
-        Endpoint = null;
         Error = ForwarderError.None;
         HeldBackStatus = 0;
         RelayAccounted = false;
-        LastException = null;
         LoadStarted = 0;
     }
 
