@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using FedMesh.Core.Transport;
@@ -30,10 +32,15 @@ public sealed class CleartextProtocolDetection : IConnectionListenerFactory, ICo
     private readonly SocketConnectionContextFactory _connections;
     private readonly ILogger _logger;
     private readonly SharedPorts _ports;
+    private readonly MemoryPool<byte> _pool;
+    private readonly PipeScheduler _readerScheduler;
 
-    public CleartextProtocolDetection(IOptions<SocketTransportOptions> transport, ILoggerFactory loggers)
+    public CleartextProtocolDetection(IOptions<SocketTransportOptions> transport, ILoggerFactory loggers, IMemoryPoolFactory<byte>? pools = null)
     {
         _transport = transport.Value;
+        _pool = pools?.Create(new MemoryPoolOptions { Owner = "fedmesh-cleartext" }) ?? MemoryPool<byte>.Shared;
+        // As the socket transport: with inline scheduling Kestrel parses on the thread that read the bytes.
+        _readerScheduler = _transport.UnsafePreferInlineScheduling ? PipeScheduler.Inline : PipeScheduler.ThreadPool;
         _logger = loggers.CreateLogger("FedMesh.Listener");
         _ports = new SharedPorts(_transport, _logger);
         _connections = new SocketConnectionContextFactory(new SocketConnectionFactoryOptions
@@ -64,31 +71,57 @@ public sealed class CleartextProtocolDetection : IConnectionListenerFactory, ICo
         return n == PrefaceStart.Length ? HttpProtocols.Http2 : null;
     }
 
-    public void Dispose() => _connections.Dispose();
+    public void Dispose()
+    {
+        _connections.Dispose();
+        if (!ReferenceEquals(_pool, MemoryPool<byte>.Shared))
+            _pool.Dispose();
+    }
 
     private async Task<RoutedConnection?> RouteAsync(Socket socket, CancellationToken stopping)
     {
         var first = new byte[PrefaceStart.Length];
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         timeout.CancelAfter(DetectionTimeout);
+        // On FedMesh's socket loop where there is one: an HTTP/1.1 connection stays there, read through a stream
+        // connection; HTTP/2 goes back to Kestrel's socket transport.
+        var loop = SocketLoop.Shared is null ? null : (LoopStream)LoopStream.For(socket);
         try
         {
             while (true)
             {
                 // Waits for the first bytes, and leaves them in the socket for Kestrel.
-                var n = await socket.ReceiveAsync(first, SocketFlags.Peek, timeout.Token).ConfigureAwait(false);
+                int n;
+                if (loop is null)
+                    n = await socket.ReceiveAsync(first, SocketFlags.Peek, timeout.Token).ConfigureAwait(false);
+                else if ((n = loop.Peek(first)) < 0)
+                {
+                    await loop.ReadAsync(Memory<byte>.Empty, timeout.Token).ConfigureAwait(false);
+                    continue;
+                }
                 var protocol = n == 0 ? HttpProtocols.Http1 : Detect(first.AsSpan(0, n)); // closed at once: Kestrel sees the end
                 if (protocol is { } known)
-                    return new RoutedConnection(known, _connections.Create(socket));
+                    return new RoutedConnection(known, Connection(socket, loop, known));
                 // "P" or "PR" so far: the rest of the preface is on its way (a peek would return at once).
                 await Task.Delay(TimeSpan.FromMilliseconds(5), timeout.Token).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
         {
+            if (loop is not null)
+                await loop.DisposeAsync().ConfigureAwait(false);
             socket.Dispose();
             return null;
         }
+    }
+
+    private ConnectionContext Connection(Socket socket, LoopStream? loop, HttpProtocols protocol)
+    {
+        if (loop is null || protocol == HttpProtocols.Http2)
+            return _connections.Create(loop?.Detach() ?? socket);
+        var connection = new StreamConnection(socket, loop, tls: false, _pool, _readerScheduler, _transport.MaxReadBufferSize ?? 0);
+        connection.Start();
+        return connection;
     }
 }
 

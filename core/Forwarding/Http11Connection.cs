@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text;
+using FedMesh.Core.Transport;
 
 namespace FedMesh.Core.Forwarding;
 
@@ -19,16 +20,18 @@ internal sealed class Http11Connection : IDisposable
     /// <summary>The largest response head accepted (SocketsHttpHandler's default limit).</summary>
     public const int MaxHeadSize = 64 * 1024;
 
-    private readonly Socket _socket;
+    private readonly Stream _transport; // the socket's stream (under Stream, for TLS); owns the socket
     private int _abort; // an AbortReason, set once
 
-    private Http11Connection(Socket socket, Stream stream)
+    private Http11Connection(Stream transport, Stream stream)
     {
-        _socket = socket;
+        _transport = transport;
         Stream = stream;
     }
 
     public Stream Stream { get; }
+
+    private Socket Socket => _transport is LoopStream loop ? loop.Socket : ((NetworkStream)_transport).Socket;
 
     /// <summary>Unread response bytes are <c>Buffer[Start..End)</c>.</summary>
     public byte[] Buffer { get; private set; } = new byte[BufferSize];
@@ -81,44 +84,51 @@ internal sealed class Http11Connection : IDisposable
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Stream transport;
         try
         {
-            EndPoint remote = IPAddress.TryParse(host, out var ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(host, port);
-            try
-            {
-                await socket.ConnectAsync(remote, deadline.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException($"connecting to {host}:{port} took longer than {timeout.TotalSeconds:0.###} s");
-            }
-            Stream stream = tls is null ? new NetworkStream(socket, ownsSocket: true) : new ReadNowNetworkStream(socket);
-            if (tls is not null)
-            {
-                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-                stream = ssl;
-                try
-                {
-                    await ssl.AuthenticateAsClientAsync(tls, deadline.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    await ssl.DisposeAsync().ConfigureAwait(false);
-                    throw new TimeoutException($"the TLS handshake with {host}:{port} took longer than {timeout.TotalSeconds:0.###} s");
-                }
-                catch
-                {
-                    await ssl.DisposeAsync().ConfigureAwait(false);
-                    throw;
-                }
-            }
-            return new Http11Connection(socket, stream);
+            transport = await ConnectTransportAsync(host, port, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"connecting to {host}:{port} took longer than {timeout.TotalSeconds:0.###} s");
+        }
+        if (tls is null)
+            return new Http11Connection(transport, transport);
+        var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
+        try
+        {
+            await ssl.AuthenticateAsClientAsync(tls, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw new TimeoutException($"the TLS handshake with {host}:{port} took longer than {timeout.TotalSeconds:0.###} s");
         }
         catch
         {
-            socket.Dispose();
+            await ssl.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+        return new Http11Connection(transport, ssl);
+    }
+
+    /// <summary>A connected socket's stream (<see cref="LoopStream"/>), to the first of the host's addresses that answers.</summary>
+    private static async ValueTask<Stream> ConnectTransportAsync(string host, int port, CancellationToken cancellationToken)
+    {
+        var addresses = IPAddress.TryParse(host, out var ip) ? [ip] : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+        if (addresses.Length == 0)
+            throw new SocketException((int)SocketError.HostNotFound, $"{host} has no address");
+        for (var i = 0; ; i++)
+        {
+            try
+            {
+                return await LoopStream.ConnectAsync(new IPEndPoint(addresses[i], port), cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException) when (i < addresses.Length - 1)
+            {
+                // the next address
+            }
         }
     }
 
@@ -127,7 +137,7 @@ internal sealed class Http11Connection : IDisposable
     {
         try
         {
-            return !IsAborted && !_socket.Poll(0, SelectMode.SelectRead);
+            return !IsAborted && !Socket.Poll(0, SelectMode.SelectRead);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -243,14 +253,14 @@ internal sealed class Http11Connection : IDisposable
         if (Volatile.Read(ref _exchange) != exchange)
             return;
         Interlocked.CompareExchange(ref _abort, (int)reason, 0);
-        _socket.Dispose();
+        _transport.Dispose(); // what waits on the socket fails now
     }
 
     public void Dispose()
     {
         Interlocked.CompareExchange(ref _abort, (int)AbortReason.Closed, 0);
         Stream.Dispose();
-        _socket.Dispose();
+        _transport.Dispose();
     }
 }
 

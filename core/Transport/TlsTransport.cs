@@ -17,7 +17,7 @@ namespace FedMesh.Core.Transport;
 /// SslStream over the socket transport's pipes and puts pipes back on top (socket → pipe → stream adapter
 /// → SslStream → pipe reader/writer → HTTP parser); here SslStream runs straight over the socket, one loop
 /// moves decrypted bytes into the pipe Kestrel reads, and Kestrel's writes are encrypted straight onto the
-/// socket (<see cref="TlsConnection"/>). The handshake runs before Kestrel sees the connection, which then
+/// socket (<see cref="StreamConnection"/>). The handshake runs before Kestrel sees the connection, which then
 /// goes to the endpoint of the protocol ALPN chose (<see cref="SharedPort"/>).
 /// </summary>
 public sealed partial class TlsTransport : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
@@ -56,13 +56,13 @@ public sealed partial class TlsTransport : IConnectionListenerFactory, IConnecti
 
     private async Task<RoutedConnection?> HandshakeAsync(Socket socket, TlsListenOptions tls, CancellationToken stopping)
     {
-        var connection = new TlsConnection(socket, _pool, _readerScheduler, _transport.MaxReadBufferSize ?? 0);
+        var connection = new StreamConnection(socket, LoopStream.For(socket), tls: true, _pool, _readerScheduler, _transport.MaxReadBufferSize ?? 0);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         timeout.CancelAfter(tls.HandshakeTimeout);
         try
         {
             var options = await tls.OnConnection(connection, timeout.Token).ConfigureAwait(false);
-            await connection.Ssl.AuthenticateAsServerAsync(options, timeout.Token).ConfigureAwait(false);
+            await connection.Ssl!.AuthenticateAsServerAsync(options, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -77,7 +77,7 @@ public sealed partial class TlsTransport : IConnectionListenerFactory, IConnecti
             return null;
         }
         connection.Start();
-        var protocol = connection.Ssl.NegotiatedApplicationProtocol == SslApplicationProtocol.Http2 ? HttpProtocols.Http2 : HttpProtocols.Http1;
+        var protocol = connection.Ssl!.NegotiatedApplicationProtocol == SslApplicationProtocol.Http2 ? HttpProtocols.Http2 : HttpProtocols.Http1;
         return new RoutedConnection(protocol, connection);
     }
 

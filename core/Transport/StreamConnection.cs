@@ -9,12 +9,13 @@ using Microsoft.AspNetCore.Http.Features;
 namespace FedMesh.Core.Transport;
 
 /// <summary>
-/// One TLS connection as Kestrel reads it: SslStream straight over the socket. Input is a pipe that a
-/// background loop fills with decrypted bytes (so a peer that leaves is seen at once, and
-/// <see cref="ConnectionClosed"/> fires, as with Kestrel's socket transport); output encrypts Kestrel's
-/// writes straight onto the socket (<see cref="TlsPipeWriter"/>).
+/// One connection as Kestrel reads it, through a stream: the socket's own (a <see cref="LoopStream"/> on FedMesh's
+/// <see cref="SocketLoop"/> where there is one), with SslStream straight over it for TLS. Input is a pipe that a
+/// background loop fills with the (decrypted) bytes (so a peer that leaves is seen at once, and
+/// <see cref="ConnectionClosed"/> fires, as with Kestrel's socket transport); output writes Kestrel's bytes
+/// (encrypted) straight onto the socket (<see cref="OutputPipeWriter"/>).
 /// </summary>
-internal sealed partial class TlsConnection : ConnectionContext, IDuplexPipe
+internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe
 {
     private static readonly TimeSpan CloseNotifyTimeout = TimeSpan.FromSeconds(1);
     private static long _lastId;
@@ -22,31 +23,40 @@ internal sealed partial class TlsConnection : ConnectionContext, IDuplexPipe
     private const int MinRead = 2048;
 
     private readonly Socket _socket;
+    private readonly Stream _transport; // the socket's stream (under Ssl, for TLS); owns the socket
+    private readonly SslStream? _ssl;
+    private readonly Stream _stream; // what is read and written: Ssl for TLS, else the socket's stream
     private readonly Pipe _input;
-    private readonly TlsPipeWriter _output;
+    private readonly OutputPipeWriter _output;
     private readonly CancellationTokenSource _closed = new();
     private ConnectionAbortedException? _abortReason;
     private Task _receiving = Task.CompletedTask;
     private int _socketClosed;
     private int _disposed;
 
-    public TlsConnection(Socket socket, MemoryPool<byte> pool, PipeScheduler readerScheduler, long maxReadBuffer)
+    /// <param name="socket">The accepted socket.</param>
+    /// <param name="transport">Its stream, which owns it (<see cref="LoopStream.For"/>).</param>
+    /// <param name="tls">Whether the connection is TLS: <see cref="Ssl"/> then wraps the transport, and must be authenticated before <see cref="Start"/>.</param>
+    public StreamConnection(Socket socket, Stream transport, bool tls, MemoryPool<byte> pool, PipeScheduler readerScheduler, long maxReadBuffer)
     {
         _socket = socket;
+        _transport = transport;
         MemoryPool = pool;
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
-        ConnectionId = "tls-" + Interlocked.Increment(ref _lastId).ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
-        Ssl = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        ConnectionId = (tls ? "tls-" : "tcp-") + Interlocked.Increment(ref _lastId).ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+        _ssl = tls ? new SslStream(transport, leaveInnerStreamOpen: false) : null;
+        _stream = _ssl ?? transport;
         var blockSize = pool.MaxBufferSize is > 0 and < 4096 ? pool.MaxBufferSize : 4096;
         _input = new Pipe(new PipeOptions(pool, readerScheduler, PipeScheduler.Inline,
             pauseWriterThreshold: maxReadBuffer, resumeWriterThreshold: maxReadBuffer / 2, minimumSegmentSize: blockSize, useSynchronizationContext: false));
-        _output = new TlsPipeWriter(this, PipeWriter.Create(Ssl, new StreamPipeWriterOptions(pool, blockSize, leaveOpen: true)));
+        _output = new OutputPipeWriter(this, PipeWriter.Create(_stream, new StreamPipeWriterOptions(pool, blockSize, leaveOpen: true)));
         ConnectionClosed = _closed.Token;
         Features = CreateFeatures();
     }
 
-    public SslStream Ssl { get; }
+    /// <summary>The TLS stream (null for a plain connection).</summary>
+    public SslStream? Ssl => _ssl;
 
     public override string ConnectionId { get; set; }
     public override IFeatureCollection Features { get; }
@@ -59,7 +69,7 @@ internal sealed partial class TlsConnection : ConnectionContext, IDuplexPipe
     PipeReader IDuplexPipe.Input => _input.Reader;
     PipeWriter IDuplexPipe.Output => _output;
 
-    /// <summary>Starts moving decrypted bytes into the input pipe; called once the handshake is done.</summary>
+    /// <summary>Starts moving the bytes read into the input pipe; for TLS, called once the handshake is done.</summary>
     public void Start()
     {
         Transport = this;
@@ -74,7 +84,7 @@ internal sealed partial class TlsConnection : ConnectionContext, IDuplexPipe
         {
             while (true)
             {
-                var read = await Ssl.ReadAsync(writer.GetMemory(MinRead), CancellationToken.None).ConfigureAwait(false);
+                var read = await _stream.ReadAsync(writer.GetMemory(MinRead), CancellationToken.None).ConfigureAwait(false);
                 if (read == 0)
                     break; // FIN or close_notify
                 writer.Advance(read);
@@ -102,7 +112,7 @@ internal sealed partial class TlsConnection : ConnectionContext, IDuplexPipe
     }
 
     /// <summary>A write failed: the peer is gone. Ends the connection as an abort would.</summary>
-    internal void OnWriteFailed(Exception error) => Abort(new ConnectionAbortedException("writing to the TLS connection failed: " + error.Message, error));
+    internal void OnWriteFailed(Exception error) => Abort(new ConnectionAbortedException("writing to the connection failed: " + error.Message, error));
 
     private void CloseSocket()
     {
@@ -115,7 +125,7 @@ internal sealed partial class TlsConnection : ConnectionContext, IDuplexPipe
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
         }
-        _socket.Dispose();
+        _transport.Dispose();
     }
 
     public override async ValueTask DisposeAsync()
@@ -124,21 +134,21 @@ internal sealed partial class TlsConnection : ConnectionContext, IDuplexPipe
             return;
         _output.Complete();
         _input.Reader.Complete();
-        if (Volatile.Read(ref _abortReason) is null && Volatile.Read(ref _socketClosed) == 0 && Ssl.IsAuthenticated)
-            await SendCloseNotifyAsync().ConfigureAwait(false);
+        if (_ssl is { IsAuthenticated: true } ssl && Volatile.Read(ref _abortReason) is null && Volatile.Read(ref _socketClosed) == 0)
+            await SendCloseNotifyAsync(ssl).ConfigureAwait(false);
         CloseSocket();
         await _receiving.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        await Ssl.DisposeAsync().ConfigureAwait(false);
+        await _stream.DisposeAsync().ConfigureAwait(false);
         // _closed is not disposed: its Cancel may still be queued, and a token source without a timer holds nothing.
     }
 
     /// <summary>Best effort: a peer that does not read for a second gets the FIN without it.</summary>
-    private async Task SendCloseNotifyAsync()
+    private async Task SendCloseNotifyAsync(SslStream ssl)
     {
         Task shutdown;
         try
         {
-            shutdown = Ssl.ShutdownAsync();
+            shutdown = ssl.ShutdownAsync();
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or NotSupportedException or ObjectDisposedException)
         {

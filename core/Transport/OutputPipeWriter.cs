@@ -9,7 +9,7 @@ namespace FedMesh.Core.Transport;
 /// reports completion), so a write to a peer that has gone aborts the connection and reports the output
 /// completed, as the socket transport's pipe would.
 /// </summary>
-internal sealed class TlsPipeWriter(TlsConnection connection, PipeWriter inner) : PipeWriter
+internal sealed class OutputPipeWriter(StreamConnection connection, PipeWriter inner) : PipeWriter
 {
     private static readonly FlushResult Gone = new(isCanceled: false, isCompleted: true);
 

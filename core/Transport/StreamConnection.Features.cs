@@ -11,10 +11,11 @@ using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 namespace FedMesh.Core.Transport;
 
 /// <summary>
-/// What Kestrel and the handlers read of the connection: ids, endpoints, items, lifetime, and the TLS
-/// features Kestrel's HTTPS middleware would have set (client certificate, handshake, ALPN).
+/// What Kestrel and the handlers read of the connection: ids, endpoints, items, lifetime, and for TLS the
+/// features Kestrel's HTTPS middleware would have set (client certificate, handshake, ALPN), read from
+/// <see cref="Ssl"/>. A plain connection does not register them (and they read as "no TLS" there).
 /// </summary>
-internal sealed partial class TlsConnection : IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature,
+internal sealed partial class StreamConnection : IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature,
     IConnectionLifetimeFeature, IConnectionEndPointFeature, IConnectionSocketFeature, IMemoryPoolFeature,
     ITlsConnectionFeature, ITlsHandshakeFeature, ITlsApplicationProtocolFeature, ISslStreamFeature
 {
@@ -25,7 +26,7 @@ internal sealed partial class TlsConnection : IConnectionIdFeature, IConnectionT
 
     public Socket Socket => _socket;
 
-    SslStream ISslStreamFeature.SslStream => Ssl;
+    SslStream ISslStreamFeature.SslStream => _ssl!;
 
     public X509Certificate2? ClientCertificate
     {
@@ -33,7 +34,7 @@ internal sealed partial class TlsConnection : IConnectionIdFeature, IConnectionT
         {
             if (!_clientCertificateRead)
             {
-                _clientCertificate = Ssl.RemoteCertificate switch
+                _clientCertificate = _ssl?.RemoteCertificate switch
                 {
                     null => null,
                     X509Certificate2 full => full,
@@ -52,21 +53,21 @@ internal sealed partial class TlsConnection : IConnectionIdFeature, IConnectionT
 
     public Task<X509Certificate2?> GetClientCertificateAsync(CancellationToken cancellationToken) => Task.FromResult(ClientCertificate);
 
-    public ReadOnlyMemory<byte> ApplicationProtocol => Ssl.NegotiatedApplicationProtocol.Protocol;
+    public ReadOnlyMemory<byte> ApplicationProtocol => _ssl?.NegotiatedApplicationProtocol.Protocol ?? default;
 
-    public SslProtocols Protocol => Ssl.SslProtocol;
+    public SslProtocols Protocol => _ssl?.SslProtocol ?? SslProtocols.None;
 
-    public TlsCipherSuite? NegotiatedCipherSuite => Ssl.NegotiatedCipherSuite;
+    public TlsCipherSuite? NegotiatedCipherSuite => _ssl?.NegotiatedCipherSuite;
 
-    public string HostName => Ssl.TargetHostName;
+    public string HostName => _ssl?.TargetHostName ?? "";
 
 #pragma warning disable SYSLIB0058 // the interface still carries the legacy algorithm properties
-    public CipherAlgorithmType CipherAlgorithm => Ssl.CipherAlgorithm;
-    public int CipherStrength => Ssl.CipherStrength;
-    public HashAlgorithmType HashAlgorithm => Ssl.HashAlgorithm;
-    public int HashStrength => Ssl.HashStrength;
-    public ExchangeAlgorithmType KeyExchangeAlgorithm => Ssl.KeyExchangeAlgorithm;
-    public int KeyExchangeStrength => Ssl.KeyExchangeStrength;
+    public CipherAlgorithmType CipherAlgorithm => _ssl?.CipherAlgorithm ?? CipherAlgorithmType.None;
+    public int CipherStrength => _ssl?.CipherStrength ?? 0;
+    public HashAlgorithmType HashAlgorithm => _ssl?.HashAlgorithm ?? HashAlgorithmType.None;
+    public int HashStrength => _ssl?.HashStrength ?? 0;
+    public ExchangeAlgorithmType KeyExchangeAlgorithm => _ssl?.KeyExchangeAlgorithm ?? ExchangeAlgorithmType.None;
+    public int KeyExchangeStrength => _ssl?.KeyExchangeStrength ?? 0;
 #pragma warning restore SYSLIB0058
 
     private FeatureCollection CreateFeatures()
@@ -79,6 +80,8 @@ internal sealed partial class TlsConnection : IConnectionIdFeature, IConnectionT
         features.Set<IConnectionEndPointFeature>(this);
         features.Set<IConnectionSocketFeature>(this);
         features.Set<IMemoryPoolFeature>(this);
+        if (_ssl is null)
+            return features; // plain: Kestrel and the handlers find no TLS
         features.Set<ITlsConnectionFeature>(this);
         features.Set<ITlsHandshakeFeature>(this);
         features.Set<ITlsApplicationProtocolFeature>(this);
