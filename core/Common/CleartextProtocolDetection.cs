@@ -85,7 +85,7 @@ public sealed class CleartextProtocolDetection : IConnectionListenerFactory, ICo
         timeout.CancelAfter(DetectionTimeout);
         // On FedMesh's socket loop where there is one: an HTTP/1.1 connection stays there, read through a stream
         // connection; HTTP/2 goes back to Kestrel's socket transport.
-        var loop = SocketLoop.Shared is null ? null : (LoopStream)LoopStream.For(socket);
+        var loop = SocketLoop.Available ? (LoopStream)LoopStream.For(socket) : null;
         try
         {
             while (true)

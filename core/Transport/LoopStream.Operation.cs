@@ -11,7 +11,8 @@ internal sealed partial class LoopStream
     /// </summary>
     private sealed class Operation(LoopStream stream, bool read) : IValueTaskSource<int>, IValueTaskSource
     {
-        private ManualResetValueTaskSourceCore<int> _core; // continuations run where it completes: on the loop, inline
+        // Continuations run where it completes (on the loop) when the process runs socket completions inline.
+        private ManualResetValueTaskSourceCore<int> _core = new() { RunContinuationsAsynchronously = !SocketLoop.Inline };
         private Memory<byte> _buffer;
         private CancellationTokenRegistration _cancellation;
 

@@ -61,7 +61,7 @@ internal sealed partial class LoopStream : Stream
     /// would register it with .NET's engine too): on the loop where there is one, else a <see cref="NetworkStream"/>.
     /// </summary>
     public static Stream For(Socket socket) =>
-        SocketLoop.Shared is { } loop ? new LoopStream(socket, loop, connected: true) : new NetworkStream(socket, ownsSocket: true);
+        SocketLoop.Next() is { } loop ? new LoopStream(socket, loop, connected: true) : new NetworkStream(socket, ownsSocket: true);
 
     /// <summary>
     /// Connects a new TCP socket to <paramref name="address"/> without .NET's engine and returns its stream (see
@@ -72,7 +72,7 @@ internal sealed partial class LoopStream : Stream
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            if (SocketLoop.Shared is not { } loop)
+            if (SocketLoop.Next() is not { } loop)
             {
                 await socket.ConnectAsync(address, cancellationToken).ConfigureAwait(false);
                 return new NetworkStream(socket, ownsSocket: true);

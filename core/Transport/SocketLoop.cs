@@ -3,17 +3,29 @@ using System.Runtime.InteropServices;
 namespace FedMesh.Core.Transport;
 
 /// <summary>
-/// The data plane's own event loop for its TLS connections' sockets (Linux): one thread waiting in an edge-triggered
-/// epoll, as nginx waits, instead of .NET's socket engine. A <see cref="LoopStream"/> remembers what each event said
-/// (readable, writable), so a read that follows a short read waits for the next event instead of first trying a
-/// receive that finds nothing, as .NET's engine does, and a waiting read or write is completed here, on the loop's
-/// thread, with its continuation run inline (as the data plane runs .NET's socket completions).
+/// An event loop for the sockets of the listeners' connections and the pooled upstream connections (Linux): a thread
+/// waiting in an edge-triggered epoll, as nginx waits, instead of .NET's socket engine. A <see cref="LoopStream"/>
+/// remembers what each event said (readable, writable), so a read that follows a short read waits for the next event
+/// instead of first trying a receive that finds nothing, as .NET's engine does; a waiting read or write is completed
+/// on the loop's thread.
+/// <para>
+/// As .NET's engine: where socket completions run inline (<see cref="Common.DataPlaneKestrel.InlineCompletionsVariable"/>,
+/// the data plane's setting), a continuation runs on the loop's thread and there is a loop per processor the process
+/// may use; otherwise continuations go to the thread pool and one loop serves up to 30 processors.
+/// </para>
 /// </summary>
 internal sealed unsafe class SocketLoop
 {
     private const int MaxEvents = 256;
 
-    private static readonly Lazy<SocketLoop?> _shared = new(() => OperatingSystem.IsLinux() ? new SocketLoop() : null);
+    /// <summary>Whether continuations run on the loop's thread.</summary>
+    public static readonly bool Inline = Environment.GetEnvironmentVariable(Common.DataPlaneKestrel.InlineCompletionsVariable) == "1";
+
+    private static readonly Lazy<SocketLoop[]> _loops = new(() => OperatingSystem.IsLinux()
+        ? [.. Enumerable.Range(0, Inline ? Environment.ProcessorCount : (Environment.ProcessorCount + 29) / 30).Select(i => new SocketLoop(i))]
+        : []);
+
+    private static int _turn;
 
     private readonly int _epoll;
     private readonly object _gate = new();
@@ -22,15 +34,27 @@ internal sealed unsafe class SocketLoop
     private readonly Stack<int> _free = new();
     private int _next;
 
-    /// <summary>The process's loop, or null where there is no epoll (the streams are then .NET's own).</summary>
-    public static SocketLoop? Shared => _shared.Value;
+    /// <summary>Whether there are loops (Linux); elsewhere the streams are .NET's own.</summary>
+    public static bool Available => _loops.Value.Length > 0;
 
-    private SocketLoop()
+    /// <summary>The loop for a new socket, in turn; null where there is no epoll.</summary>
+    public static SocketLoop? Next()
+    {
+        var loops = _loops.Value;
+        return loops.Length switch
+        {
+            0 => null,
+            1 => loops[0],
+            _ => loops[(int)((uint)Interlocked.Increment(ref _turn) % (uint)loops.Length)],
+        };
+    }
+
+    private SocketLoop(int index)
     {
         _epoll = Libc.EpollCreate1(Libc.EpollCloexec);
         if (_epoll < 0)
             throw new IOException($"epoll_create1 failed: errno {Marshal.GetLastPInvokeError()}");
-        new Thread(Run) { IsBackground = true, Name = "FedMesh socket loop" }.Start();
+        new Thread(Run) { IsBackground = true, Name = $"FedMesh socket loop {index}" }.Start();
     }
 
     /// <summary>Adds <paramref name="stream"/>'s socket to the loop; its events go to it until <see cref="Remove"/>.</summary>
