@@ -38,19 +38,19 @@ for row in "$@"; do
   busy=()
   load "$row" 1 >/dev/null
   declare -A t0=()
-  for p in ${pids[$row]}; do t0[$p]=$(runtime_ns "$p"); done
+  for p in ${pids[$row]}; do t0[$p]=$(thread_times "$p"); done
   load "$row" 1 >/dev/null
-  for p in ${pids[$row]}; do [ $(( $(runtime_ns "$p") - t0[$p] )) -gt 10000000 ] && busy+=("$p"); done
+  for p in ${pids[$row]}; do [ "$(runtime_since "${t0[$p]}" "$p")" -gt 10000000 ] && busy+=("$p"); done
   [ ${#busy[@]} -gt 0 ] || { echo "$script: no process of $row was busy under load" >&2; exit 1; }
 
   # Pass 1: CPU and switches, with nothing attached (counting system calls slows every call down).
   declare -A cpu0=() vol0=() inv0=() cpu=()
-  for p in "${busy[@]}"; do cpu0[$p]=$(runtime_ns "$p"); read -r vol0[$p] inv0[$p] < <(switches "$p"); done
+  for p in "${busy[@]}"; do cpu0[$p]=$(thread_times "$p"); read -r vol0[$p] inv0[$p] < <(switches "$p"); done
   requests=$(load "$row" "$seconds")
   [ "${requests:-0}" -gt 0 ] || { echo "$script: $row answered no request" >&2; exit 1; }
   for p in "${busy[@]}"; do
     read -r vol inv < <(switches "$p")
-    cpu[$p]=$(per $(( $(runtime_ns "$p") - cpu0[$p] )) $((requests * 1000)) 1)
+    cpu[$p]=$(per "$(runtime_since "${cpu0[$p]}" "$p")" $((requests * 1000)) 1)
     echo "$row $p ($(cat /proc/"$p"/comm)): $((requests / seconds)) rps, CPU ${cpu[$p]} µs per request," \
       "switches per request $(per $((vol - vol0[$p])) "$requests") voluntary, $(per $((inv - inv0[$p])) "$requests") involuntary"
   done

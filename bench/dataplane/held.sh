@@ -53,8 +53,18 @@ restart_parts() {   # target host
   echo "the proxy and the gateway did not come back within 60 s of their restart" >&2; exit 1
 }
 
-# Scheduler run time (ns) of every thread of the given processes together: finer than ticks, for CPU per request.
-runtime_ns() { local t=0; for p in "$@"; do t=$((t + $(awk '{s += $1} END {printf "%.0f", s}' /proc/"$p"/task/*/schedstat))); done; echo $t; }
+# CPU per request from the scheduler's run time (ns) of each thread, finer than ticks:
+#   t0=$(thread_times PIDS); ...load...; runtime_since "$t0" PIDS   -> ns the processes ran since t0.
+# Counted per thread: one that exits meanwhile (an idle thread-pool worker retiring) must not take its whole past run
+# time out of the sum, as a difference of totals would; a thread that starts meanwhile counts from zero.
+thread_times() { for p in "$@"; do for t in /proc/"$p"/task/*; do echo "${t##*/} $(awk '{print $1}' "$t/schedstat" 2>/dev/null)"; done; done | tr '\n' ' '; }
+runtime_since() {
+  local before=$1; shift
+  awk -v before="$before" '
+    BEGIN { n = split(before, b, " "); for (i = 1; i < n; i += 2) t0[b[i]] = b[i + 1] }
+    { sum += $2 - ($1 in t0 ? t0[$1] : 0) }
+    END { printf "%.0f", sum }' < <(for p in "$@"; do for t in /proc/"$p"/task/*; do echo "${t##*/} $(awk '{print $1}' "$t/schedstat" 2>/dev/null)"; done; done)
+}
 
 # Load generators for measure_row: SECONDS ARGS... -> prints the requests served. wrk and h2load with 16 connections.
 wrk_load() { nice -n "$NICE" taskset -c $LG_CPU wrk -t1 -c16 -d"$1s" "${@:2}" | awk '/requests in/ {print $1}'; }
@@ -63,13 +73,13 @@ h2_load() { nice -n "$NICE" taskset -c $LG_CPU h2load -D "$1" -c 16 "${@:2}" 2>&
 # measure_row RESULTS ROUND SECONDS NAME "PIDS" LOAD ARGS...: warms up with LOAD for 1 s, then loads for SECONDS and appends
 # "NAME ROUND rps N cpu_us X" to RESULTS (X: CPU µs per request of PIDS together).
 measure_row() {
-  local results=$1 round=$2 secs=$3 name=$4 pids=$5 load=$6 c0 c1 n; shift 6
+  local results=$1 round=$2 secs=$3 name=$4 pids=$5 load=$6 t0 c n; shift 6
   "$load" 1 "$@" >/dev/null
-  c0=$(runtime_ns $pids)
+  t0=$(thread_times $pids)
   n=$("$load" "$secs" "$@")
-  c1=$(runtime_ns $pids)
+  c=$(runtime_since "$t0" $pids)
   [ "${n:-0}" -gt 0 ] || { echo "$name answered no request" >&2; exit 1; }
-  echo "$name $round rps $((n / secs)) cpu_us $(awk -v c=$((c1 - c0)) -v n="$n" 'BEGIN {printf "%.1f", c / 1000 / n}')" | tee -a "$results" >&2
+  echo "$name $round rps $((n / secs)) cpu_us $(awk -v c="$c" -v n="$n" 'BEGIN {printf "%.1f", c / 1000 / n}')" | tee -a "$results" >&2
 }
 
 # print_medians RESULTS [REFERENCE_ROW...]: each row's median rps and CPU µs per request, and its CPU as a ratio to

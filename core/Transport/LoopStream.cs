@@ -16,8 +16,8 @@ namespace FedMesh.Core.Transport;
 /// stream allows); a zero-byte read waits for data without taking any.
 /// </para>
 /// <para>
-/// The stream owns its socket. <see cref="Abort"/> (any thread) shuts it down and fails what waits; disposing takes
-/// it out of the loop, then closes it. Every system call holds the socket's handle, so a closed descriptor is never
+/// The stream owns its socket. <see cref="Abort"/> (any thread) shuts it down, which ends what waits (a read returns 0,
+/// a write fails); disposing takes it out of the loop, fails what waits, then closes it. Every system call holds the socket's handle, so a closed descriptor is never
 /// used (its number may already be another socket's).
 /// </para>
 /// </summary>
@@ -166,9 +166,6 @@ internal sealed partial class LoopStream : Stream
     public override bool CanSeek => false;
     public override long Length => throw new NotSupportedException();
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    /// <summary>Whether anything (data, or the peer's FIN) may have come since the last read found the socket empty.</summary>
-    public bool MayBeReadable => (Volatile.Read(ref _read) & Ready) != 0;
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {

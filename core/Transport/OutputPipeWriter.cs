@@ -4,8 +4,8 @@ using System.Net.Sockets;
 namespace FedMesh.Core.Transport;
 
 /// <summary>
-/// Kestrel's writes, encrypted straight onto the socket: a stream pipe writer over the connection's
-/// SslStream. Kestrel expects a transport's flush to fail only by cancellation (a pipe never throws, it
+/// Kestrel's writes, straight onto the socket (encrypted, for TLS): a stream pipe writer over the connection's
+/// stream. Kestrel expects a transport's flush to fail only by cancellation (a pipe never throws, it
 /// reports completion), so a write to a peer that has gone aborts the connection and reports the output
 /// completed, as the socket transport's pipe would.
 /// </summary>
