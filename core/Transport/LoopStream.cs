@@ -189,10 +189,10 @@ internal sealed partial class LoopStream : Stream
                     NotReady(ref _read, state); // drained, unless an event came since
                 return new ValueTask<int>((int)read);
             }
-            if (errno == Libc.EAgain)
+            if (errno == Libc.EAgain && (state & Ended) == 0)
                 NotReady(ref _read, state);
             else if (errno != Libc.EIntr)
-                return ValueTask.FromException<int>(Failure(errno, "reading"));
+                return ValueTask.FromException<int>(Failure(errno, "reading")); // (EAGAIN after the end: no event will follow)
         }
     }
 
@@ -212,7 +212,7 @@ internal sealed partial class LoopStream : Stream
             var sent = SendSome(buffer.Span, out var errno);
             if (sent >= 0)
                 buffer = buffer[(int)sent..];
-            else if (errno == Libc.EAgain)
+            else if (errno == Libc.EAgain && (state & Ended) == 0)
                 NotReady(ref _write, state);
             else if (errno != Libc.EIntr)
                 return ValueTask.FromException(Failure(errno, "writing"));
@@ -232,7 +232,7 @@ internal sealed partial class LoopStream : Stream
             var read = Receive(buffer, out var errno, Libc.MsgPeek);
             if (read >= 0)
                 return (int)read;
-            if (errno == Libc.EAgain)
+            if (errno == Libc.EAgain && (state & Ended) == 0)
             {
                 NotReady(ref _read, state);
                 return -1;
@@ -370,7 +370,8 @@ internal sealed partial class LoopStream : Stream
             _ => SocketError.SocketError,
         };
         var socket = new SocketException((int)error, $"{what}: {Marshal.GetPInvokeErrorMessage(errno)}");
-        return what.StartsWith("connecting", StringComparison.Ordinal) ? socket : new IOException($"{what} the connection failed: {socket.Message}", socket);
+        // As .NET's socket streams: a connect fails with the SocketException, a read or write with an IOException around it.
+        return what.StartsWith("connecting", StringComparison.Ordinal) ? socket : new IOException(socket.Message, socket);
     }
 
     /// <summary>Shuts the socket down (any thread): the peer sees the end, and what waits here ends (a read with 0).</summary>

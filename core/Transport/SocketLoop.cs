@@ -3,7 +3,8 @@ using System.Runtime.InteropServices;
 namespace FedMesh.Core.Transport;
 
 /// <summary>
-/// An event loop for the sockets of the listeners' connections and the pooled upstream connections (Linux): a thread
+/// An event loop for the sockets of the listeners' connections and the pooled upstream connections (Linux on x86-64;
+/// elsewhere <see cref="LoopStream"/> falls back to .NET's own socket streams): a thread
 /// waiting in an edge-triggered epoll, as nginx waits, instead of .NET's socket engine. A <see cref="LoopStream"/>
 /// remembers what each event said (readable, writable), so a read that follows a short read waits for the next event
 /// instead of first trying a receive that finds nothing, as .NET's engine does; a waiting read or write is completed
@@ -21,7 +22,8 @@ internal sealed unsafe class SocketLoop
     /// <summary>Whether continuations run on the loop's thread.</summary>
     public static readonly bool Inline = Environment.GetEnvironmentVariable(Common.DataPlaneKestrel.InlineCompletionsVariable) == "1";
 
-    private static readonly Lazy<SocketLoop[]> _loops = new(() => OperatingSystem.IsLinux()
+    // Linux on x86-64 only: the kernel's epoll_event is packed there (see Libc.EpollEvent), and the constants are its.
+    private static readonly Lazy<SocketLoop[]> _loops = new(() => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64
         ? [.. Enumerable.Range(0, Inline ? Environment.ProcessorCount : (Environment.ProcessorCount + 29) / 30).Select(i => new SocketLoop(i))]
         : []);
 
@@ -34,7 +36,7 @@ internal sealed unsafe class SocketLoop
     private readonly Stack<int> _free = new();
     private int _next;
 
-    /// <summary>Whether there are loops (Linux); elsewhere the streams are .NET's own.</summary>
+    /// <summary>Whether there are loops (Linux on x86-64); elsewhere the streams are .NET's own.</summary>
     public static bool Available => _loops.Value.Length > 0;
 
     /// <summary>The loop for a new socket, in turn; null where there is no epoll.</summary>
@@ -139,7 +141,7 @@ internal sealed unsafe class SocketLoop
     }
 }
 
-/// <summary>The Linux calls of <see cref="SocketLoop"/> and <see cref="LoopStream"/>.</summary>
+/// <summary>The Linux (x86-64) calls of <see cref="SocketLoop"/> and <see cref="LoopStream"/>, and their constants.</summary>
 internal static unsafe class Libc
 {
     public const uint EpollIn = 0x001;
@@ -159,7 +161,7 @@ internal static unsafe class Libc
     public const int SolSocket = 1;
     public const int SoError = 4;
 
-    /// <summary>The kernel's <c>struct epoll_event</c>: packed on x86-64 (12 bytes), natural elsewhere.</summary>
+    /// <summary>The kernel's <c>struct epoll_event</c> as x86-64 lays it out: packed, 12 bytes (other architectures align it to 16).</summary>
     [StructLayout(LayoutKind.Sequential, Pack = 4)]
     public struct EpollEvent
     {
