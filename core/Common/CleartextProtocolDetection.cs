@@ -119,7 +119,8 @@ public sealed class CleartextProtocolDetection : IConnectionListenerFactory, ICo
     {
         if (loop is null || protocol == HttpProtocols.Http2)
             return _connections.Create(loop?.Detach() ?? socket);
-        var connection = new StreamConnection(socket, loop, tls: false, _pool, _readerScheduler, _transport.MaxReadBufferSize ?? 0);
+        var connection = new StreamConnection(socket, loop, tls: false, _pool, _readerScheduler, _transport.MaxReadBufferSize ?? 0,
+            _transport.WaitForDataBeforeAllocatingBuffer);
         connection.Start();
         return connection;
     }

@@ -35,7 +35,7 @@ internal sealed partial class LoopStream : Stream
     private readonly SocketLoop _loop;
     private readonly Operation _reading;
     private readonly Operation _writing;
-    private int _read = Ready; // unknown at first: try
+    private int _read; // not ready until an event says so: adding a socket to epoll reports the data already there
     private int _write = Ready;
     private int _disposed;
 

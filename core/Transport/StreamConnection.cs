@@ -26,6 +26,7 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe
     private readonly Stream _transport; // the socket's stream (under Ssl, for TLS); owns the socket
     private readonly SslStream? _ssl;
     private readonly Stream _stream; // what is read and written: Ssl for TLS, else the socket's stream
+    private readonly bool _waitForData;
     private readonly Pipe _input;
     private readonly OutputPipeWriter _output;
     private readonly CancellationTokenSource _closed = new();
@@ -37,8 +38,15 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe
     /// <param name="socket">The accepted socket.</param>
     /// <param name="transport">Its stream, which owns it (<see cref="LoopStream.For"/>).</param>
     /// <param name="tls">Whether the connection is TLS: <see cref="Ssl"/> then wraps the transport, and must be authenticated before <see cref="Start"/>.</param>
-    public StreamConnection(Socket socket, Stream transport, bool tls, MemoryPool<byte> pool, PipeScheduler readerScheduler, long maxReadBuffer)
+    /// <param name="waitForData">
+    /// Wait for data with a zero-byte read before taking a buffer from the pool, so an idle connection holds none (as
+    /// Kestrel's socket transport does by default, <c>WaitForDataBeforeAllocatingBuffer</c>). For a plain connection;
+    /// SslStream keeps a buffer of its own whatever its caller does.
+    /// </param>
+    public StreamConnection(Socket socket, Stream transport, bool tls, MemoryPool<byte> pool, PipeScheduler readerScheduler, long maxReadBuffer,
+        bool waitForData = false)
     {
+        _waitForData = waitForData && !tls;
         _socket = socket;
         _transport = transport;
         MemoryPool = pool;
@@ -84,6 +92,8 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe
         {
             while (true)
             {
+                if (_waitForData)
+                    await _stream.ReadAsync(Memory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
                 var read = await _stream.ReadAsync(writer.GetMemory(MinRead), CancellationToken.None).ConfigureAwait(false);
                 if (read == 0)
                     break; // FIN or close_notify

@@ -1,0 +1,118 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using FedMesh.Core.Transport;
+
+namespace FedMesh.Core.Tests.Transport;
+
+/// <summary>
+/// A plain connection as Kestrel reads it through its stream (<see cref="StreamConnection"/> over a
+/// <see cref="LoopStream"/>, as the outbound port's HTTP/1.1 connections are): bytes both ways, the peer's end, and an
+/// idle connection that waits for data without holding a buffer.
+/// </summary>
+public sealed class StreamConnectionTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task Plain_BytesBothWays_ThenThePeersEndCompletesTheInput()
+    {
+        var pool = new CountingPool();
+        var (connection, peer) = await ConnectAsync(pool, waitForData: true);
+        await using var _ = connection;
+        var pipe = connection.Transport;
+
+        await peer.SendAsync("ping"u8.ToArray());
+        var read = await pipe.Input.ReadAsync().AsTask().WaitAsync(Patience);
+        Assert.Equal("ping"u8.ToArray(), read.Buffer.ToArray());
+        pipe.Input.AdvanceTo(read.Buffer.End);
+
+        await pipe.Output.WriteAsync("pong"u8.ToArray());
+        var answer = new byte[4];
+        Assert.Equal(4, await peer.ReceiveAsync(answer).WaitAsync(Patience));
+        Assert.Equal("pong"u8.ToArray(), answer);
+
+        peer.Shutdown(SocketShutdown.Send);
+        var end = await pipe.Input.ReadAsync().AsTask().WaitAsync(Patience);
+        Assert.True(end.IsCompleted);
+        pipe.Input.AdvanceTo(end.Buffer.End);
+        await WaitForAsync(() => connection.ConnectionClosed.IsCancellationRequested, "ConnectionClosed after the peer's end");
+        peer.Dispose();
+    }
+
+    [Theory]
+    [InlineData(true, 0)]
+    [InlineData(false, 1)]
+    public async Task IdleConnection_HoldsABufferOnlyWhenNotWaitingForData(bool waitForData, int buffersWhileIdle)
+    {
+        var pool = new CountingPool();
+        var (connection, peer) = await ConnectAsync(pool, waitForData);
+        using var _ = peer;
+        await using var __ = connection;
+
+        await Task.Delay(100); // the receive loop has reached its wait
+        Assert.Equal(buffersWhileIdle, pool.Outstanding);
+
+        await peer.SendAsync("x"u8.ToArray()); // and a connection that waited still reads what comes
+        var read = await connection.Transport.Input.ReadAsync().AsTask().WaitAsync(Patience);
+        Assert.Equal("x"u8.ToArray(), read.Buffer.ToArray());
+        connection.Transport.Input.AdvanceTo(read.Buffer.End);
+    }
+
+    private static async Task<(StreamConnection Connection, Socket Peer)> ConnectAsync(MemoryPool<byte> pool, bool waitForData)
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await peer.ConnectAsync(listener.LocalEndPoint!);
+        var accepted = await listener.AcceptAsync();
+        var connection = new StreamConnection(accepted, LoopStream.For(accepted), tls: false, pool, PipeScheduler.ThreadPool, 0, waitForData);
+        connection.Start();
+        return (connection, peer);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for " + what);
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>A pool that counts the blocks rented and not yet returned.</summary>
+    private sealed class CountingPool : MemoryPool<byte>
+    {
+        private int _outstanding;
+
+        public int Outstanding => Volatile.Read(ref _outstanding);
+
+        public override int MaxBufferSize => 4096;
+
+        public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
+        {
+            Interlocked.Increment(ref _outstanding);
+            return new Block(this, new byte[Math.Max(minBufferSize, 4096)]);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+        }
+
+        private sealed class Block(CountingPool pool, byte[] array) : IMemoryOwner<byte>
+        {
+            private int _disposed;
+
+            public Memory<byte> Memory => array;
+
+            public void Dispose()
+            {
+                if (Interlocked.Exchange(ref _disposed, 1) == 0)
+                    Interlocked.Decrement(ref pool._outstanding);
+            }
+        }
+    }
+}
