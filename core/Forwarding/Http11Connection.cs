@@ -87,7 +87,7 @@ internal sealed class Http11Connection : IDisposable
         Stream transport;
         try
         {
-            transport = await ConnectTransportAsync(host, port, deadline.Token).ConfigureAwait(false);
+            transport = await LoopStream.ConnectAsync(host, port, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -111,25 +111,6 @@ internal sealed class Http11Connection : IDisposable
             throw;
         }
         return new Http11Connection(transport, ssl);
-    }
-
-    /// <summary>A connected socket's stream (<see cref="LoopStream"/>), to the first of the host's addresses that answers.</summary>
-    private static async ValueTask<Stream> ConnectTransportAsync(string host, int port, CancellationToken cancellationToken)
-    {
-        var addresses = IPAddress.TryParse(host, out var ip) ? [ip] : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
-        if (addresses.Length == 0)
-            throw new SocketException((int)SocketError.HostNotFound, $"{host} has no address");
-        for (var i = 0; ; i++)
-        {
-            try
-            {
-                return await LoopStream.ConnectAsync(new IPEndPoint(addresses[i], port), cancellationToken).ConfigureAwait(false);
-            }
-            catch (SocketException) when (i < addresses.Length - 1)
-            {
-                // the next address
-            }
-        }
     }
 
     /// <summary>An idle connection is fit to reuse when the peer has neither closed it nor sent anything unasked.</summary>

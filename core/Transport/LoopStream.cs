@@ -64,6 +64,28 @@ internal sealed partial class LoopStream : Stream
         SocketLoop.Next() is { } loop ? new LoopStream(socket, loop, connected: true) : new NetworkStream(socket, ownsSocket: true);
 
     /// <summary>
+    /// Connects to the first of <paramref name="host"/>'s addresses (a literal address, or what DNS gives) that answers
+    /// on <paramref name="port"/>, as .NET's connect to a host name does, and returns the socket's stream.
+    /// </summary>
+    public static async ValueTask<Stream> ConnectAsync(string host, int port, CancellationToken cancellationToken)
+    {
+        var addresses = IPAddress.TryParse(host, out var ip) ? [ip] : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+        if (addresses.Length == 0)
+            throw new SocketException((int)SocketError.HostNotFound, $"{host} has no address");
+        for (var i = 0; ; i++)
+        {
+            try
+            {
+                return await ConnectAsync(new IPEndPoint(addresses[i], port), cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException) when (i < addresses.Length - 1)
+            {
+                // the next address
+            }
+        }
+    }
+
+    /// <summary>
     /// Connects a new TCP socket to <paramref name="address"/> without .NET's engine and returns its stream (see
     /// <see cref="For"/>); where there is no loop, .NET's connect and a <see cref="NetworkStream"/>.
     /// </summary>

@@ -169,6 +169,22 @@ public sealed class LoopStreamTests
     }
 
     [Fact]
+    public async Task Connect_ByName_TriesTheNamesAddressesInTurn()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0)); // IPv4 only: where localhost is ::1 first, that one is refused
+        listener.Listen(1);
+        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+
+        await using var stream = await LoopStream.ConnectAsync("localhost", port, CancellationToken.None).AsTask().WaitAsync(Patience);
+        using var peer = await listener.AcceptAsync();
+        await stream.WriteAsync("hi"u8.ToArray());
+        var received = new byte[2];
+        Assert.Equal(2, await peer.ReceiveAsync(received).WaitAsync(Patience));
+        Assert.Equal("hi"u8.ToArray(), received);
+    }
+
+    [Fact]
     public async Task ManyConnections_OpenedAndClosedInTurn_EachEchoesItsOwnBytes()
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
