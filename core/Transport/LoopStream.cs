@@ -1,7 +1,5 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using System.Threading.Tasks.Sources;
 
 namespace FedMesh.Core.Transport;
 
@@ -16,9 +14,9 @@ namespace FedMesh.Core.Transport;
 /// stream allows); a zero-byte read waits for data without taking any.
 /// </para>
 /// <para>
-/// The stream owns its socket. <see cref="Abort"/> (any thread) shuts it down, which ends what waits (a read returns 0,
-/// a write fails); disposing takes it out of the loop, fails what waits, then closes it. Every system call holds the socket's handle, so a closed descriptor is never
-/// used (its number may already be another socket's).
+/// The stream owns its socket. Shutting the socket down (any thread) ends what waits (a read returns 0, a write fails);
+/// disposing takes it out of the loop, fails what waits, then closes it. Every system call holds the socket's handle,
+/// so a closed descriptor is never used (its number may already be another socket's). Connecting: LoopStream.Connect.cs.
 /// </para>
 /// </summary>
 internal sealed partial class LoopStream : Stream
@@ -38,6 +36,8 @@ internal sealed partial class LoopStream : Stream
     private int _read; // not ready until an event says so: adding a socket to epoll reports the data already there
     private int _write = Ready;
     private int _disposed;
+
+    internal bool Disposed => Volatile.Read(ref _disposed) != 0;
 
     /// <summary>The stream's place in its loop (set by <see cref="SocketLoop.Add"/>).</summary>
     internal int Slot;
@@ -62,124 +62,6 @@ internal sealed partial class LoopStream : Stream
     /// </summary>
     public static Stream For(Socket socket) =>
         SocketLoop.Next() is { } loop ? new LoopStream(socket, loop, connected: true) : new NetworkStream(socket, ownsSocket: true);
-
-    /// <summary>
-    /// Connects to the first of <paramref name="host"/>'s addresses (a literal address, or what DNS gives) that answers
-    /// on <paramref name="port"/>, as .NET's connect to a host name does, and returns the socket's stream.
-    /// </summary>
-    public static async ValueTask<Stream> ConnectAsync(string host, int port, CancellationToken cancellationToken)
-    {
-        var addresses = IPAddress.TryParse(host, out var ip) ? [ip] : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
-        if (addresses.Length == 0)
-            throw new SocketException((int)SocketError.HostNotFound, $"{host} has no address");
-        for (var i = 0; ; i++)
-        {
-            try
-            {
-                return await ConnectAsync(new IPEndPoint(addresses[i], port), cancellationToken).ConfigureAwait(false);
-            }
-            catch (SocketException) when (i < addresses.Length - 1)
-            {
-                // the next address
-            }
-        }
-    }
-
-    /// <summary>
-    /// Connects a new TCP socket to <paramref name="address"/> without .NET's engine and returns its stream (see
-    /// <see cref="For"/>); where there is no loop, .NET's connect and a <see cref="NetworkStream"/>.
-    /// </summary>
-    public static async ValueTask<Stream> ConnectAsync(IPEndPoint address, CancellationToken cancellationToken)
-    {
-        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            if (SocketLoop.Next() is not { } loop)
-            {
-                await socket.ConnectAsync(address, cancellationToken).ConfigureAwait(false);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            var stream = new LoopStream(socket, loop, connected: false);
-            try
-            {
-                await stream.ConnectToAsync(address, cancellationToken).ConfigureAwait(false);
-                return stream;
-            }
-            catch
-            {
-                stream.Dispose();
-                throw;
-            }
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
-
-    private async ValueTask ConnectToAsync(IPEndPoint address, CancellationToken cancellationToken)
-    {
-        var errno = StartConnect(SocketAddressOf(address));
-        if (errno == 0)
-            return;
-        if (errno != Libc.EInProgress)
-            throw Failure(errno, "connecting to " + address);
-        // Connecting: the socket turns writable when that is over, either way; SO_ERROR says which.
-        while (true)
-        {
-            var state = Volatile.Read(ref _write);
-            if ((state & Ready) != 0)
-                break;
-            if (_writing.TryWait(ref _write, state, Memory<byte>.Empty, cancellationToken, out var waiting))
-            {
-                await new ValueTask(_writing, waiting).ConfigureAwait(false);
-                break;
-            }
-        }
-        var error = ConnectError();
-        if (error != 0)
-            throw Failure(error, "connecting to " + address);
-    }
-
-    /// <summary>Starts the non-blocking connect: 0 when it is done at once, else its errno (EINPROGRESS: under way).</summary>
-    private unsafe int StartConnect(byte[] address)
-    {
-        int result, errno;
-        fixed (byte* p = address)
-        {
-            result = Libc.Connect(_fd, p, address.Length);
-            errno = result < 0 ? Marshal.GetLastPInvokeError() : 0;
-        }
-        // Added to the loop only now: epoll reports a socket that is not connecting as writable and hung up.
-        _write = result == 0 ? Ready : 0;
-        _loop.Add(this, _fd);
-        return errno;
-    }
-
-    private unsafe int ConnectError()
-    {
-        int error = 0, length = sizeof(int);
-        return Libc.GetSockOpt(_fd, Libc.SolSocket, Libc.SoError, &error, &length) == 0 ? error : Marshal.GetLastPInvokeError();
-    }
-
-    /// <summary>The kernel's sockaddr_in or sockaddr_in6 for <paramref name="address"/>.</summary>
-    private static byte[] SocketAddressOf(IPEndPoint address)
-    {
-        var v6 = address.AddressFamily == AddressFamily.InterNetworkV6;
-        var raw = new byte[v6 ? 28 : 16];
-        BitConverter.TryWriteBytes(raw.AsSpan(0, 2), (ushort)(v6 ? 10 : 2)); // AF_INET6 / AF_INET, host order
-        raw[2] = (byte)(address.Port >> 8);
-        raw[3] = (byte)address.Port;
-        if (v6)
-        {
-            address.Address.TryWriteBytes(raw.AsSpan(8, 16), out _);
-            BitConverter.TryWriteBytes(raw.AsSpan(24, 4), (uint)address.Address.ScopeId);
-        }
-        else
-            address.Address.TryWriteBytes(raw.AsSpan(4, 4), out _);
-        return raw;
-    }
 
     public Socket Socket => _socket;
 
@@ -272,12 +154,23 @@ internal sealed partial class LoopStream : Stream
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             throw new ObjectDisposedException(nameof(LoopStream));
-        if (Hold(out _))
+        LeaveLoop();
+        return _socket;
+    }
+
+    /// <summary>Takes the socket out of the loop while its descriptor is still open (a closed one left epoll by itself).</summary>
+    private void LeaveLoop()
+    {
+        if (!Hold(out _))
+            return;
+        try
         {
             _loop.Remove(this, _fd);
+        }
+        finally
+        {
             _handle.DangerousRelease();
         }
-        return _socket;
     }
 
     /// <summary>From the loop: what the socket is ready for now. Marks it so, and completes what waited for it.</summary>
@@ -317,115 +210,11 @@ internal sealed partial class LoopStream : Stream
             Interlocked.CompareExchange(ref word, state & ~Ready, state);
     }
 
-    internal unsafe nint Receive(Span<byte> buffer, out int errno, int flags = 0)
-    {
-        if (!Hold(out errno))
-            return -1;
-        try
-        {
-            fixed (byte* p = buffer)
-            {
-                var read = Libc.Recv(_fd, p, buffer.Length, flags);
-                errno = read < 0 ? Marshal.GetLastPInvokeError() : 0;
-                return read;
-            }
-        }
-        finally
-        {
-            _handle.DangerousRelease();
-        }
-    }
-
-    internal unsafe nint SendSome(ReadOnlySpan<byte> buffer, out int errno)
-    {
-        if (!Hold(out errno))
-            return -1;
-        try
-        {
-            fixed (byte* p = buffer)
-            {
-                var sent = Libc.Send(_fd, p, buffer.Length, Libc.MsgNoSignal);
-                errno = sent < 0 ? Marshal.GetLastPInvokeError() : 0;
-                return sent;
-            }
-        }
-        finally
-        {
-            _handle.DangerousRelease();
-        }
-    }
-
-    /// <summary>
-    /// Holds the socket's handle for one system call (released by the caller), so the descriptor cannot be closed, and
-    /// its number given to another socket, meanwhile; false (EBADF) once the socket is closed.
-    /// </summary>
-    private bool Hold(out int errno)
-    {
-        var held = false;
-        try
-        {
-            _handle.DangerousAddRef(ref held);
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-        errno = held ? 0 : EBadF;
-        return held;
-    }
-
-    internal bool Disposed => Volatile.Read(ref _disposed) != 0;
-
-
-    internal Exception Failure(int errno, string what)
-    {
-        if (errno == EBadF || Volatile.Read(ref _disposed) != 0)
-            return new ObjectDisposedException(nameof(LoopStream), $"{what}: the connection is closed");
-        var error = errno switch
-        {
-            32 => SocketError.Shutdown, // EPIPE
-            104 => SocketError.ConnectionReset,
-            110 => SocketError.TimedOut,
-            111 => SocketError.ConnectionRefused,
-            113 => SocketError.HostUnreachable,
-            101 => SocketError.NetworkUnreachable,
-            103 => SocketError.ConnectionAborted,
-            _ => SocketError.SocketError,
-        };
-        var socket = new SocketException((int)error, $"{what}: {Marshal.GetPInvokeErrorMessage(errno)}");
-        // As .NET's socket streams: a connect fails with the SocketException, a read or write with an IOException around it.
-        return what.StartsWith("connecting", StringComparison.Ordinal) ? socket : new IOException(socket.Message, socket);
-    }
-
-    /// <summary>Shuts the socket down (any thread): the peer sees the end, and what waits here ends (a read with 0).</summary>
-    public void Abort()
-    {
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-        }
-    }
-
     protected override void Dispose(bool disposing)
     {
         if (!disposing || Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        var held = false;
-        try
-        {
-            _handle.DangerousAddRef(ref held);
-            _loop.Remove(this, _fd);
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-        finally
-        {
-            if (held)
-                _handle.DangerousRelease();
-        }
+        LeaveLoop();
         // What still waits fails now (the loop will not see this socket again).
         if (Signal(ref _read, Ended))
             _reading.Complete();

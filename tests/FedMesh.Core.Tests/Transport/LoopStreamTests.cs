@@ -6,7 +6,7 @@ namespace FedMesh.Core.Tests.Transport;
 
 /// <summary>
 /// The data plane's socket stream on its own epoll loop (<see cref="LoopStream"/>): reads and writes that wait for the
-/// loop, the ends of a connection (the peer's FIN, an abort, disposal), cancellation, connecting, and many streams at
+/// loop, the ends of a connection (the peer's FIN, a shutdown, disposal), cancellation, connecting, and many streams at
 /// once (slots reused).
 /// </summary>
 public sealed class LoopStreamTests
@@ -109,14 +109,14 @@ public sealed class LoopStreamTests
     }
 
     [Fact]
-    public async Task Abort_EndsAWaitingRead_AndThePeerSeesTheEnd()
+    public async Task Shutdown_EndsAWaitingRead_AndThePeerSeesTheEnd()
     {
         var (stream, peer) = await PairAsync();
         using var _ = peer;
         var loop = Assert.IsType<LoopStream>(stream);
         var reading = stream.ReadAsync(new byte[8]).AsTask();
 
-        loop.Abort();
+        loop.Socket.Shutdown(SocketShutdown.Both); // as StreamConnection closes a connection before disposing its stream
 
         Assert.Equal(0, await reading.WaitAsync(Patience));
         Assert.Equal(0, await peer.ReceiveAsync(new byte[8]).WaitAsync(Patience));
