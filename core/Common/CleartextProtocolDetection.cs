@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using FedMesh.Core.Transport;
@@ -32,15 +30,12 @@ public sealed class CleartextProtocolDetection : IConnectionListenerFactory, ICo
     private readonly SocketConnectionContextFactory _connections;
     private readonly ILogger _logger;
     private readonly SharedPorts _ports;
-    private readonly MemoryPool<byte> _pool;
-    private readonly PipeScheduler _readerScheduler;
+    private readonly StreamConnections _streamConnections;
 
     public CleartextProtocolDetection(IOptions<SocketTransportOptions> transport, ILoggerFactory loggers, IMemoryPoolFactory<byte>? pools = null)
     {
         _transport = transport.Value;
-        _pool = pools?.Create(new MemoryPoolOptions { Owner = "fedmesh-cleartext" }) ?? MemoryPool<byte>.Shared;
-        // As the socket transport: with inline scheduling Kestrel parses on the thread that read the bytes.
-        _readerScheduler = _transport.UnsafePreferInlineScheduling ? PipeScheduler.Inline : PipeScheduler.ThreadPool;
+        _streamConnections = new StreamConnections(_transport, pools, "fedmesh-cleartext");
         _logger = loggers.CreateLogger("FedMesh.Listener");
         _ports = new SharedPorts(_transport, _logger);
         _connections = new SocketConnectionContextFactory(new SocketConnectionFactoryOptions
@@ -74,8 +69,7 @@ public sealed class CleartextProtocolDetection : IConnectionListenerFactory, ICo
     public void Dispose()
     {
         _connections.Dispose();
-        if (!ReferenceEquals(_pool, MemoryPool<byte>.Shared))
-            _pool.Dispose();
+        _streamConnections.Dispose();
     }
 
     private async Task<RoutedConnection?> RouteAsync(Socket socket, CancellationToken stopping)
@@ -119,8 +113,7 @@ public sealed class CleartextProtocolDetection : IConnectionListenerFactory, ICo
     {
         if (loop is null || protocol == HttpProtocols.Http2)
             return _connections.Create(loop?.Detach() ?? socket);
-        var connection = new StreamConnection(socket, loop, tls: false, _pool, _readerScheduler, _transport.MaxReadBufferSize ?? 0,
-            _transport.WaitForDataBeforeAllocatingBuffer);
+        var connection = _streamConnections.Create(socket, loop, tls: false);
         connection.Start();
         return connection;
     }

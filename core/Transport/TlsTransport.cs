@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -24,8 +22,7 @@ public sealed partial class TlsTransport : IConnectionListenerFactory, IConnecti
 {
     private readonly SocketTransportOptions _transport;
     private readonly ILogger _logger;
-    private readonly MemoryPool<byte> _pool;
-    private readonly PipeScheduler _readerScheduler;
+    private readonly StreamConnections _connections;
     private readonly SharedPorts _ports;
 
     public TlsTransport(IOptions<SocketTransportOptions> transport, ILoggerFactory loggers, IMemoryPoolFactory<byte>? pools = null)
@@ -33,9 +30,7 @@ public sealed partial class TlsTransport : IConnectionListenerFactory, IConnecti
         _transport = transport.Value;
         _logger = loggers.CreateLogger("FedMesh.Listener");
         _ports = new SharedPorts(_transport, _logger);
-        _pool = pools?.Create(new MemoryPoolOptions { Owner = "fedmesh-tls" }) ?? MemoryPool<byte>.Shared;
-        // As the socket transport: with inline scheduling Kestrel parses on the thread that decrypted the bytes.
-        _readerScheduler = _transport.UnsafePreferInlineScheduling ? PipeScheduler.Inline : PipeScheduler.ThreadPool;
+        _connections = new StreamConnections(_transport, pools, "fedmesh-tls");
     }
 
     public bool CanBind(EndPoint endpoint) => endpoint is TlsEndPoint;
@@ -50,13 +45,12 @@ public sealed partial class TlsTransport : IConnectionListenerFactory, IConnecti
 
     public void Dispose()
     {
-        if (!ReferenceEquals(_pool, MemoryPool<byte>.Shared))
-            _pool.Dispose();
+        _connections.Dispose();
     }
 
     private async Task<RoutedConnection?> HandshakeAsync(Socket socket, TlsListenOptions tls, CancellationToken stopping)
     {
-        var connection = new StreamConnection(socket, LoopStream.For(socket), tls: true, _pool, _readerScheduler, _transport.MaxReadBufferSize ?? 0);
+        var connection = _connections.Create(socket, LoopStream.For(socket), tls: true);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         timeout.CancelAfter(tls.HandshakeTimeout);
         try
