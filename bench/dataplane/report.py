@@ -81,7 +81,23 @@ def ratio(a, b):
     return f"{a / b:.2f}"
 
 
-def main(results_path, memory_path):
+def noise_line(noise_path):
+    """The host's noise on each core, from the stall probe run before and after the rounds."""
+    probes = [json.loads(line) for line in open(noise_path) if line.strip()]
+    if not probes:
+        return None
+    cells = []
+    for core in sorted({p["core"] for p in probes}):
+        runs = [p for p in probes if p["core"] == core]
+        cells.append(f"core {core} " + ", ".join(
+            f"{p['phase']}: {p['Over200UsPerSec']:.1f}/s ≥ 200 µs, {p['Over1MsPerSec']:.1f}/s ≥ 1 ms, "
+            f"{p['LostPct']:.2f} % lost, longest {p['MaxUs']:,.0f} µs" for p in runs))
+    return ("Host noise (a thread spinning alone on each core for 2 s, at the rows' priority, before and after the rounds; "
+            "a stall delays every request in flight on that core by its length, whatever the proxy): "
+            + "; ".join(cells) + ".")
+
+
+def main(results_path, memory_path, noise_path=None):
     rounds = [json.loads(line) for line in open(results_path) if line.strip()]
     memory = {m["row"]: m for m in (json.loads(line) for line in open(memory_path) if line.strip())}
     directs = {r["round"]: r["fixed"] for r in rounds if r["row"] == "direct"}
@@ -119,9 +135,12 @@ def main(results_path, memory_path):
         print(f"| {name} | {PATHS.get(name, '')} | " + " | ".join(cells) + f" | {note} |")
     print("\nMax rps in each round (the spread behind the medians): " + "; ".join(
         f"{name} " + " / ".join(f"{f['rps']:,.0f}" for f in per_round[name]) for name in rows))
+    line = noise_line(noise_path) if noise_path else None
+    if line:
+        print("\n" + line)
     print("\nLatency at 1,000 rps over 100 connections (µs, not added): " + ", ".join(
         f"{n} p50 {memory[n]['load100']['P50Us']:.0f} / p99 {memory[n]['load100']['P99Us']:.0f}" for n in rows))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(*sys.argv[1:4])

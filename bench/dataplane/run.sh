@@ -307,6 +307,16 @@ done
 # Each measurement starts with a warm-up at the fixed rate: a row waits a minute or more between rounds, long
 # enough for idle upstream connections to be closed (nginx keeps an idle upstream connection 60 s, and the origin
 # closes idle client connections after 75 s), and the figures are for a proxy in steady use (burst.sh measures cold starts).
+# The host's own noise, before and after the rounds: a thread spinning on each core in turn (at the rows' priority)
+# counts the stalls it sees (interrupts, other threads, the hypervisor running another machine on this virtual core).
+noise="$work/noise.jsonl"; : >"$noise"
+stalls() {
+  local core
+  for core in $LG_CPU $PX_CPU; do
+    nice -n "$NICE" taskset -c "$core" "$LOADGEN" --stall-probe 2 | jq -c --arg phase "$1" --argjson core "$core" '{phase:$phase, core:$core} + .' >>"$noise"
+  done
+}
+stalls before
 results="$work/results.jsonl"; : >"$results"
 for round in $(seq 1 "$ROUNDS"); do
   for r in "${measured[@]}"; do
@@ -350,4 +360,5 @@ for r in "${measured[@]}"; do
      '{row:$row, rssIdleKiB:$idle, rssLoadKiB:$load, anonIdleKiB:$idleanon, anonLoadKiB:$loadanon, load100:.}' \
      "$work/$r.load100.json" >>"$memory"
 done
-python3 "$here/report.py" "$results" "$memory" | tee "$work/table.md"
+stalls after
+python3 "$here/report.py" "$results" "$memory" "$noise" | tee "$work/table.md"

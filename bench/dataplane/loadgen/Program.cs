@@ -10,10 +10,17 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
+if (args.Length == 2 && args[0] == "--stall-probe" && double.TryParse(args[1], System.Globalization.CultureInfo.InvariantCulture, out var probeSeconds)
+    && probeSeconds is > 0 and <= 60)
+{
+    Console.WriteLine(JsonSerializer.Serialize(StallProbe.Run(probeSeconds)));
+    return 0;
+}
 var opts = Options.Parse(args);
 if (opts is null)
 {
     Console.Error.WriteLine("usage: loadgen --target host:port --host HOST [--path /] --rate RPS --connections N --seconds S [--warmup S]");
+    Console.Error.WriteLine("       loadgen --stall-probe SECONDS   (0 < SECONDS <= 60)");
     return 2;
 }
 if (Stopwatch.Frequency != 1_000_000_000)
@@ -95,6 +102,44 @@ static double Pct(List<long> sorted, double p)
     var rank = (int)Math.Ceiling(p / 100.0 * sorted.Count) - 1;
     return sorted[Math.Clamp(rank, 0, sorted.Count - 1)] / 1e3; // µs
 }
+
+/// <summary>
+/// How much of its core a spinning thread did not get: it reads the clock in a loop for the given time and counts
+/// every gap between two reads of 20 µs or more (an interrupt, another thread, or the hypervisor running another
+/// machine on this virtual core). Run before and after the measurements, pinned to each core in turn, it says how
+/// much of a row's tail latency the host alone can explain.
+/// </summary>
+internal static class StallProbe
+{
+    public static StallResult Run(double seconds)
+    {
+        const long Gap = 20_000, Mid = 200_000, Long = 1_000_000; // ns
+        long gaps = 0, mid = 0, longer = 0, lost = 0, max = 0;
+        var start = Stopwatch.GetTimestamp();
+        var end = start + (long)(seconds * 1e9);
+        var previous = start;
+        while (true)
+        {
+            var now = Stopwatch.GetTimestamp();
+            var gap = now - previous;
+            previous = now;
+            if (gap >= Gap)
+            {
+                gaps++;
+                lost += gap;
+                if (gap >= Mid) mid++;
+                if (gap >= Long) longer++;
+                if (gap > max) max = gap;
+            }
+            if (now >= end) break;
+        }
+        var elapsed = (previous - start) / 1e9;
+        return new StallResult(elapsed, lost / 1e7 / elapsed, gaps / elapsed, mid / elapsed, longer / elapsed, max / 1e3);
+    }
+}
+
+/// <summary>The stall probe's figures: share of the time lost (%), stalls of ≥ 20 µs, ≥ 200 µs and ≥ 1 ms per second, the longest (µs).</summary>
+internal sealed record StallResult(double Seconds, double LostPct, double StallsPerSec, double Over200UsPerSec, double Over1MsPerSec, double MaxUs);
 
 /// <summary>Latency figures in microseconds, measured from each request's intended send time.</summary>
 internal sealed record Result(int Requests, int Errors, double Seconds, double Rps, double P50Us, double P90Us, double P99Us, double P999Us, double MaxUs);

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Latency at a fixed 1,000 rps, many rounds, on a held run: does a FedMesh row add less than nginx and HAProxy doing
+# the same hop? run.sh gives the median of 3 rounds, and a round's p99 on a shared host moves by a factor of two or
+# more; here every round measures direct and the rows back to back (order rotated each round), then the stall probe
+# on the proxy core says how noisy the host was meanwhile. Prints per round the added p50 / p99 (µs, over direct's in
+# that round) of every row and the probe's stalls, then per FedMesh row: the median added p50 and p99, the median of
+# its per-round ratios to each peer, and in how many rounds it added no more than the peer.
+# Needs a held run with the rows to compare, e.g.
+#   BENCH_ONLY="fedmesh fedmesh-x nginx-mtls nginx-x haproxy-mtls haproxy-x" BENCH_HOLD=3000 BENCH_OUT=/tmp/b bench/dataplane/run.sh &
+#   BENCH_OUT=/tmp/b bench/dataplane/latency.sh [ROUNDS] [ROW...]   # default 8 rounds of every row held; ~1 min a round
+set -euo pipefail
+work=${BENCH_OUT:?set BENCH_OUT to the directory of a held run of bench/dataplane/run.sh}
+. "$(dirname "${BASH_SOURCE[0]}")/held.sh"
+rounds=${1:-8}
+in_range ROUNDS "$rounds"
+shift || true
+seconds=${LATENCY_SECONDS:-5}
+in_range LATENCY_SECONDS "$seconds"
+need_targets
+rows=("$@")
+[ ${#rows[@]} -gt 0 ] || mapfile -t rows < <(awk '$1 != "direct" {print $1}' "$work/targets")
+declare -A target host pids
+held_rows direct "${rows[@]}"
+out="$work/latency.$(date +%H%M%S).jsonl"; : >"$out"
+
+measure() {   # row round: a 2 s warm-up, then the measured run; one JSON line
+  lg --target "${target[$1]}" --host "${host[$1]}" --path /1k --rate 1000 --connections 16 --seconds 2 >/dev/null
+  lg --target "${target[$1]}" --host "${host[$1]}" --path /1k --rate 1000 --connections 16 --seconds "$seconds" \
+    | jq -c --arg row "$1" --argjson round "$2" '{row:$row, round:$round, p50:.P50Us, p99:.P99Us, errors:.Errors}' >>"$out"
+}
+lg() { nice -n "$NICE" taskset -c $LG_CPU "$loadgen" "$@"; }   # as run.sh runs it: the client core, the rows' priority
+
+for round in $(seq 1 "$rounds"); do
+  # Rotate the rows' order so that none is always measured right after direct.
+  shift_by=$(( (round - 1) % ${#rows[@]} ))
+  order=("${rows[@]:$shift_by}" "${rows[@]:0:$shift_by}")
+  measure direct "$round"
+  for r in "${order[@]}"; do measure "$r" "$round"; done
+  nice -n "$NICE" taskset -c $PX_CPU "$loadgen" --stall-probe 1 \
+    | jq -c --argjson round "$round" '{row:"stalls", round:$round, over200:.Over200UsPerSec, over1ms:.Over1MsPerSec, max:.MaxUs}' >>"$out"
+  echo "$script: round $round/$rounds done" >&2
+done
+
+python3 - "$out" <<'PY'
+import json, sys
+from statistics import median
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+rounds = sorted({l["round"] for l in lines})
+direct = {l["round"]: l for l in lines if l["row"] == "direct"}
+rows = list(dict.fromkeys(l["row"] for l in lines if l["row"] not in ("direct", "stalls")))
+added = {(l["row"], l["round"]): (l["p50"] - direct[l["round"]]["p50"], l["p99"] - direct[l["round"]]["p99"])
+         for l in lines if l["row"] in rows}
+stalls = {l["round"]: l for l in lines if l["row"] == "stalls"}
+errors = sum(l["errors"] for l in lines if l["row"] != "stalls")
+print("added latency at 1,000 rps over 16 connections, µs (p50 / p99 over direct's in the same round); proxy core's stalls after the round")
+print("| round | direct p50 / p99 | " + " | ".join(rows) + " | stalls ≥ 200 µs/s, ≥ 1 ms/s, longest µs |")
+print("|---|---|" + "---|" * len(rows) + "---|")
+for r in rounds:
+    d = direct[r]
+    s = stalls.get(r)
+    print(f"| {r} | {d['p50']:.0f} / {d['p99']:.0f} | " + " | ".join(f"{added[(w, r)][0]:.0f} / {added[(w, r)][1]:.0f}" for w in rows)
+          + (f" | {s['over200']:.0f}, {s['over1ms']:.0f}, {s['max']:,.0f} |" if s else " | – |"))
+PEERS = {"fedmesh": ("nginx-mtls", "haproxy-mtls"), "fedmesh-x": ("nginx-x", "haproxy-x")}
+print()
+for row in rows:
+    p50 = median(added[(row, r)][0] for r in rounds)
+    p99 = median(added[(row, r)][1] for r in rounds)
+    text = f"{row}: median added p50 {p50:.0f} µs, p99 {p99:.0f} µs"
+    for peer in PEERS.get(row, ()):
+        if peer not in rows:
+            continue
+        parts = []
+        for i, name in ((0, "p50"), (1, "p99")):
+            ratios = [added[(row, r)][i] / added[(peer, r)][i] for r in rounds if added[(peer, r)][i] > 0]
+            wins = sum(1 for r in rounds if added[(row, r)][i] <= added[(peer, r)][i])
+            parts.append(f"{name} ratio median {median(ratios):.2f}, ≤ in {wins} of {len(rounds)} rounds" if ratios else f"{name} –")
+        text += f"; ÷ {peer}: " + ", ".join(parts)
+    print(text)
+if errors:
+    print(f"{errors} requests failed")
+PY
+echo "($out)"
