@@ -43,12 +43,25 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 [ "$(nproc)" -ge 2 ] || { echo "bench: needs 2 cores (load generator on one, proxy on the other)" >&2; exit 1; }
 
+# Autogroups (kernel.sched_autogroup_enabled, on by default in Debian's kernels) put each session's processes in a
+# scheduling group of their own, and groups share a core equally whatever their tasks' nice. The federation's parts run
+# in the session `fedmesh up` starts, nginx and HAProxy in this script's: the FedMesh rows would compete with everything
+# else on their core as one group against another (nice -20 holding only inside a group), and a chain with a process
+# in each session (inbound.sh's sidecar) would wake across groups on every request. Off for the run, restored after, so
+# every process competes by its own priority; the setting applies to processes started after it changes.
+autogroup=/proc/sys/kernel/sched_autogroup_enabled
+autogroup_was=$(cat "$autogroup" 2>/dev/null || echo "")
+if [ "$autogroup_was" = 1 ]; then
+  echo 0 >"$autogroup" 2>/dev/null || log "could not turn scheduler autogroups off: FedMesh rows compete as a group of their own"
+fi
+
 pids_to_stop=()
 cleanup() {
   set +e
   for p in "${pids_to_stop[@]}"; do kill "$p" 2>/dev/null; done
   fedmesh down >/dev/null 2>&1
   wait 2>/dev/null
+  [ "$autogroup_was" = 1 ] && echo 1 >"$autogroup" 2>/dev/null
   log "results in $work"
 }
 trap cleanup EXIT
