@@ -1,10 +1,11 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace FedMesh.Core.Transport;
 
 /// <summary>
-/// An event loop for the sockets of the listeners' connections and the pooled upstream connections (Linux on x86-64;
-/// elsewhere <see cref="LoopStream"/> falls back to .NET's own socket streams): a thread
+/// An event loop for the sockets of the listeners' connections and the pooled upstream connections (Linux on x86-64 and
+/// arm64; elsewhere <see cref="LoopStream"/> falls back to .NET's own socket streams): a thread
 /// waiting in an edge-triggered epoll, as nginx waits, instead of .NET's socket engine. A <see cref="LoopStream"/>
 /// remembers what each event said (readable, writable), so a read that follows a short read waits for the next event
 /// instead of first trying a receive that finds nothing, as .NET's engine does; a waiting read or write is completed
@@ -22,8 +23,8 @@ internal sealed unsafe class SocketLoop
     /// <summary>Whether continuations run on the loop's thread.</summary>
     public static readonly bool Inline = Environment.GetEnvironmentVariable(Common.DataPlaneKestrel.InlineCompletionsVariable) == "1";
 
-    // Linux on x86-64 only: the kernel's epoll_event is packed there (see Libc.EpollEvent), and the constants are its.
-    private static readonly Lazy<SocketLoop[]> _loops = new(() => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64
+    // Linux on the architectures whose epoll_event layout and constants Libc knows (x86-64 and arm64).
+    private static readonly Lazy<SocketLoop[]> _loops = new(() => OperatingSystem.IsLinux() && Libc.Supported
         ? [.. Enumerable.Range(0, Inline ? Environment.ProcessorCount : (Environment.ProcessorCount + 29) / 30).Select(i => new SocketLoop(i))]
         : []);
 
@@ -36,7 +37,7 @@ internal sealed unsafe class SocketLoop
     private readonly Stack<int> _free = new();
     private int _next;
 
-    /// <summary>Whether there are loops (Linux on x86-64); elsewhere the streams are .NET's own.</summary>
+    /// <summary>Whether there are loops (Linux on x86-64 or arm64); elsewhere the streams are .NET's own.</summary>
     public static bool Available => _loops.Value.Length > 0;
 
     /// <summary>The loop for a new socket, in turn; null where there is no epoll.</summary>
@@ -82,12 +83,9 @@ internal sealed unsafe class SocketLoop
             stream.Generation = generation;
             Volatile.Write(ref _streams[slot], stream);
         }
-        var ev = new Libc.EpollEvent
-        {
-            Events = Libc.EpollIn | Libc.EpollOut | Libc.EpollRdHup | Libc.EpollEdgeTriggered,
-            Data = (ulong)generation << 32 | (uint)slot,
-        };
-        if (Libc.EpollCtl(_epoll, Libc.EpollCtlAdd, fd, &ev) != 0)
+        var ev = stackalloc byte[Libc.EpollEventSize];
+        Libc.WriteEvent(ev, Libc.EpollIn | Libc.EpollOut | Libc.EpollRdHup | Libc.EpollEdgeTriggered, (ulong)generation << 32 | (uint)slot);
+        if (Libc.EpollCtl(_epoll, Libc.EpollCtlAdd, fd, ev) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             Release(stream);
@@ -117,7 +115,7 @@ internal sealed unsafe class SocketLoop
 
     private void Run()
     {
-        var events = stackalloc Libc.EpollEvent[MaxEvents];
+        var events = stackalloc byte[MaxEvents * Libc.EpollEventSize];
         while (true)
         {
             var count = Libc.EpollWait(_epoll, events, MaxEvents, -1);
@@ -131,19 +129,45 @@ internal sealed unsafe class SocketLoop
             var streams = Volatile.Read(ref _streams);
             for (var i = 0; i < count; i++)
             {
-                var data = events[i].Data;
+                var flags = Libc.ReadEvent(events + i * Libc.EpollEventSize, out var data);
                 var slot = (int)(uint)data;
                 var stream = (uint)slot < (uint)streams.Length ? Volatile.Read(ref streams[slot]) : null;
                 if (stream is not null && stream.Generation == (uint)(data >> 32))
-                    stream.OnEvents(events[i].Events);
+                    stream.OnEvents(flags);
             }
         }
     }
 }
 
-/// <summary>The Linux (x86-64) calls of <see cref="SocketLoop"/> and <see cref="LoopStream"/>, and their constants.</summary>
+/// <summary>
+/// The Linux calls of <see cref="SocketLoop"/> and <see cref="LoopStream"/>, and their constants: those of x86-64 and
+/// arm64, which share the generic values (errno, socket options, flags) and differ in <c>struct epoll_event</c> alone.
+/// </summary>
 internal static unsafe class Libc
 {
+    /// <summary>Whether this process's architecture is one whose layout and constants these are.</summary>
+    public static readonly bool Supported = RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64;
+
+    /// <summary>
+    /// The size of the kernel's <c>struct epoll_event</c> (a 32-bit event mask, then 64 bits of data): packed on x86-64,
+    /// 12 bytes; aligned elsewhere, 16 bytes, the data at offset 8.
+    /// </summary>
+    public static readonly int EpollEventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
+
+    /// <summary>Writes one <c>epoll_event</c> at <paramref name="at"/> (<see cref="EpollEventSize"/> bytes).</summary>
+    public static void WriteEvent(byte* at, uint events, ulong data)
+    {
+        *(uint*)at = events;
+        Unsafe.WriteUnaligned(at + EpollEventSize - 8, data);
+    }
+
+    /// <summary>Reads the <c>epoll_event</c> at <paramref name="at"/>: its event mask, and its data.</summary>
+    public static uint ReadEvent(byte* at, out ulong data)
+    {
+        data = Unsafe.ReadUnaligned<ulong>(at + EpollEventSize - 8);
+        return *(uint*)at;
+    }
+
     public const uint EpollIn = 0x001;
     public const uint EpollOut = 0x004;
     public const uint EpollErr = 0x008;
@@ -161,22 +185,14 @@ internal static unsafe class Libc
     public const int SolSocket = 1;
     public const int SoError = 4;
 
-    /// <summary>The kernel's <c>struct epoll_event</c> as x86-64 lays it out: packed, 12 bytes (other architectures align it to 16).</summary>
-    [StructLayout(LayoutKind.Sequential, Pack = 4)]
-    public struct EpollEvent
-    {
-        public uint Events;
-        public ulong Data;
-    }
-
     [DllImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]
     public static extern int EpollCreate1(int flags);
 
     [DllImport("libc", EntryPoint = "epoll_ctl", SetLastError = true)]
-    public static extern int EpollCtl(int epoll, int op, int fd, EpollEvent* ev);
+    public static extern int EpollCtl(int epoll, int op, int fd, byte* ev);
 
     [DllImport("libc", EntryPoint = "epoll_wait", SetLastError = true)]
-    public static extern int EpollWait(int epoll, EpollEvent* events, int max, int timeoutMs);
+    public static extern int EpollWait(int epoll, byte* events, int max, int timeoutMs);
 
     [DllImport("libc", EntryPoint = "recv", SetLastError = true)]
     public static extern nint Recv(int fd, byte* buffer, nint length, int flags);

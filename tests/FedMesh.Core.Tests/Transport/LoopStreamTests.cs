@@ -222,6 +222,51 @@ public sealed class LoopStreamTests
         await serving.WaitAsync(Patience);
     }
 
+    [Fact]
+    public async Task EpollEvent_AsThisArchitectureLaysItOut_CarriesTheEventMaskAndAll64BitsOfData()
+    {
+        // The loop's reading of struct epoll_event (packed on x86-64, aligned on arm64) against the kernel's own writing.
+        Assert.True(Libc.Supported, "the loop's architectures: x86-64 and arm64");
+        var epoll = Libc.EpollCreate1(Libc.EpollCloexec);
+        Assert.True(epoll >= 0);
+        using var epollHandle = new Microsoft.Win32.SafeHandles.SafeFileHandle(epoll, ownsHandle: true);
+        using var watched = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        watched.Connect(listener.LocalEndPoint!);
+        using var sender = await listener.AcceptAsync();
+        const ulong Pattern = 0x0123_4567_89AB_CDEF;
+        var events = new byte[2 * Libc.EpollEventSize];
+        unsafe
+        {
+            fixed (byte* buffer = events)
+            {
+                Libc.WriteEvent(buffer, Libc.EpollIn | Libc.EpollEdgeTriggered, Pattern);
+                Assert.Equal(0, Libc.EpollCtl(epoll, Libc.EpollCtlAdd, (int)watched.Handle, buffer));
+            }
+        }
+        sender.Send([42]);
+        Array.Fill(events, (byte)0xEE);
+        int count;
+        unsafe
+        {
+            fixed (byte* buffer = events)
+                count = Libc.EpollWait(epoll, buffer, 2, 5_000);
+        }
+        Assert.Equal(1, count);
+        unsafe
+        {
+            fixed (byte* buffer = events)
+            {
+                var mask = Libc.ReadEvent(buffer, out var data);
+                Assert.Equal(Pattern, data);
+                Assert.Equal(Libc.EpollIn, mask & (Libc.EpollIn | Libc.EpollOut | Libc.EpollErr | Libc.EpollHup));
+            }
+        }
+        Assert.All(events[Libc.EpollEventSize..], b => Assert.Equal(0xEE, b)); // the kernel wrote one event's size, no more
+    }
+
     private static async Task<(Stream Stream, Socket Peer)> PairAsync()
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -231,7 +276,7 @@ public sealed class LoopStreamTests
         client.Connect(listener.LocalEndPoint!); // synchronous: never registered with .NET's engine
         var peer = await listener.AcceptAsync();
         var stream = LoopStream.For(client);
-        Assert.IsType<LoopStream>(stream); // Linux on x86-64, as CI runs: the loop
+        Assert.IsType<LoopStream>(stream); // Linux on x86-64 (as CI runs) or arm64: the loop
         return (stream, peer);
     }
 }
