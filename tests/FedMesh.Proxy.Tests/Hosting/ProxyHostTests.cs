@@ -41,8 +41,12 @@ public sealed class ProxyHostTests : IAsyncLifetime
 
         // Start-up obtains a certificate from the controller; on a machine busy with the other test assemblies that
         // took over 10 s once in CI, so this wait allows 30 s (a deadline, not a speed check).
-        await Eventually.ReturnsAsync(() => http.GetAsync($"http://127.0.0.1:{admin}/ready"), r => r.StatusCode == HttpStatusCode.OK, "/ready",
-            TimeSpan.FromSeconds(30));
+        // The status with /ready's reason, so that a timeout says which start-up step never finished.
+        await Eventually.ReturnsAsync(async () =>
+            {
+                using var ready = await http.GetAsync($"http://127.0.0.1:{admin}/ready");
+                return (ready.StatusCode, Reason: (await ready.Content.ReadAsStringAsync()).Trim());
+            }, r => r.StatusCode == HttpStatusCode.OK, "/ready", TimeSpan.FromSeconds(30));
         using var localStore = new LocalClusterStore("east", store);
         var registered = await localStore.GetAsync<Endpoints>("default", "echo");
         Assert.Equal($"127.0.0.1:{inbound}", Assert.Single(registered!.Spec.Endpoints).Address);
