@@ -35,18 +35,19 @@ public sealed class ProxyHostTests : IAsyncLifetime
             "--AdminListen", $"127.0.0.1:{admin}", "--App", app.ToString(), "--Controller", _mesh.Controller.ToString(),
             "--TokenFile", _mesh.TokenFile, "--Store", store,
         ];
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var run = ProxyHost.RunAsync(args, stop.Token);
         using var http = MeshFixture.DirectClient();
 
         // Start-up obtains a certificate from the controller; on a machine busy with the other test assemblies that
-        // took over 10 s once in CI, so this wait allows 30 s (a deadline, not a speed check).
+        // took over 10 s once in CI, and once more than 30 s (cause unknown: the reason /ready gave was not recorded
+        // then), so this wait allows 60 s (a deadline, not a speed check); a timeout reports the step that never ended.
         // The status with /ready's reason, so that a timeout says which start-up step never finished.
         await Eventually.ReturnsAsync(async () =>
             {
                 using var ready = await http.GetAsync($"http://127.0.0.1:{admin}/ready");
                 return (ready.StatusCode, Reason: (await ready.Content.ReadAsStringAsync()).Trim());
-            }, r => r.StatusCode == HttpStatusCode.OK, "/ready", TimeSpan.FromSeconds(30));
+            }, r => r.StatusCode == HttpStatusCode.OK, "/ready", TimeSpan.FromSeconds(60));
         using var localStore = new LocalClusterStore("east", store);
         var registered = await localStore.GetAsync<Endpoints>("default", "echo");
         Assert.Equal($"127.0.0.1:{inbound}", Assert.Single(registered!.Spec.Endpoints).Address);
