@@ -230,12 +230,9 @@ public sealed class LoopStreamTests
         var epoll = Libc.EpollCreate1(Libc.EpollCloexec);
         Assert.True(epoll >= 0);
         using var epollHandle = new Microsoft.Win32.SafeHandles.SafeFileHandle(epoll, ownsHandle: true);
-        using var watched = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        watched.Connect(listener.LocalEndPoint!);
-        using var sender = await listener.AcceptAsync();
+        var (watched, sender) = await LoopbackPair.OpenAsync();
+        using var _ = watched;
+        using var __ = sender;
         const ulong Pattern = 0x0123_4567_89AB_CDEF;
         var events = new byte[2 * Libc.EpollEventSize];
         unsafe
@@ -269,12 +266,7 @@ public sealed class LoopStreamTests
 
     private static async Task<(Stream Stream, Socket Peer)> PairAsync()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        client.Connect(listener.LocalEndPoint!); // synchronous: never registered with .NET's engine
-        var peer = await listener.AcceptAsync();
+        var (client, peer) = await LoopbackPair.OpenAsync();
         var stream = LoopStream.For(client);
         Assert.IsType<LoopStream>(stream); // Linux on x86-64 (as CI runs) or arm64: the loop
         return (stream, peer);

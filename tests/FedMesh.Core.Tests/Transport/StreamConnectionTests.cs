@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net;
 using System.Net.Sockets;
 using FedMesh.Core.Transport;
 
@@ -62,12 +61,7 @@ public sealed class StreamConnectionTests
 
     private static async Task<(StreamConnection Connection, Socket Peer)> ConnectAsync(MemoryPool<byte> pool, bool waitForData)
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await peer.ConnectAsync(listener.LocalEndPoint!);
-        var accepted = await listener.AcceptAsync();
+        var (peer, accepted) = await LoopbackPair.OpenAsync();
         var connection = new StreamConnection(accepted, LoopStream.For(accepted), tls: false, pool, PipeScheduler.ThreadPool, 0, waitForData);
         connection.Start();
         return (connection, peer);
