@@ -16,6 +16,9 @@ internal sealed partial class FakeApiServer
     private async Task WatchAsync(HttpContext context, ApiPath path, LabelSelector selector)
     {
         Interlocked.Increment(ref _watchRequests);
+        // Before the hold: a request that gets past the hold just before HoldWatches must still be ended by an
+        // EndAllWatches that follows it (the tests hold, then end), or it would stream live through the "outage".
+        var endAll = Volatile.Read(ref _endWatches).Token;
         if (Volatile.Read(ref _held) is { } held)
             await held.Task.WaitAsync(context.RequestAborted).ConfigureAwait(false);
         var query = context.Request.Query;
@@ -36,7 +39,7 @@ internal sealed partial class FakeApiServer
             return;
         }
 
-        using var end = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _endWatches.Token);
+        using var end = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, endAll);
         end.CancelAfter(timeout);
         try
         {

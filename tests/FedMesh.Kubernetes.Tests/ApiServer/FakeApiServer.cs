@@ -81,9 +81,8 @@ internal sealed partial class FakeApiServer : IAsyncDisposable
     /// <summary>Ends every open watch stream now, as a server restart or a proxy timeout would.</summary>
     public void EndAllWatches()
     {
-        var old = Interlocked.Exchange(ref _endWatches, new CancellationTokenSource());
-        old.Cancel();
-        old.Dispose();
+        // Not disposed: a watch request may still be reading its token (a source without a timer holds nothing).
+        Interlocked.Exchange(ref _endWatches, new CancellationTokenSource()).Cancel();
     }
 
     public async ValueTask DisposeAsync()
