@@ -43,11 +43,15 @@ public sealed class ProxyHostTests : IAsyncLifetime
         // took over 10 s once in CI, and once more than 30 s (cause unknown: the reason /ready gave was not recorded
         // then), so this wait allows 60 s (a deadline, not a speed check); a timeout reports the step that never ended.
         // The status with /ready's reason, so that a timeout says which start-up step never finished.
-        await Eventually.ReturnsAsync(async () =>
+        // A proxy that stops meanwhile (a port taken between FreePort and its bind) fails the test at once, with its exit code.
+        var ready = Eventually.ReturnsAsync(async () =>
             {
-                using var ready = await http.GetAsync($"http://127.0.0.1:{admin}/ready");
-                return (ready.StatusCode, Reason: (await ready.Content.ReadAsStringAsync()).Trim());
+                using var answer = await http.GetAsync($"http://127.0.0.1:{admin}/ready");
+                return (answer.StatusCode, Reason: (await answer.Content.ReadAsStringAsync()).Trim());
             }, r => r.StatusCode == HttpStatusCode.OK, "/ready", TimeSpan.FromSeconds(60));
+        if (await Task.WhenAny(ready, run) == run)
+            Assert.Fail($"the proxy stopped with exit code {await run} before it was ready");
+        await ready;
         using var localStore = new LocalClusterStore("east", store);
         var registered = await localStore.GetAsync<Endpoints>("default", "echo");
         Assert.Equal($"127.0.0.1:{inbound}", Assert.Single(registered!.Spec.Endpoints).Address);
