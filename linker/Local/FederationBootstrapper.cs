@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using FedMesh.Core.Federation;
 using FedMesh.Core.Identity;
@@ -78,17 +76,11 @@ internal sealed class FederationBootstrapper(FederationPaths paths, TimeProvider
         }
     }
 
-    /// <summary>The given port, or a free loopback port when it is 0.</summary>
+    /// <summary>The given port, or a free loopback port when it is 0 (<see cref="LoopbackPorts"/>).</summary>
     private static int Port(int wanted, HashSet<int> taken)
     {
         if (wanted != 0) { taken.Add(wanted); return wanted; }
-        while (true)
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            if (taken.Add(port)) return port;
-        }
+        return LoopbackPorts.Pick(taken);
     }
 
     private CertificateAuthority LoadOrCreateAnchor(string trustDomain)
