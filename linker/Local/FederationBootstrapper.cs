@@ -52,35 +52,35 @@ internal sealed class FederationBootstrapper(FederationPaths paths, TimeProvider
                 if (string.IsNullOrEmpty(w.Service)) w.Service = w.Name;
     }
 
+    /// <summary>Every part's port: those kept from an earlier <c>up</c> stay, the others are handed out (<see cref="LoopbackPorts"/>).</summary>
     private static void AssignPorts(FederationConfig config)
     {
-        var taken = new HashSet<int>();
         foreach (var c in config.Clusters)
-        {
-            c.Controller.GrpcPort = Port(c.Controller.GrpcPort, taken);
-            c.Controller.AdminPort = Port(c.Controller.AdminPort, taken);
-            c.Gateway.Port = Port(c.Gateway.Port, taken);
-            c.Gateway.AdminPort = Port(c.Gateway.AdminPort, taken);
             foreach (var w in c.Workloads)
-            {
                 for (var r = w.Instances.Count; r < w.Replicas; r++)
                     w.Instances.Add(new InstancePorts { Name = $"{w.Name}-{c.Name}-{r}" });
-                foreach (var i in w.Instances)
-                {
-                    i.AppPort = Port(i.AppPort, taken);
-                    i.OutboundPort = Port(i.OutboundPort, taken);
-                    i.InboundPort = Port(i.InboundPort, taken);
-                    i.AdminPort = Port(i.AdminPort, taken);
-                }
-            }
-        }
+        var ports = new LoopbackPorts();
+        // The kept ones first, so that none of them is handed out again to a part listed before it.
+        EachPort(config, port => { if (port != 0) ports.Reserve(port); return port; });
+        EachPort(config, port => port != 0 ? port : ports.Next());
     }
 
-    /// <summary>The given port, or a free loopback port when it is 0 (<see cref="LoopbackPorts"/>).</summary>
-    private static int Port(int wanted, HashSet<int> taken)
+    private static void EachPort(FederationConfig config, Func<int, int> assign)
     {
-        if (wanted != 0) { taken.Add(wanted); return wanted; }
-        return LoopbackPorts.Pick(taken);
+        foreach (var c in config.Clusters)
+        {
+            c.Controller.GrpcPort = assign(c.Controller.GrpcPort);
+            c.Controller.AdminPort = assign(c.Controller.AdminPort);
+            c.Gateway.Port = assign(c.Gateway.Port);
+            c.Gateway.AdminPort = assign(c.Gateway.AdminPort);
+            foreach (var i in c.Workloads.SelectMany(w => w.Instances))
+            {
+                i.AppPort = assign(i.AppPort);
+                i.OutboundPort = assign(i.OutboundPort);
+                i.InboundPort = assign(i.InboundPort);
+                i.AdminPort = assign(i.AdminPort);
+            }
+        }
     }
 
     private CertificateAuthority LoadOrCreateAnchor(string trustDomain)

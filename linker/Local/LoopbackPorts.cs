@@ -4,23 +4,40 @@ using System.Net.Sockets;
 namespace FedMesh.Linker.Local;
 
 /// <summary>
-/// Picks the loopback ports of a local federation's parts. A port is chosen when the home is created and bound only
-/// when its part starts, then again at every later <c>up</c>. A port from the kernel's ephemeral range (Linux:
+/// Hands out the loopback ports of one local federation's parts. A port is chosen when the home is created and bound
+/// only when its part starts, then again at every later <c>up</c>. A port from the kernel's ephemeral range (Linux:
 /// <c>net.ipv4.ip_local_port_range</c>, 32768–60999 by default) can meanwhile become the source port of any outgoing
 /// connection on the machine, and the part then cannot bind it until that connection closes. So on Linux the ports
-/// come from below that range (20000 up to its start), which the kernel never hands out on its own; each is checked
-/// free by binding it. Elsewhere, or when that span is too small, the kernel picks one as before.
+/// come from below that range (20000 up to its start), which the kernel never hands out on its own: one run of
+/// consecutive ports from a random start, so that two homes created at once rarely overlap, each checked free by
+/// binding it. Elsewhere, or when that span is too small, the kernel picks each one as before.
 /// </summary>
-internal static class LoopbackPorts
+internal sealed class LoopbackPorts
 {
-    /// <summary>The lowest port picked: above the well-known and most registered service ports.</summary>
+    /// <summary>The lowest port handed out: above the well-known and most registered service ports.</summary>
     public const int QuietLow = 20000;
 
     private const int MinimumSpan = 1000;
     private const int Attempts = 200;
     private const string RangeFile = "/proc/sys/net/ipv4/ip_local_port_range";
 
-    /// <summary>The span ports are picked from ([low, high)), or null when the kernel picks them.</summary>
+    private readonly HashSet<int> _taken = [];
+    private readonly (int Low, int High)? _span;
+    private readonly Random _random;
+    private int _next; // the next candidate of the current run; 0 before the first
+
+    /// <param name="random">Where runs start (tests seed it).</param>
+    /// <param name="ephemeralRange">The kernel's range as it writes it; read from /proc on Linux when null.</param>
+    public LoopbackPorts(Random? random = null, string? ephemeralRange = null)
+    {
+        _random = random ?? Random.Shared;
+        _span = QuietSpan(ephemeralRange ?? ReadEphemeralRange());
+    }
+
+    /// <summary>The span handed out from ([low, high)), or null when the kernel picks.</summary>
+    public (int Low, int High)? Span => _span;
+
+    /// <summary>The span below <paramref name="ephemeralRange"/> to hand ports out from, or null when it is too small.</summary>
     public static (int Low, int High)? QuietSpan(string? ephemeralRange)
     {
         if (ParseRange(ephemeralRange) is not { } ephemeral)
@@ -39,18 +56,22 @@ internal static class LoopbackPorts
         return (low, high);
     }
 
-    /// <summary>A free loopback port not in <paramref name="taken"/>, which it is added to.</summary>
-    public static int Pick(HashSet<int> taken, Random? random = null)
+    /// <summary>A port already given to a part (kept from an earlier <c>up</c>): never handed out again.</summary>
+    public void Reserve(int port) => _taken.Add(port);
+
+    /// <summary>A free loopback port, different from every one reserved or handed out so far.</summary>
+    public int Next()
     {
-        if (QuietSpan(ReadEphemeralRange()) is { } span)
+        if (_span is { } span)
         {
-            random ??= Random.Shared;
             for (var i = 0; i < Attempts; i++)
             {
-                var port = random.Next(span.Low, span.High);
-                if (!taken.Contains(port) && IsFree(port))
+                if (_next == 0 || _next >= span.High)
+                    _next = _random.Next(span.Low, span.High);
+                var port = _next++;
+                if (!_taken.Contains(port) && IsFree(port))
                 {
-                    taken.Add(port);
+                    _taken.Add(port);
                     return port;
                 }
             }
@@ -60,7 +81,7 @@ internal static class LoopbackPorts
             using var listener = new TcpListener(IPAddress.Loopback, 0);
             listener.Start();
             var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            if (taken.Add(port)) return port;
+            if (_taken.Add(port)) return port;
         }
     }
 
