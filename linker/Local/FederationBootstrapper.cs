@@ -52,7 +52,7 @@ internal sealed class FederationBootstrapper(FederationPaths paths, TimeProvider
                 if (string.IsNullOrEmpty(w.Service)) w.Service = w.Name;
     }
 
-    /// <summary>Every part's port: those kept from an earlier <c>up</c> stay, the others are handed out (<see cref="LoopbackPorts"/>).</summary>
+    /// <summary>Every part's port: those the federation file names stay, the others are handed out (<see cref="LoopbackPorts"/>).</summary>
     private static void AssignPorts(FederationConfig config)
     {
         foreach (var c in config.Clusters)
@@ -60,7 +60,7 @@ internal sealed class FederationBootstrapper(FederationPaths paths, TimeProvider
                 for (var r = w.Instances.Count; r < w.Replicas; r++)
                     w.Instances.Add(new InstancePorts { Name = $"{w.Name}-{c.Name}-{r}" });
         var ports = new LoopbackPorts();
-        // The kept ones first, so that none of them is handed out again to a part listed before it.
+        // The named ones first, so that none of them is handed out to a part listed before the one that names it.
         EachPort(config, port => { if (port != 0) ports.Reserve(port); return port; });
         EachPort(config, port => port != 0 ? port : ports.Next());
     }

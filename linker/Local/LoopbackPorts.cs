@@ -56,7 +56,7 @@ internal sealed class LoopbackPorts
         return (low, high);
     }
 
-    /// <summary>A port already given to a part (kept from an earlier <c>up</c>): never handed out again.</summary>
+    /// <summary>A port already given to a part (named in the federation file): never handed out.</summary>
     public void Reserve(int port) => _taken.Add(port);
 
     /// <summary>A free loopback port, different from every one reserved or handed out so far.</summary>
