@@ -136,8 +136,12 @@ internal static class LinkCommands
 
     private static readonly TimeSpan ControllerStartGrace = TimeSpan.FromSeconds(30);
 
-    /// <summary>Waits until <paramref name="mirroring"/> holds a mirror of every exported service of the target (or none of them), with progress.</summary>
-    private static async Task WaitMirrorsAsync(IClusterStore mirroring, IClusterStore target, string mirroringName, string targetName, bool present, TimeSpan timeout, CancellationToken ct)
+    /// <summary>
+    /// Waits until <paramref name="mirroring"/> holds a mirror of every exported service of the target (or none of them),
+    /// with progress. On linking, a mirror counts once its Endpoints are written too (the mirror controller writes the
+    /// Service first): a caller who sends a request as soon as <c>link</c> returns must find somewhere to send it.
+    /// </summary>
+    internal static async Task WaitMirrorsAsync(IClusterStore mirroring, IClusterStore target, string mirroringName, string targetName, bool present, TimeSpan timeout, CancellationToken ct)
     {
         var time = TimeProvider.System;
         var deadline = time.GetUtcNow() + timeout;
@@ -146,8 +150,14 @@ internal static class LinkCommands
         {
             var exported = (await target.ListAsync<Service>(cancellationToken: ct).ConfigureAwait(false))
                 .Where(s => WellKnown.IsExported(s) && s.Metadata.Label(WellKnown.MirrorOfLabel) is null).ToList();
-            var mirrors = (await mirroring.ListAsync<Service>(cancellationToken: ct).ConfigureAwait(false))
+            var mirrorEndpoints = present
+                ? (await mirroring.ListAsync<Endpoints>(cancellationToken: ct).ConfigureAwait(false))
+                    .Where(e => e.Metadata.Label(WellKnown.MirrorClusterLabel) == targetName)
+                    .Select(e => (e.Namespace, e.Name)).ToHashSet()
+                : [];
+            var allMirrors = (await mirroring.ListAsync<Service>(cancellationToken: ct).ConfigureAwait(false))
                 .Where(s => s.Metadata.Label(WellKnown.MirrorClusterLabel) == targetName).ToList();
+            var mirrors = present ? allMirrors.Where(m => mirrorEndpoints.Contains((m.Namespace, m.Name))).ToList() : allMirrors;
             var done = present
                 ? exported.All(e => mirrors.Any(m => m.Namespace == e.Namespace && m.Name == WellKnown.MirrorName(e.Name, targetName)))
                 : mirrors.Count == 0;
