@@ -42,7 +42,6 @@ public sealed class ProxyHostTests : IAsyncLifetime
         // Start-up obtains a certificate from the controller; on a machine busy with the other test assemblies that
         // took over 10 s once in CI, and once more than 30 s (cause unknown: the reason /ready gave was not recorded
         // then), so this wait allows 60 s (a deadline, not a speed check); a timeout reports the step that never ended.
-        // The status with /ready's reason, so that a timeout says which start-up step never finished.
         // A proxy that stops meanwhile (a port taken between FreePort and its bind) fails the test at once, with its exit code.
         var ready = Eventually.ReturnsAsync(async () =>
             {
