@@ -21,8 +21,8 @@ internal static class DataPlaneEnvironment
         // Hex without "0x": the NativeAOT runtime (fedmesh-dataplane, which also has it built in) ignores a prefixed value.
         environment["DOTNET_GCgen0size"] = "400000";
         environment["DOTNET_gcConcurrent"] = "0";
-        // Thread-pool workers spin before sleeping; at sidecar rates that is CPU burnt for nothing.
-        environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";
+        // Thread-pool workers do not spin before sleeping: fedmesh's runtime config says so for every process it runs
+        // (FedMesh.Linker.csproj), these parts included.
         // W^X stays on: turning it off only moved ~14 MiB of JIT code from shared to anonymous RSS.
         if (args[1] == "gateway")
             environment["DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT"] = Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
