@@ -5,9 +5,14 @@
 # on the proxy core says how noisy the host was meanwhile. Prints per round the added p50 / p99 (µs, over direct's in
 # that round) of every row and the probe's stalls, then per FedMesh row: the median added p50 and p99, the median of
 # its per-round ratios to each peer, and in how many rounds it added no more than the peer.
+# Each figure is given on two clocks: the load generator's (from each request's intended send time to its answer
+# read, as run.sh measures) and the kernel's (kclock.py: from the connection thread's send to the kernel's wake-up of
+# that thread by the answer, or the return of its receive if it did not sleep; recorded with perf), which leaves out the client core's own delays. On the kernel's clock
+# the script also splits each row's requests into segments per hop (where the added time is spent).
 # Needs a held run with the rows to compare, e.g.
 #   BENCH_ONLY="fedmesh fedmesh-x nginx-mtls nginx-x haproxy-mtls haproxy-x" BENCH_HOLD=3000 BENCH_OUT=/tmp/b bench/dataplane/run.sh &
 #   BENCH_OUT=/tmp/b bench/dataplane/latency.sh [ROUNDS] [ROW...]   # default 8 rounds of every row held; ~1 min a round
+# and perf (Debian's linux-perf, installed if missing) and root for the kernel's clock.
 set -euo pipefail
 work=${BENCH_OUT:?set BENCH_OUT to the directory of a held run of bench/dataplane/run.sh}
 . "$(dirname "${BASH_SOURCE[0]}")/held.sh"
@@ -17,16 +22,34 @@ shift || true
 seconds=${LATENCY_SECONDS:-5}
 in_range LATENCY_SECONDS "$seconds"
 need_targets
+tids() { for p in "$@"; do ls "/proc/$p/task"; done | paste -sd,; }   # the threads of the given processes, comma-separated
+command -v perf >/dev/null || { echo "$script: installing linux-perf" >&2; apt-get install -y -qq linux-perf >/dev/null; }
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+origin_tids=$(tids $(pgrep -P "$(cat "$work/origin/master.pid")"))
 rows=("$@")
 [ ${#rows[@]} -gt 0 ] || mapfile -t rows < <(awk '$1 != "direct" {print $1}' "$work/targets")
 declare -A target host pids
 held_rows direct "${rows[@]}"
 out="$work/latency.$(date +%H%M%S).jsonl"; : >"$out"
 
-measure() {   # row round: a 2 s warm-up, then the measured run; one JSON line
+measure() {   # row round: a 2 s warm-up, then the measured run under perf; one JSON line
+  local front="" gateway="" p half
+  if [ "$1" != direct ]; then
+    p=(${pids[$1]}); half=${#p[@]}
+    [[ "$1" == *-x ]] && half=$(( ${#p[@]} / 2 ))          # a cross row lists its front's processes, then its gateway's
+    front=$(tids "${p[@]:0:$half}")
+    [ "$half" -lt ${#p[@]} ] && gateway=$(tids "${p[@]:$half}")
+  fi
   lg --target "${target[$1]}" --host "${host[$1]}" --path /1k --rate 1000 --connections 16 --seconds 2 >/dev/null
-  lg --target "${target[$1]}" --host "${host[$1]}" --path /1k --rate 1000 --connections 16 --seconds "$seconds" \
-    | jq -c --arg row "$1" --argjson round "$2" '{row:$row, round:$round, p50:.P50Us, p99:.P99Us, errors:.Errors}' >>"$out"
+  perf record -q -a -e sched:sched_waking -e syscalls:sys_enter_sendto -e syscalls:sys_exit_recvmsg \
+    -o "$work/latency.perf" -- sleep $((seconds + 1)) 2>/dev/null &
+  local recorder=$!
+  sleep 0.3
+  local loadgen_clock
+  loadgen_clock=$(lg --target "${target[$1]}" --host "${host[$1]}" --path /1k --rate 1000 --connections 16 --seconds "$seconds")
+  wait $recorder
+  jq -c --arg row "$1" --argjson round "$2" --argjson kernel "$(python3 "$here/kclock.py" "$work/latency.perf" "$origin_tids" $front $gateway)" \
+    '{row:$row, round:$round, p50:.P50Us, p99:.P99Us, errors:.Errors} + $kernel' <<<"$loadgen_clock" >>"$out"
 }
 lg() { nice -n "$NICE" taskset -c $LG_CPU "$loadgen" "$@"; }   # as run.sh runs it: the client core, the rows' priority
 
@@ -48,34 +71,44 @@ lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 rounds = sorted({l["round"] for l in lines})
 direct = {l["round"]: l for l in lines if l["row"] == "direct"}
 rows = list(dict.fromkeys(l["row"] for l in lines if l["row"] not in ("direct", "stalls")))
-added = {(l["row"], l["round"]): (l["p50"] - direct[l["round"]]["p50"], l["p99"] - direct[l["round"]]["p99"])
-         for l in lines if l["row"] in rows}
 stalls = {l["round"]: l for l in lines if l["row"] == "stalls"}
 errors = sum(l["errors"] for l in lines if l["row"] != "stalls")
-print("added latency at 1,000 rps over 16 connections, µs (p50 / p99 over direct's in the same round); proxy core's stalls after the round")
-print("| round | direct p50 / p99 | " + " | ".join(rows) + " | stalls ≥ 200 µs/s, ≥ 1 ms/s, longest µs |")
-print("|---|---|" + "---|" * len(rows) + "---|")
-for r in rounds:
-    d = direct[r]
-    s = stalls.get(r)
-    print(f"| {r} | {d['p50']:.0f} / {d['p99']:.0f} | " + " | ".join(f"{added[(w, r)][0]:.0f} / {added[(w, r)][1]:.0f}" for w in rows)
-          + (f" | {s['over200']:.0f}, {s['over1ms']:.0f}, {s['max']:,.0f} |" if s else " | – |"))
 PEERS = {"fedmesh": ("nginx-mtls", "haproxy-mtls"), "fedmesh-x": ("nginx-x", "haproxy-x")}
-print()
+for clock, p50, p99, how in (("load generator's", "p50", "p99", "from each request's intended send time to its answer read"),
+                             ("kernel's", "kp50", "kp99", "from each request's send to the kernel's wake-up of its thread by the answer")):
+    added = {(l["row"], l["round"]): (l[p50] - direct[l["round"]][p50], l[p99] - direct[l["round"]][p99])
+             for l in lines if l["row"] in rows}
+    print(f"added latency at 1,000 rps over 16 connections on the {clock} clock ({how}), µs (p50 / p99 over direct's in the same round)"
+          + ("; proxy core's stalls after the round" if p50 == "p50" else ""))
+    print("| round | direct p50 / p99 | " + " | ".join(rows) + (" | stalls ≥ 200 µs/s, ≥ 1 ms/s, longest µs |" if p50 == "p50" else " |"))
+    print("|---|---|" + "---|" * len(rows) + ("---|" if p50 == "p50" else ""))
+    for r in rounds:
+        d = direct[r]
+        s = stalls.get(r)
+        print(f"| {r} | {d[p50]:.0f} / {d[p99]:.0f} | " + " | ".join(f"{added[(w, r)][0]:.0f} / {added[(w, r)][1]:.0f}" for w in rows)
+              + ((f" | {s['over200']:.0f}, {s['over1ms']:.0f}, {s['max']:,.0f} |" if s else " | – |") if p50 == "p50" else " |"))
+    print()
+    for row in rows:
+        text = f"{row}: median added p50 {median(added[(row, r)][0] for r in rounds):.0f} µs, p99 {median(added[(row, r)][1] for r in rounds):.0f} µs"
+        for peer in PEERS.get(row, ()):
+            if peer not in rows:
+                continue
+            parts = []
+            for i, name in ((0, "p50"), (1, "p99")):
+                ratios = [added[(row, r)][i] / added[(peer, r)][i] for r in rounds if added[(peer, r)][i] > 0]
+                wins = sum(1 for r in rounds if added[(row, r)][i] <= added[(peer, r)][i])
+                parts.append(f"{name} ratio median {median(ratios):.2f}, ≤ in {wins} of {len(rounds)} rounds" if ratios else f"{name} –")
+            text += f"; ÷ {peer}: " + ", ".join(parts)
+        print(text)
+    print()
+# Where the time goes, on the kernel's clock: each segment's median over the rounds of its per-round median.
+print("segments on the kernel's clock, µs (median over rounds; requests whose every hop woke once, in order):")
 for row in rows:
-    p50 = median(added[(row, r)][0] for r in rounds)
-    p99 = median(added[(row, r)][1] for r in rounds)
-    text = f"{row}: median added p50 {p50:.0f} µs, p99 {p99:.0f} µs"
-    for peer in PEERS.get(row, ()):
-        if peer not in rows:
-            continue
-        parts = []
-        for i, name in ((0, "p50"), (1, "p99")):
-            ratios = [added[(row, r)][i] / added[(peer, r)][i] for r in rounds if added[(peer, r)][i] > 0]
-            wins = sum(1 for r in rounds if added[(row, r)][i] <= added[(peer, r)][i])
-            parts.append(f"{name} ratio median {median(ratios):.2f}, ≤ in {wins} of {len(rounds)} rounds" if ratios else f"{name} –")
-        text += f"; ÷ {peer}: " + ", ".join(parts)
-    print(text)
+    split = [l for l in lines if l["row"] == row and "segments" in l]
+    if split:
+        names = list(split[0]["segments"])
+        share = sum(l["cycles"] for l in split) / sum(l["n"] for l in split)
+        print(f"  {row}: " + ", ".join(f"{n} {median(l['segments'][n] for l in split):.0f}" for n in names) + f" ({share:.0%} of requests)")
 if errors:
     print(f"{errors} requests failed")
 PY

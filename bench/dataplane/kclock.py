@@ -1,0 +1,97 @@
+"""Latency on the kernel's clock, for latency.sh: reads a `perf record -a -e sched:sched_waking -e
+syscalls:sys_enter_sendto -e syscalls:sys_exit_recvmsg` of one measured run of the load generator and prints one JSON
+object.
+
+Each request is timed from its connection thread's send (the load generator's threads are named conn-N) to the first
+wake-up of that thread after it: the moment the kernel delivers the first bytes of the answer; or, when the answer
+came before the thread went to sleep in its receive (no wake-up then), to the return of that receive. Unlike the load
+generator's own clock, this leaves out the client core's delays (a timer that fires late, a woken thread that waits
+for its core), which on a shared host are the larger part of every row's tail. Gives p50, p99, p99.9 in µs.
+
+Given the hops' processes, it also splits the requests whose every hop was woken exactly once, in order (client →
+front → [gateway →] origin → [gateway →] front → client), into segments, each from one wake-up to the next:
+  in:  from the client's wake-up of the front to the front's of the next hop (the front's receive, parse, send);
+  gw-in, origin, gw-out: likewise; out: from the wake-up of the front by the answer to its wake-up of the client.
+The front and the gateway share a core, so a segment also holds the previous process's work after its send until it
+sleeps. Median per segment in µs, and "proxies": a whole request's time less the origin's segment.
+
+usage: kclock.py PERF_DATA ORIGIN_TIDS [FRONT_TIDS [GATEWAY_TIDS]]   (comma-separated thread ids; none: direct)
+"""
+import json
+import re
+import subprocess
+import sys
+from statistics import median
+
+WAKE = re.compile(r"^\s*(.*?)\s+(\d+)\s+([\d.]+):\s+sched:sched_waking:\s+comm=(.*?) pid=(\d+)")
+CALL = re.compile(r"^\s*(conn-\d+)\s+(\d+)\s+([\d.]+):\s+syscalls:sys_(enter_sendto|exit_recvmsg):")
+
+
+def ids(arg):
+    return set(arg.split(",")) if arg else set()
+
+
+def quantile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else None
+
+
+def main():
+    data, origin = sys.argv[1], ids(sys.argv[2])
+    front = ids(sys.argv[3]) if len(sys.argv) > 3 else set()
+    gateway = ids(sys.argv[4]) if len(sys.argv) > 4 else set()
+    script = subprocess.run(["perf", "script", "-i", data, "-F", "comm,tid,time,event,trace"],
+                            capture_output=True, text=True, check=True).stdout
+
+    def role(tid, comm):
+        if comm.startswith("conn-"):
+            return "c"
+        return "f" if tid in front else "g" if tid in gateway else "o" if tid in origin else None
+
+    hops = "c" + ("f" if front else "") + ("g" if gateway else "") + "o"
+    order = [hops[i] + hops[i + 1] for i in range(len(hops) - 1)]
+    order += [step[::-1] for step in reversed(order)]          # e.g. cf fg go og gf fc
+    sent = {}          # conn thread -> time of its last send still unanswered
+    totals = []
+    cycles, current = [], None
+    for line in script.splitlines():
+        m = CALL.match(line)
+        if m:
+            _, tid, at, call = m.groups()
+            if call == "enter_sendto":
+                sent[tid] = float(at) * 1e6
+            elif tid in sent:
+                totals.append(float(at) * 1e6 - sent.pop(tid))
+            continue
+        m = WAKE.match(line)
+        if not m:
+            continue
+        comm, tid, at, target_comm, target = m.groups()
+        at = float(at) * 1e6
+        if target_comm.startswith("conn-") and target in sent and tid != target:
+            totals.append(at - sent.pop(target))
+        a, b = role(tid, comm), role(target, target_comm)
+        if not front or a is None or b is None or a == b:
+            continue
+        step = a + b
+        if step == "cf":
+            current = [at]
+        elif current is not None and step == order[len(current)]:
+            current.append(at)
+            if len(current) == len(order):
+                cycles.append(current)
+                current = None
+        else:
+            current = None
+    out = {"n": len(totals), "kp50": quantile(totals, .5), "kp99": quantile(totals, .99), "kp999": quantile(totals, .999)}
+    if front and cycles:
+        names = ["in"] + (["gw-in"] if gateway else []) + ["origin"] + (["gw-out"] if gateway else []) + ["out"]
+        origin_at = order.index("o" + ("g" if gateway else "f"))    # the cycle's index of the origin's answer
+        out["cycles"] = len(cycles)
+        out["segments"] = {name: median(c[i + 1] - c[i] for c in cycles) for i, name in enumerate(names)}
+        out["segments"]["proxies"] = median((c[-1] - c[0]) - (c[origin_at] - c[origin_at - 1]) for c in cycles)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
