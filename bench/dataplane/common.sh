@@ -16,3 +16,27 @@ wait_ok() {
   curl -s -i -H "Host: $3" "${@:4}" "$2" >&2 || true
   exit 1
 }
+
+# The kernel's clock (kclock.py) around one run of the load generator at the fixed rate:
+#   kclock_start FILE ROW PID...   before the run: starts perf's record of the scheduler's wake-ups and the client
+#                                  threads' sends and receives into FILE, and notes the row's threads (its processes as
+#                                  the targets list them: a cross row's front's, then its gateway's; none for direct)
+#   kclock_stop ORIGIN_PID...      after it: stops the record and prints kclock.py's JSON object for it
+kclock_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+kclock_tids() { for p in "$@"; do ls "/proc/$p/task"; done | paste -sd,; }
+kclock_start() {
+  local file=$1 row=$2 half; shift 2
+  local p=("$@")
+  half=${#p[@]}
+  [[ "$row" == *-x ]] && half=$(( ${#p[@]} / 2 ))
+  kclock_front=""; kclock_gateway=""; kclock_file=$file
+  [ ${#p[@]} -gt 0 ] && kclock_front=$(kclock_tids "${p[@]:0:$half}")
+  [ "$half" -lt ${#p[@]} ] && kclock_gateway=$(kclock_tids "${p[@]:$half}")
+  perf record -q -a -e sched:sched_waking -e syscalls:sys_enter_sendto -e syscalls:sys_exit_recvmsg -o "$file" 2>/dev/null &
+  kclock_recorder=$!
+  sleep 0.5   # perf is recording once it has opened its events on every core
+}
+kclock_stop() {
+  kill -INT "$kclock_recorder"; wait "$kclock_recorder" || true
+  python3 "$kclock_dir/kclock.py" "$kclock_file" "$(kclock_tids "$@")" $kclock_front $kclock_gateway || echo null
+}

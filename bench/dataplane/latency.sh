@@ -22,33 +22,20 @@ shift || true
 seconds=${LATENCY_SECONDS:-5}
 in_range LATENCY_SECONDS "$seconds"
 need_targets
-tids() { for p in "$@"; do ls "/proc/$p/task"; done | paste -sd,; }   # the threads of the given processes, comma-separated
 command -v perf >/dev/null || { echo "$script: installing linux-perf" >&2; apt-get install -y -qq linux-perf >/dev/null; }
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-origin_tids=$(tids $(pgrep -P "$(cat "$work/origin/master.pid")"))
+origin=$(pgrep -P "$(cat "$work/origin/master.pid")")   # the origin's worker
 rows=("$@")
 [ ${#rows[@]} -gt 0 ] || mapfile -t rows < <(awk '$1 != "direct" {print $1}' "$work/targets")
 declare -A target host pids
 held_rows direct "${rows[@]}"
 out="$work/latency.$(date +%H%M%S).jsonl"; : >"$out"
 
-measure() {   # row round: a 2 s warm-up, then the measured run under perf; one JSON line
-  local front="" gateway="" p half
-  if [ "$1" != direct ]; then
-    p=(${pids[$1]}); half=${#p[@]}
-    [[ "$1" == *-x ]] && half=$(( ${#p[@]} / 2 ))          # a cross row lists its front's processes, then its gateway's
-    front=$(tids "${p[@]:0:$half}")
-    [ "$half" -lt ${#p[@]} ] && gateway=$(tids "${p[@]:$half}")
-  fi
+measure() {   # row round: a 2 s warm-up, then the measured run on both clocks; one JSON line
   lg --target "${target[$1]}" --host "${host[$1]}" --path /1k --rate 1000 --connections 16 --seconds 2 >/dev/null
-  perf record -q -a -e sched:sched_waking -e syscalls:sys_enter_sendto -e syscalls:sys_exit_recvmsg \
-    -o "$work/latency.perf" -- sleep $((seconds + 1)) 2>/dev/null &
-  local recorder=$!
-  sleep 0.3
+  kclock_start "$work/latency.perf" "$1" ${pids[$1]:-}
   local loadgen_clock
   loadgen_clock=$(lg --target "${target[$1]}" --host "${host[$1]}" --path /1k --rate 1000 --connections 16 --seconds "$seconds")
-  wait $recorder
-  jq -c --arg row "$1" --argjson round "$2" --argjson kernel "$(python3 "$here/kclock.py" "$work/latency.perf" "$origin_tids" $front $gateway)" \
+  jq -c --arg row "$1" --argjson round "$2" --argjson kernel "$(kclock_stop $origin)" \
     '{row:$row, round:$round, p50:.P50Us, p99:.P99Us, errors:.Errors} + $kernel' <<<"$loadgen_clock" >>"$out"
 }
 lg() { nice -n "$NICE" taskset -c $LG_CPU "$loadgen" "$@"; }   # as run.sh runs it: the client core, the rows' priority

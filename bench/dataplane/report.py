@@ -28,15 +28,23 @@ PATHS = {
 }
 
 
+def added_on_kernel_clock(r, direct, key):
+    """Latency added over direct's on the kernel's clock (kclock.py), when both runs have it."""
+    mine, theirs = r.get("kernel") or {}, direct.get("kernel") or {}
+    return mine[key] - theirs[key] if mine.get(key) is not None and theirs.get(key) is not None else None
+
+
 def round_figures(r, direct):
-    """The figures of one row in one round; latency is added over direct's in the same round."""
+    """The figures of one row in one round; latency is added over direct's (its whole record) in the same round."""
     f = r["fixed"]
     n = max(f["Requests"], 1)
     alloc = r.get("satAllocatedBytes")
     return {
-        "p50": f["P50Us"] - direct["P50Us"],
-        "p99": f["P99Us"] - direct["P99Us"],
-        "p999": f["P999Us"] - direct["P999Us"],
+        "p50": f["P50Us"] - direct["fixed"]["P50Us"],
+        "p99": f["P99Us"] - direct["fixed"]["P99Us"],
+        "p999": f["P999Us"] - direct["fixed"]["P999Us"],
+        "kp50": added_on_kernel_clock(r, direct, "kp50"),
+        "kp99": added_on_kernel_clock(r, direct, "kp99"),
         "rps": r["satRps"],
         "cpu": r["cpuTicks"] / CLK_TCK / n * 1000 * 1000,  # ms of CPU per 1,000 requests
         "satcpu": r["satCpuTicks"] / CLK_TCK / max(r["satRequests"], 1) * 1000 * 1000,
@@ -65,7 +73,9 @@ def median(values):
 
 COLUMNS = [
     ("p50", "added p50 µs", "{:.0f}", False), ("p99", "added p99 µs", "{:.0f}", False),
-    ("p999", "added p99.9 µs", "{:.0f}", False), ("rps", "max rps", "{:,.0f}", True),
+    ("p999", "added p99.9 µs", "{:.0f}", False),
+    ("kp50", "added p50 µs, kernel's clock", "{:.0f}", False), ("kp99", "added p99 µs, kernel's clock", "{:.0f}", False),
+    ("rps", "max rps", "{:,.0f}", True),
     ("cpu", "CPU ms/1k req at 1k rps", "{:.1f}", False), ("satcpu", "CPU ms/1k req at max", "{:.1f}", False),
     ("alloc", "bytes allocated/req at max", "{:,.0f}", False), ("idle", "RSS idle MiB", "{:.1f}", False),
     ("load", "RSS 100 conns MiB", "{:.1f}", False),
@@ -100,7 +110,7 @@ def noise_line(noise_path):
 def main(results_path, memory_path, noise_path=None):
     rounds = [json.loads(line) for line in open(results_path) if line.strip()]
     memory = {m["row"]: m for m in (json.loads(line) for line in open(memory_path) if line.strip())}
-    directs = {r["round"]: r["fixed"] for r in rounds if r["row"] == "direct"}
+    directs = {r["round"]: r for r in rounds if r["row"] == "direct"}
     rows = list(dict.fromkeys(r["row"] for r in rounds))
     per_round = {name: [round_figures(r, directs[r["round"]]) for r in rounds if r["row"] == name] for name in rows}
     figs = {}
@@ -108,10 +118,13 @@ def main(results_path, memory_path, noise_path=None):
         figs[name] = {key: median(f[key] for f in per_round[name]) for key in per_round[name][0]}
         figs[name].update(memory_figures(memory[name]))
     direct_sat = median(r["satRps"] for r in rounds if r["row"] == "direct")
-    d50, d99, d999 = (median(d[k] for d in directs.values()) for k in ("P50Us", "P99Us", "P999Us"))
+    d50, d99, d999 = (median(d["fixed"][k] for d in directs.values()) for k in ("P50Us", "P99Us", "P999Us"))
+    k50, k99 = (median((d.get("kernel") or {}).get(k) for d in directs.values()) for k in ("kp50", "kp99"))
+    kernel = f"; on the kernel's clock p50 {k50:.0f} µs, p99 {k99:.0f} µs" if k50 is not None and k99 is not None else ""
     print(f"{len(directs)} rounds, rows interleaved; every figure is the median over the rounds. Fixed "
-          f"{RATE} rps over {LOADGEN_CONNECTIONS} connections (latency from intended send time); direct: "
-          f"p50 {d50:.0f} µs, p99 {d99:.0f} µs, p99.9 {d999:.0f} µs; direct max rps {direct_sat:,.0f}.")
+          f"{RATE} rps over {LOADGEN_CONNECTIONS} connections (latency from intended send time to the answer read; on the "
+          f"kernel's clock, from the send to the kernel's wake-up of the client by the answer: see latency.sh); direct: "
+          f"p50 {d50:.0f} µs, p99 {d99:.0f} µs, p99.9 {d999:.0f} µs{kernel}; direct max rps {direct_sat:,.0f}.")
     print("Each cell: value (÷HAProxy / ÷nginx doing the same hop). Latency is added over direct in the same round.\n")
     print("| row | path | " + " | ".join(c[1] for c in COLUMNS) + " | proxy core busy at max |")
     print("|---|---|" + "---|" * len(COLUMNS) + "---|")

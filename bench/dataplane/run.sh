@@ -29,7 +29,7 @@ log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
 
 # ---------------------------------------------------------------- tools
 need=()
-for t in nginx:nginx haproxy:haproxy wrk:wrk h2load:nghttp2-client openssl:openssl jq:jq python3:python3 curl:curl; do
+for t in nginx:nginx haproxy:haproxy wrk:wrk h2load:nghttp2-client openssl:openssl jq:jq python3:python3 curl:curl perf:linux-perf; do
   command -v "${t%%:*}" >/dev/null 2>&1 || need+=("${t#*:}")
 done
 if [ "${BENCH_PROXY:-native}" = native ]; then   # NativeAOT links with them
@@ -338,8 +338,10 @@ for round in $(seq 1 "$ROUNDS"); do
     log "round $round/$ROUNDS: $r"
     loadgen --target "$t" --host "$h" --path /1k --rate $RATE --connections 16 --seconds 2 >/dev/null
     c0=$(cpu_ticks "$pids"); o0=$(origin_accepts)
+    kclock_start "$work/fixed.perf" "$r" $pids
     fixed=$(loadgen --target "$t" --host "$h" --path /1k --rate $RATE --connections 16 --seconds "$FIXED" --warmup 0)
     c1=$(cpu_ticks "$pids"); o1=$(origin_accepts)
+    kernel=$(kclock_stop $(pgrep -P "$(cat "$work/origin/master.pid")"))
     read -r b0 a0 < <(cpu_busy $PX_CPU); read -r lb0 la0 < <(cpu_busy $LG_CPU)
     s0=$(cpu_ticks "$pids"); m0=$(allocated "$r")
     nice -n "$NICE" taskset -c $LG_CPU wrk -t1 -c16 -d"${SAT}s" -H "Host: $h" "http://$t/1k" >"$work/$r.wrk.$round.txt"
@@ -349,11 +351,11 @@ for round in $(seq 1 "$ROUNDS"); do
     sat=$(awk '/Requests\/sec/ {print $2}' "$work/$r.wrk.$round.txt"); satn=$(awk '/requests in/ {print $1}' "$work/$r.wrk.$round.txt")
     jq -c --arg row "$r" --argjson round "$round" --argjson cpu $((c1 - c0)) --argjson opens $((o1 - o0 - 1)) \
        --argjson sat "${sat:-0}" --argjson satn "${satn:-0}" --argjson satcpu $((s1 - s0)) \
-       --argjson alloc "$alloc" \
+       --argjson alloc "$alloc" --argjson kernel "$kernel" \
        --argjson pxbusy "$(( (b1 - b0) * 100 / ((a1 - a0) > 0 ? (a1 - a0) : 1) ))" \
        --argjson lgbusy "$(( (lb1 - lb0) * 100 / ((la1 - la0) > 0 ? (la1 - la0) : 1) ))" \
        '{row:$row, round:$round, fixed:., cpuTicks:$cpu, originAccepts:$opens, satRps:$sat, satRequests:$satn, satCpuTicks:$satcpu,
-         satAllocatedBytes:$alloc, proxyCoreBusyAtSat:$pxbusy, clientCoreBusyAtSat:$lgbusy}' <<<"$fixed" >>"$results"
+         satAllocatedBytes:$alloc, proxyCoreBusyAtSat:$pxbusy, clientCoreBusyAtSat:$lgbusy, kernel:$kernel}' <<<"$fixed" >>"$results"
   done
 done
 # Memory once per row: peak RSS while serving 1,000 rps over 100 connections.
