@@ -45,6 +45,9 @@ internal sealed partial class Http11Pool : IDisposable
 
     public int IdleCount { get { lock (_lock) return _idle.Count; } }
 
+    /// <summary>Requests waiting for a connection to come free or be opened.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
+
     /// <summary>
     /// Below this idle time a connection is taken without asking the kernel whether the upstream closed it: the check
     /// is a system call per request (one in seven, bench/dataplane), and a request that can be sent again is, on a new

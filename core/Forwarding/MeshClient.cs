@@ -49,6 +49,9 @@ public sealed class MeshClient : HttpMessageInvoker
     /// <summary>Open direct-path connections over every upstream address.</summary>
     public int OpenConnections => _pools.Values.Sum(p => p.Count);
 
+    /// <summary>Direct-path requests waiting for a connection, over every upstream address.</summary>
+    internal int WaitingRequests => _pools.Values.Sum(p => p.Waiting);
+
     /// <summary>The direct path's pool for <paramref name="destinationPrefix"/> (<c>http(s)://host:port</c>).</summary>
     internal Http11Pool PoolFor(string destinationPrefix)
     {

@@ -22,18 +22,23 @@ public sealed class MeshForwarderBurstTests
     [Fact]
     public async Task SendAsync_BurstWhileHandshakesAreSlow_FewConnectionsAndEveryRequestSucceeds()
     {
-        // Each handshake takes 300 ms (a busy upstream, a far cluster); an answer takes far less.
+        // Each handshake takes 300 ms (a busy upstream, a far cluster); an answer takes far less. The first openings are
+        // held until the whole burst waits in the pool, so that it is one burst however slowly a busy machine starts
+        // the requests (one that came in after the first openings ended would rightly start an opening of its own).
         const int burst = 40;
         using var certificate = TestCertificate.SelfSigned();
-        var gate = new HandshakeGate(delay: TimeSpan.FromMilliseconds(300), open: true);
+        var gate = new HandshakeGate(delay: TimeSpan.FromMilliseconds(300));
         await using var upstream = ScriptedUpstream.Answering(Numbered, certificate, gate.HoldAsync);
         await using var front = await ForwardingFront.StartAsync(upstream.Prefix, client: ForwardingFront.CreateClient(AnyCertificate));
 
-        var responses = await Task.WhenAll(Enumerable.Range(0, burst).Select(async _ =>
+        var sending = Task.WhenAll(Enumerable.Range(0, burst).Select(async _ =>
         {
             using var response = await front.Http.GetAsync("/");
             return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
-        })).WaitAsync(ScriptedUpstream.Deadline);
+        }));
+        await HandshakeGate.Until(() => front.Client.WaitingRequests == burst, "the whole burst waiting for a connection");
+        gate.Open();
+        var responses = await sending.WaitAsync(ScriptedUpstream.Deadline);
         var outcomes = new List<ForwardOutcome>();
         for (var i = 0; i < burst; i++)
             outcomes.Add(await front.NextOutcomeAsync());
