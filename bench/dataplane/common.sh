@@ -37,6 +37,6 @@ kclock_start() {
   sleep 0.5   # perf is recording once it has opened its events on every core
 }
 kclock_stop() {
-  kill -INT "$kclock_recorder"; wait "$kclock_recorder" || true
+  kill -INT "$kclock_recorder" 2>/dev/null || true; wait "$kclock_recorder" || true
   python3 "$kclock_dir/kclock.py" "$kclock_file" "$(kclock_tids "$@")" $kclock_front $kclock_gateway || echo null
 }
