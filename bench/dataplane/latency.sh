@@ -7,8 +7,10 @@
 # its per-round ratios to each peer, and in how many rounds it added no more than the peer.
 # Each figure is given on two clocks: the load generator's (from each request's intended send time to its answer
 # read, as run.sh measures) and the kernel's (kclock.py: from the connection thread's send to the kernel's wake-up of
-# that thread by the answer, or the return of its receive if it did not sleep; recorded with perf), which leaves out the client core's own delays. On the kernel's clock
-# the script also splits each row's requests into segments per hop (where the added time is spent).
+# that thread by the answer, or the return of its receive if it did not sleep; recorded with perf), which leaves out
+# the client core's own delays. Both time the same requests, so here the load generator's figures include perf's cost
+# of recording each wake-up (run.sh's do not). On the kernel's clock the script also splits each row's requests into
+# segments per hop (where the added time is spent).
 # Needs a held run with the rows to compare, e.g.
 #   BENCH_ONLY="fedmesh fedmesh-x nginx-mtls nginx-x haproxy-mtls haproxy-x" BENCH_HOLD=3000 BENCH_OUT=/tmp/b bench/dataplane/run.sh &
 #   BENCH_OUT=/tmp/b bench/dataplane/latency.sh [ROUNDS] [ROW...]   # default 8 rounds of every row held; ~1 min a round
