@@ -18,9 +18,10 @@ wait_ok() {
 }
 
 # The kernel's clock (kclock.py) around one run of the load generator at the fixed rate:
-#   kclock_start FILE ROW PID...   before the run: starts perf's record of the scheduler's wake-ups and the client
-#                                  threads' sends and receives into FILE, and notes the row's threads (its processes as
-#                                  the targets list them: a cross row's front's, then its gateway's; none for direct)
+#   kclock_start FILE ROW PID...   before the run: starts perf's record of the scheduler's wake-ups and every
+#                                  thread's sends and receives (kclock.py --record) into FILE, and notes the row's
+#                                  threads (its processes as the targets list them: a cross row's front's, then its
+#                                  gateway's; none for direct)
 #   kclock_stop ORIGIN_PID...      after it: stops the record and prints kclock.py's JSON object for it
 kclock_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 kclock_tids() { for p in "$@"; do ls "/proc/$p/task"; done | paste -sd,; }
@@ -32,7 +33,7 @@ kclock_start() {
   kclock_front=""; kclock_gateway=""; kclock_file=$file
   [ ${#p[@]} -gt 0 ] && kclock_front=$(kclock_tids "${p[@]:0:$half}")
   [ "$half" -lt ${#p[@]} ] && kclock_gateway=$(kclock_tids "${p[@]:$half}")
-  perf record -q -a -e sched:sched_waking -e syscalls:sys_enter_sendto -e syscalls:sys_exit_recvmsg -o "$file" 2>/dev/null &
+  python3 "$kclock_dir/kclock.py" --record "$file" 2>/dev/null &
   kclock_recorder=$!
   sleep 0.5   # perf is recording once it has opened its events on every core
 }

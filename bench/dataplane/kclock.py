@@ -1,6 +1,5 @@
-"""Latency on the kernel's clock, for latency.sh: reads a `perf record -a -e sched:sched_waking -e
-syscalls:sys_enter_sendto -e syscalls:sys_exit_recvmsg` of one measured run of the load generator and prints one JSON
-object.
+"""Latency on the kernel's clock, for latency.sh: reads a `perf record -a` of the events below (EVENTS) over one measured
+run of the load generator and prints one JSON object.
 
 Each request is timed from its connection thread's send (the load generator's threads are named conn-N) to the first
 wake-up of that thread after it: the moment the kernel delivers the first bytes of the answer; or, when the answer
@@ -15,9 +14,15 @@ front → [gateway →] origin → [gateway →] front → client), into segment
 The front and the gateway share a core, so a segment also holds the previous process's work after its send until it
 sleeps. Median per segment in µs, and "proxies": a whole request's time less the origin's segment.
 
+And each hop's own work on the way: the time from one of its receives returning data to its next send (a write,
+writev or sendto), which is the proxy's parsing, routing and encryption between the two system calls; median per
+hop in µs ("work", with two decimals: the request's and the answer's step together in one distribution).
+
 usage: kclock.py PERF_DATA ORIGIN_TIDS [FRONT_TIDS [GATEWAY_TIDS]]   (comma-separated thread ids; none: direct)
+       kclock.py --record PERF_DATA   (becomes `perf record -a` of those events, until interrupted)
 """
 import json
+import os
 import re
 import subprocess
 import sys
@@ -25,6 +30,10 @@ from statistics import median
 
 WAKE = re.compile(r"^\s*(.*?)\s+(\d+)\s+([\d.]+):\s+sched:sched_waking:\s+comm=(.*?) pid=(\d+)")
 CALL = re.compile(r"^\s*(conn-\d+)\s+(\d+)\s+([\d.]+):\s+syscalls:sys_(enter_sendto|exit_recvmsg):")
+# Any thread's receive returning (its value in hex) or send starting: a hop's own work lies between the two.
+SYSCALL = re.compile(r"^\s*(.*?)\s+(\d+)\s+([\d.]+):\s+syscalls:sys_(exit_(?:recvfrom|recvmsg|read)|enter_(?:sendto|write|writev)):\s*(0x[0-9a-f]+)?")
+EVENTS = ["sched:sched_waking"] + [f"syscalls:sys_{e}" for e in
+                                   ("enter_sendto", "enter_write", "enter_writev", "exit_recvfrom", "exit_recvmsg", "exit_read")]
 
 
 def ids(arg):
@@ -37,10 +46,18 @@ def quantile(values, q):
 
 
 def main():
+    if sys.argv[1] == "--record":
+        # perf becomes this process, so its own writes of the record can be left out of it (else every write it makes
+        # is an event it must write down: a loop); the other system-call events likewise, the wake-ups are wanted.
+        mine = f"common_pid != {os.getpid()}"
+        events = []
+        for event in EVENTS:
+            events += ["-e", event] + (["--filter", mine] if event.startswith("syscalls:") else [])
+        os.execvp("perf", ["perf", "record", "-q", "-a", *events, "-o", sys.argv[2]])
     data, origin = sys.argv[1], ids(sys.argv[2])
     front = ids(sys.argv[3]) if len(sys.argv) > 3 else set()
     gateway = ids(sys.argv[4]) if len(sys.argv) > 4 else set()
-    script = subprocess.run(["perf", "script", "-i", data, "-F", "comm,tid,time,event,trace"],
+    script = subprocess.run(["perf", "script", "-i", data, "--ns", "-F", "comm,tid,time,event,trace"],
                             capture_output=True, text=True, check=True).stdout
 
     def role(tid, comm):
@@ -54,7 +71,17 @@ def main():
     sent = {}          # conn thread -> time of its last send still unanswered
     totals = []
     cycles, current = [], None
+    received, work = {}, {"front": [], "gateway": []}     # hop thread -> when its last receive returned data
     for line in script.splitlines():
+        m = SYSCALL.match(line)
+        if m and (m.group(2) in front or m.group(2) in gateway):
+            _, tid, at, call, value = m.groups()
+            if call.startswith("exit_"):
+                if value and 0 < int(value, 16) < 1 << 40:     # data, not an error (a negative value in hex)
+                    received[tid] = float(at) * 1e6
+            elif tid in received:
+                work["front" if tid in front else "gateway"].append(float(at) * 1e6 - received.pop(tid))
+            continue
         m = CALL.match(line)
         if m:
             _, tid, at, call = m.groups()
@@ -90,6 +117,9 @@ def main():
         out["cycles"] = len(cycles)
         out["segments"] = {name: median(c[i + 1] - c[i] for c in cycles) for i, name in enumerate(names)}
         out["segments"]["proxies"] = median((c[-1] - c[0]) - (c[origin_at] - c[origin_at - 1]) for c in cycles)
+    for hop, steps in work.items():
+        if steps:
+            out.setdefault("work", {})[hop] = round(median(steps), 2)
     print(json.dumps(out))
 
 

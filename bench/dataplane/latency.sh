@@ -91,13 +91,16 @@ for clock, p50, p99, how in (("load generator's", "p50", "p99", "from each reque
         print(text)
     print()
 # Where the time goes, on the kernel's clock: each segment's median over the rounds of its per-round median.
-print("segments on the kernel's clock, µs (median over rounds; requests whose every hop woke once, in order):")
+print("segments on the kernel's clock, µs (median over rounds; requests whose every hop woke once, in order); each hop's own\n"
+      "work per step (from a receive returning data to its next send, request and answer steps together):")
 for row in rows:
     split = [l for l in lines if l["row"] == row and "segments" in l]
     if split:
         names = list(split[0]["segments"])
         share = sum(l["cycles"] for l in split) / sum(l["n"] for l in split)
-        print(f"  {row}: " + ", ".join(f"{n} {median(l['segments'][n] for l in split):.0f}" for n in names) + f" ({share:.0%} of requests)")
+        work = [l["work"] for l in split if "work" in l]
+        own = ("; own work per step: " + ", ".join(f"{hop} {median(w[hop] for w in work if hop in w):.2f}" for hop in work[0])) if work else ""
+        print(f"  {row}: " + ", ".join(f"{n} {median(l['segments'][n] for l in split):.0f}" for n in names) + f" ({share:.0%} of requests){own}")
 if errors:
     print(f"{errors} requests failed")
 PY
