@@ -33,9 +33,13 @@ kclock_start() {
   kclock_front=""; kclock_gateway=""; kclock_file=$file
   [ ${#p[@]} -gt 0 ] && kclock_front=$(kclock_tids "${p[@]:0:$half}")
   [ "$half" -lt ${#p[@]} ] && kclock_gateway=$(kclock_tids "${p[@]:$half}")
+  rm -f "$file"
   python3 "$kclock_dir/kclock.py" --record "$file" 2>/dev/null &
   kclock_recorder=$!
-  sleep 0.5   # perf is recording once it has opened its events on every core
+  # perf writes its file's header once it has opened its events on every core (at most 5 s; a record that failed
+  # to start gives no kernel figures, and the run goes on)
+  for _ in $(seq 1 50); do [ -s "$file" ] && break; sleep 0.1; done
+  sleep 0.2
 }
 kclock_stop() {
   kill -INT "$kclock_recorder" 2>/dev/null || true; wait "$kclock_recorder" || true

@@ -65,8 +65,9 @@ errors = sum(l["errors"] for l in lines if l["row"] != "stalls")
 PEERS = {"fedmesh": ("nginx-mtls", "haproxy-mtls"), "fedmesh-x": ("nginx-x", "haproxy-x")}
 for clock, p50, p99, how in (("load generator's", "p50", "p99", "from each request's intended send time to its answer read"),
                              ("kernel's", "kp50", "kp99", "from each request's send to the kernel's wake-up of its thread by the answer")):
+    # A measurement whose kernel record failed (kclock.py printed null) has no kernel figures: "–", and left out.
     added = {(l["row"], l["round"]): (l[p50] - direct[l["round"]][p50], l[p99] - direct[l["round"]][p99])
-             for l in lines if l["row"] in rows}
+             for l in lines if l["row"] in rows and l.get(p50) is not None and direct[l["round"]].get(p50) is not None}
     print(f"added latency at 1,000 rps over 16 connections on the {clock} clock ({how}), µs (p50 / p99 over direct's in the same round)"
           + ("; proxy core's stalls after the round" if p50 == "p50" else ""))
     print("| round | direct p50 / p99 | " + " | ".join(rows) + (" | stalls ≥ 200 µs/s, ≥ 1 ms/s, longest µs |" if p50 == "p50" else " |"))
@@ -74,19 +75,24 @@ for clock, p50, p99, how in (("load generator's", "p50", "p99", "from each reque
     for r in rounds:
         d = direct[r]
         s = stalls.get(r)
-        print(f"| {r} | {d[p50]:.0f} / {d[p99]:.0f} | " + " | ".join(f"{added[(w, r)][0]:.0f} / {added[(w, r)][1]:.0f}" for w in rows)
+        print(f"| {r} | " + (f"{d[p50]:.0f} / {d[p99]:.0f}" if d.get(p50) is not None else "–") + " | "
+              + " | ".join(f"{added[(w, r)][0]:.0f} / {added[(w, r)][1]:.0f}" if (w, r) in added else "–" for w in rows)
               + ((f" | {s['over200']:.0f}, {s['over1ms']:.0f}, {s['max']:,.0f} |" if s else " | – |") if p50 == "p50" else " |"))
     print()
     for row in rows:
-        text = f"{row}: median added p50 {median(added[(row, r)][0] for r in rounds):.0f} µs, p99 {median(added[(row, r)][1] for r in rounds):.0f} µs"
+        mine = [r for r in rounds if (row, r) in added]
+        if not mine:
+            continue
+        text = f"{row}: median added p50 {median(added[(row, r)][0] for r in mine):.0f} µs, p99 {median(added[(row, r)][1] for r in mine):.0f} µs"
         for peer in PEERS.get(row, ()):
             if peer not in rows:
                 continue
+            both = [r for r in mine if (peer, r) in added]
             parts = []
             for i, name in ((0, "p50"), (1, "p99")):
-                ratios = [added[(row, r)][i] / added[(peer, r)][i] for r in rounds if added[(peer, r)][i] > 0]
-                wins = sum(1 for r in rounds if added[(row, r)][i] <= added[(peer, r)][i])
-                parts.append(f"{name} ratio median {median(ratios):.2f}, ≤ in {wins} of {len(rounds)} rounds" if ratios else f"{name} –")
+                ratios = [added[(row, r)][i] / added[(peer, r)][i] for r in both if added[(peer, r)][i] > 0]
+                wins = sum(1 for r in both if added[(row, r)][i] <= added[(peer, r)][i])
+                parts.append(f"{name} ratio median {median(ratios):.2f}, ≤ in {wins} of {len(both)} rounds" if ratios else f"{name} –")
             text += f"; ÷ {peer}: " + ", ".join(parts)
         print(text)
     print()
