@@ -29,8 +29,8 @@ import sys
 from statistics import median
 
 WAKE = re.compile(r"^\s*(.*?)\s+(\d+)\s+([\d.]+):\s+sched:sched_waking:\s+comm=(.*?) pid=(\d+)")
-CALL = re.compile(r"^\s*(conn-\d+)\s+(\d+)\s+([\d.]+):\s+syscalls:sys_(enter_sendto|exit_recvmsg):")
-# Any thread's receive returning (its value in hex) or send starting: a hop's own work lies between the two.
+# Any thread's receive returning (its value in hex) or send starting: a client's request lies between its send and its
+# receive's return, a hop's own work between one of its receives returning data and its next send.
 SYSCALL = re.compile(r"^\s*(.*?)\s+(\d+)\s+([\d.]+):\s+syscalls:sys_(exit_(?:recvfrom|recvmsg|read)|enter_(?:sendto|write|writev)):\s*(0x[0-9a-f]+)?")
 EVENTS = ["sched:sched_waking"] + [f"syscalls:sys_{e}" for e in
                                    ("enter_sendto", "enter_write", "enter_writev", "exit_recvfrom", "exit_recvmsg", "exit_read")]
@@ -74,21 +74,20 @@ def main():
     received, work = {}, {"front": [], "gateway": []}     # hop thread -> when its last receive returned data
     for line in script.splitlines():
         m = SYSCALL.match(line)
-        if m and (m.group(2) in front or m.group(2) in gateway):
-            _, tid, at, call, value = m.groups()
-            if call.startswith("exit_"):
-                if value and 0 < int(value, 16) < 1 << 40:     # data, not an error (a negative value in hex)
-                    received[tid] = float(at) * 1e6
-            elif tid in received:
-                work["front" if tid in front else "gateway"].append(float(at) * 1e6 - received.pop(tid))
-            continue
-        m = CALL.match(line)
         if m:
-            _, tid, at, call = m.groups()
-            if call == "enter_sendto":
-                sent[tid] = float(at) * 1e6
-            elif tid in sent:
-                totals.append(float(at) * 1e6 - sent.pop(tid))
+            comm, tid, at, call, value = m.groups()
+            at = float(at) * 1e6
+            if comm.startswith("conn-"):
+                if call == "enter_sendto":
+                    sent[tid] = at
+                elif call == "exit_recvmsg" and tid in sent:
+                    totals.append(at - sent.pop(tid))
+            elif tid in front or tid in gateway:
+                if call.startswith("exit_"):
+                    if value and 0 < int(value, 16) < 1 << 40:     # data, not an error (a negative value in hex)
+                        received[tid] = at
+                elif tid in received:
+                    work["front" if tid in front else "gateway"].append(at - received.pop(tid))
             continue
         m = WAKE.match(line)
         if not m:

@@ -63,21 +63,23 @@ rows = list(dict.fromkeys(l["row"] for l in lines if l["row"] not in ("direct", 
 stalls = {l["round"]: l for l in lines if l["row"] == "stalls"}
 errors = sum(l["errors"] for l in lines if l["row"] != "stalls")
 PEERS = {"fedmesh": ("nginx-mtls", "haproxy-mtls"), "fedmesh-x": ("nginx-x", "haproxy-x")}
-for clock, p50, p99, how in (("load generator's", "p50", "p99", "from each request's intended send time to its answer read"),
-                             ("kernel's", "kp50", "kp99", "from each request's send to the kernel's wake-up of its thread by the answer")):
+# The stall probe's column goes with the first table only (one probe per round).
+for clock, p50, p99, how, with_stalls in (
+        ("load generator's", "p50", "p99", "from each request's intended send time to its answer read", True),
+        ("kernel's", "kp50", "kp99", "from each request's send to the kernel's wake-up of its thread by the answer", False)):
     # A measurement whose kernel record failed (kclock.py printed null) has no kernel figures: "–", and left out.
     added = {(l["row"], l["round"]): (l[p50] - direct[l["round"]][p50], l[p99] - direct[l["round"]][p99])
              for l in lines if l["row"] in rows and l.get(p50) is not None and direct[l["round"]].get(p50) is not None}
     print(f"added latency at 1,000 rps over 16 connections on the {clock} clock ({how}), µs (p50 / p99 over direct's in the same round)"
-          + ("; proxy core's stalls after the round" if p50 == "p50" else ""))
-    print("| round | direct p50 / p99 | " + " | ".join(rows) + (" | stalls ≥ 200 µs/s, ≥ 1 ms/s, longest µs |" if p50 == "p50" else " |"))
-    print("|---|---|" + "---|" * len(rows) + ("---|" if p50 == "p50" else ""))
+          + ("; proxy core's stalls after the round" if with_stalls else ""))
+    print("| round | direct p50 / p99 | " + " | ".join(rows) + (" | stalls ≥ 200 µs/s, ≥ 1 ms/s, longest µs |" if with_stalls else " |"))
+    print("|---|---|" + "---|" * len(rows) + ("---|" if with_stalls else ""))
     for r in rounds:
         d = direct[r]
         s = stalls.get(r)
         print(f"| {r} | " + (f"{d[p50]:.0f} / {d[p99]:.0f}" if d.get(p50) is not None else "–") + " | "
               + " | ".join(f"{added[(w, r)][0]:.0f} / {added[(w, r)][1]:.0f}" if (w, r) in added else "–" for w in rows)
-              + ((f" | {s['over200']:.0f}, {s['over1ms']:.0f}, {s['max']:,.0f} |" if s else " | – |") if p50 == "p50" else " |"))
+              + ((f" | {s['over200']:.0f}, {s['over1ms']:.0f}, {s['max']:,.0f} |" if s else " | – |") if with_stalls else " |"))
     print()
     for row in rows:
         mine = [r for r in rounds if (row, r) in added]

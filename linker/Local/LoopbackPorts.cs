@@ -22,7 +22,6 @@ internal sealed class LoopbackPorts
     private const string RangeFile = "/proc/sys/net/ipv4/ip_local_port_range";
 
     private readonly HashSet<int> _taken = [];
-    private readonly (int Low, int High)? _span;
     private readonly Random _random;
     private int _next; // the next candidate of the current run; 0 before the first
 
@@ -31,11 +30,11 @@ internal sealed class LoopbackPorts
     public LoopbackPorts(Random? random = null, string? ephemeralRange = null)
     {
         _random = random ?? Random.Shared;
-        _span = QuietSpan(ephemeralRange ?? ReadEphemeralRange());
+        Span = QuietSpan(ephemeralRange ?? ReadEphemeralRange());
     }
 
     /// <summary>The span handed out from ([low, high)), or null when the kernel picks.</summary>
-    public (int Low, int High)? Span => _span;
+    public (int Low, int High)? Span { get; }
 
     /// <summary>The span below <paramref name="ephemeralRange"/> to hand ports out from, or null when it is too small.</summary>
     public static (int Low, int High)? QuietSpan(string? ephemeralRange)
@@ -62,7 +61,7 @@ internal sealed class LoopbackPorts
     /// <summary>A free loopback port, different from every one reserved or handed out so far.</summary>
     public int Next()
     {
-        if (_span is { } span)
+        if (Span is { } span)
         {
             for (var i = 0; i < Attempts; i++)
             {
