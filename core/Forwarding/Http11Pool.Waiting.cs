@@ -27,6 +27,7 @@ internal sealed partial class Http11Pool
                 {
                     _waiters.Enqueue(waiter);
                     Interlocked.Increment(ref _waiting);
+                    _sweeps?.Demand();
                     open = StartOpening();
                     break;
                 }

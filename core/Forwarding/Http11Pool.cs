@@ -8,8 +8,9 @@ namespace FedMesh.Core.Forwarding;
 /// connection to come free or to be opened, whichever is first; a connection is opened when, and only when, the waiters
 /// outnumber the openings under way, at most <see cref="MaxOpening"/> at once. So a burst of new requests (a restart, a failover) costs a few handshakes, not one per
 /// request: each mTLS handshake costs a millisecond or two of CPU (bench/dataplane/burst.sh). A sweep
-/// (<see cref="Sweep"/>, about once a second) closes connections idle past the idle timeout, and aborts an
-/// exchange that went silent past its activity timeout or whose caller left.
+/// (<see cref="Sweep"/>, about once a second while a request holds or waits for a connection: <see cref="SweepTimer"/>)
+/// closes connections idle past the idle timeout, and aborts an exchange that went silent past its activity timeout or
+/// whose caller left.
 /// </summary>
 internal sealed partial class Http11Pool : IDisposable
 {
@@ -23,19 +24,23 @@ internal sealed partial class Http11Pool : IDisposable
     private readonly Queue<TaskCompletionSource<Http11Connection>> _waiters = new();
     private int _waiting; // waiters not yet served, failed, cancelled or timed out (the queue also holds finished ones)
     private readonly Lock _lock = new();
+    private readonly SweepTimer? _sweeps;
     private int _opening;
     private bool _disposed;
 
     /// <summary>Connections being opened at once, at most.</summary>
     public const int MaxOpening = 8;
 
-    public Http11Pool(string host, int port, SslClientAuthenticationOptions? tls, TimeSpan connectTimeout, TimeSpan idleTimeout)
+    /// <param name="sweeps">Told whenever a request takes or waits for a connection (null when the owner sweeps on its own).</param>
+    public Http11Pool(string host, int port, SslClientAuthenticationOptions? tls, TimeSpan connectTimeout, TimeSpan idleTimeout,
+        SweepTimer? sweeps = null)
     {
         _host = host;
         _port = port;
         _tls = tls;
         _connectTimeout = connectTimeout;
         _idleTimeoutMs = (long)idleTimeout.TotalMilliseconds;
+        _sweeps = sweeps;
     }
 
     public string Address => $"{_host}:{_port}";
@@ -67,6 +72,7 @@ internal sealed partial class Http11Pool : IDisposable
                 if (!_idle.TryPop(out connection))
                     return null;
                 connection.Idle = false;
+                _sweeps?.Demand();
             }
             var idle = Environment.TickCount64 - connection.IdleSince;
             if (idle < _idleTimeoutMs && !connection.IsAborted && ((idle < TrustedIdleMs && !verify) || connection.LooksReusable()))
@@ -92,6 +98,7 @@ internal sealed partial class Http11Pool : IDisposable
             if (!_disposed)
             {
                 _all.Add(connection);
+                _sweeps?.Demand();
                 return connection;
             }
         }
@@ -126,8 +133,12 @@ internal sealed partial class Http11Pool : IDisposable
         connection.Dispose();
     }
 
-    /// <summary>Closes expired idle connections and aborts stalled or abandoned exchanges; true when the pool is empty.</summary>
-    public bool Sweep()
+    /// <summary>
+    /// Closes expired idle connections and aborts stalled or abandoned exchanges. Returns when the pool next needs a
+    /// sweep: <see cref="TimeSpan.Zero"/> while a request holds, waits for or opens a connection; when the first idle
+    /// connection expires, if all are idle; null when the pool is empty.
+    /// </summary>
+    public TimeSpan? Sweep()
     {
         var now = Environment.TickCount64;
         List<Http11Connection>? expired = null;
@@ -171,7 +182,18 @@ internal sealed partial class Http11Pool : IDisposable
                 connection.Abort(reason, exchange); // the exchange fails, and closes it through the pool
         }
         lock (_lock)
-            return _all.Count == 0;
+        {
+            if (_waiting > 0 || _opening > 0)
+                return TimeSpan.Zero;
+            var firstExpiry = long.MaxValue;
+            foreach (var connection in _all)
+            {
+                if (!connection.Idle)
+                    return TimeSpan.Zero; // rented, or in an exchange
+                firstExpiry = Math.Min(firstExpiry, connection.IdleSince + _idleTimeoutMs);
+            }
+            return firstExpiry == long.MaxValue ? null : TimeSpan.FromMilliseconds(Math.Max(0, firstExpiry - Environment.TickCount64));
+        }
     }
 
     public void Dispose()

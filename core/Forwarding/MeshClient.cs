@@ -13,12 +13,10 @@ namespace FedMesh.Core.Forwarding;
 /// </summary>
 public sealed class MeshClient : HttpMessageInvoker
 {
-    private static readonly TimeSpan SweepPeriod = TimeSpan.FromSeconds(1);
-
     private readonly ConcurrentDictionary<string, Http11Pool> _pools = new(StringComparer.Ordinal);
     private readonly SslClientAuthenticationOptions? _tls;
     private readonly string? _expectedIdentity;
-    private readonly ITimer _sweep;
+    private readonly SweepTimer _sweeps;
     private volatile bool _disposed;
 
     /// <param name="handler">Carries what the direct path does not; disposed with the client.</param>
@@ -37,7 +35,7 @@ public sealed class MeshClient : HttpMessageInvoker
         Propagator = propagator;
         _tls = tls;
         _expectedIdentity = expectedIdentity;
-        _sweep = time.CreateTimer(static state => ((MeshClient)state!).Sweep(), this, SweepPeriod, SweepPeriod);
+        _sweeps = new SweepTimer(time, Sweep);
     }
 
     public TimeSpan ConnectTimeout { get; }
@@ -68,13 +66,22 @@ public sealed class MeshClient : HttpMessageInvoker
         if (secure && _tls is null)
             throw new InvalidOperationException($"destination {prefix} needs TLS, and this client has no TLS options");
         var name = secure ? UpstreamTlsName.For(uri.IdnHost, uri.HostNameType == UriHostNameType.Dns, uri.Port, _expectedIdentity) : null;
-        return new Http11Pool(uri.IdnHost, uri.Port, secure ? Http11Tls(_tls!, name) : null, ConnectTimeout, IdleTimeout);
+        return new Http11Pool(uri.IdnHost, uri.Port, secure ? Http11Tls(_tls!, name) : null, ConnectTimeout, IdleTimeout, _sweeps);
     }
 
-    internal void Sweep()
+    /// <summary>Whether the pools are swept every period now (a request holds or waits for a connection).</summary>
+    internal bool SweepsEveryPeriod => _sweeps.Ticking;
+
+    /// <summary>Sweeps every pool; says when the next sweep is needed (<see cref="SweepTimer"/>).</summary>
+    internal TimeSpan? Sweep()
     {
+        TimeSpan? next = null;
         foreach (var (_, pool) in _pools)
-            pool.Sweep();
+        {
+            if (pool.Sweep() is { } due && (next is null || due < next))
+                next = due;
+        }
+        return next;
     }
 
     // A copy per upstream address: ALPN says HTTP/1.1, and TargetHost is the address's session name (UpstreamTlsName),
@@ -92,7 +99,7 @@ public sealed class MeshClient : HttpMessageInvoker
         if (disposing && !_disposed)
         {
             _disposed = true;
-            _sweep.Dispose();
+            _sweeps.Dispose();
             foreach (var (_, pool) in _pools)
                 pool.Dispose();
         }

@@ -7,8 +7,8 @@ using Microsoft.Extensions.Logging;
 namespace FedMesh.Core.Telemetry;
 
 /// <summary>
-/// Sends a process's request statistics to its cluster's controller once a period (default 1 s)
-/// over one long-lived client stream, reconnecting with jittered backoff. While the controller is
+/// Sends a process's request statistics to its cluster's controller once a period (default 1 s) when
+/// requests were counted in it, over one long-lived client stream, reconnecting with jittered backoff. While the controller is
 /// unreachable, deltas accumulate in the recorder's counters and go out with the next report
 /// (only a report being written as the stream breaks is lost).
 /// </summary>
@@ -38,8 +38,21 @@ public sealed class StatsReporter : IAsyncDisposable
             using var timer = new PeriodicTimer(_period, _time);
             while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
             {
+                var stats = _recorder.Drain();
+                if (stats.Count == 0)
+                {
+                    // The controller keeps nothing of an empty report, so an idle process sends none; a stream that
+                    // broke meanwhile (the controller restarted) is found here instead, and opened again before the
+                    // next report needs it.
+                    if (call.ResponseAsync.IsCompleted)
+                    {
+                        await call.ResponseAsync.ConfigureAwait(false);
+                        return;
+                    }
+                    continue;
+                }
                 var report = new StatsReport { Node = _node };
-                report.Stats.AddRange(_recorder.Drain());
+                report.Stats.AddRange(stats);
                 await call.RequestStream.WriteAsync(report, token).ConfigureAwait(false);
                 progressed();
             }

@@ -70,7 +70,9 @@ internal sealed partial class ProbeWorker(
         timeout.CancelAfter(settings.Timeout);
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, uri) { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
+            // HTTP/1.1, as most of the data plane's requests: the gateway answers it on its socket loop's thread, where an
+            // HTTP/2 request costs it a dozen thread-pool wake-ups (bench/dataplane/idle.sh), once a period per linked cluster.
+            using var request = new HttpRequestMessage(HttpMethod.Get, uri) { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             return response.StatusCode == HttpStatusCode.OK ? (true, null) : (false, $"HTTP {(int)response.StatusCode}");
         }

@@ -205,6 +205,41 @@ public sealed class Http11PoolTests
         Assert.Equal(0, pool.Count);
     }
 
+    [Fact]
+    public async Task Sweep_SaysWhenItIsNextNeeded_AndARentSetsTheClientsSweepsGoing()
+    {
+        // Everything idle: the next sweep is at the idle connection's expiry; rented: every period; empty: never.
+        using var certificate = TestCertificate.SelfSigned();
+        await using var upstream = ScriptedUpstream.Answering(_ => "", certificate);
+        var time = new Identity.ManualTimeProvider(DateTimeOffset.UnixEpoch);
+        var idleTimeout = TimeSpan.FromMinutes(1);
+        using var sweeps = new SweepTimer(time, () => null);
+        using var pool = new Http11Pool("127.0.0.1", upstream.Port, Tls, ConnectTimeout, idleTimeout, sweeps);
+        var empty = pool.Sweep();
+        var idleBefore = sweeps.Ticking;
+
+        var connection = await pool.RentAsync(verify: false, CancellationToken.None).AsTask().WaitAsync(ScriptedUpstream.Deadline);
+        var rentedTicking = sweeps.Ticking;
+        var rented = pool.Sweep();
+        pool.Return(connection, reusable: true);
+        var idle = pool.Sweep();
+        time.Advance(SweepTimer.Period); // the timer's own sweep (here: nothing) stops it
+        var afterTick = sweeps.Ticking;
+        Assert.Same(connection, pool.TryRentIdle(verify: false));
+        var reusedTicking = sweeps.Ticking;
+        pool.Return(connection, reusable: false);
+        var closed = pool.Sweep();
+
+        Assert.Null(empty);
+        Assert.False(idleBefore);
+        Assert.True(rentedTicking);
+        Assert.Equal(TimeSpan.Zero, rented);
+        Assert.InRange(idle!.Value, idleTimeout - TimeSpan.FromSeconds(5), idleTimeout);
+        Assert.False(afterTick);
+        Assert.True(reusedTicking);
+        Assert.Null(closed);
+    }
+
     private static Http11Pool PoolFor(ScriptedUpstream upstream, TimeSpan? connectTimeout = null) =>
         new("127.0.0.1", upstream.Port, Tls, connectTimeout ?? ConnectTimeout, TimeSpan.FromMinutes(1));
 }
