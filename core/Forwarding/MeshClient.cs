@@ -69,9 +69,6 @@ public sealed class MeshClient : HttpMessageInvoker
         return new Http11Pool(uri.IdnHost, uri.Port, secure ? Http11Tls(_tls!, name) : null, ConnectTimeout, IdleTimeout, _sweeps);
     }
 
-    /// <summary>Whether the pools are swept every period now (a request holds or waits for a connection).</summary>
-    internal bool SweepsEveryPeriod => _sweeps.Ticking;
-
     /// <summary>Sweeps every pool; says when the next sweep is needed (<see cref="SweepTimer"/>).</summary>
     internal TimeSpan? Sweep()
     {

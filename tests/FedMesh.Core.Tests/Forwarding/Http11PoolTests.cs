@@ -208,7 +208,7 @@ public sealed class Http11PoolTests
     [Fact]
     public async Task Sweep_SaysWhenItIsNextNeeded_AndARentSetsTheClientsSweepsGoing()
     {
-        // Everything idle: the next sweep is at the idle connection's expiry; rented: every period; empty: never.
+        // Rented, or given back within the last second: every period; idle longer: at the connection's expiry; empty: never.
         using var certificate = TestCertificate.SelfSigned();
         await using var upstream = ScriptedUpstream.Answering(_ => "", certificate);
         var time = new Identity.ManualTimeProvider(DateTimeOffset.UnixEpoch);
@@ -222,19 +222,22 @@ public sealed class Http11PoolTests
         var rentedTicking = sweeps.Ticking;
         var rented = pool.Sweep();
         pool.Return(connection, reusable: true);
+        var justReturned = pool.Sweep();
+        await Task.Delay(TimeSpan.FromMilliseconds(1100)); // quiet for a second
         var idle = pool.Sweep();
         time.Advance(SweepTimer.Period); // the timer's own sweep (here: nothing) stops it
         var afterTick = sweeps.Ticking;
-        Assert.Same(connection, pool.TryRentIdle(verify: false));
+        var again = await pool.RentAsync(verify: false, CancellationToken.None).AsTask().WaitAsync(ScriptedUpstream.Deadline);
         var reusedTicking = sweeps.Ticking;
-        pool.Return(connection, reusable: false);
+        pool.Return(again, reusable: false);
         var closed = pool.Sweep();
 
         Assert.Null(empty);
         Assert.False(idleBefore);
         Assert.True(rentedTicking);
         Assert.Equal(TimeSpan.Zero, rented);
-        Assert.InRange(idle!.Value, idleTimeout - TimeSpan.FromSeconds(5), idleTimeout);
+        Assert.Equal(TimeSpan.Zero, justReturned);
+        Assert.InRange(idle!.Value, idleTimeout - TimeSpan.FromSeconds(5), idleTimeout - TimeSpan.FromSeconds(1));
         Assert.False(afterTick);
         Assert.True(reusedTicking);
         Assert.Null(closed);
