@@ -67,9 +67,15 @@ PEERS = {"fedmesh": ("nginx-mtls", "haproxy-mtls"), "fedmesh-x": ("nginx-x", "ha
 for clock, p50, p99, how, with_stalls in (
         ("load generator's", "p50", "p99", "from each request's intended send time to its answer read", True),
         ("kernel's", "kp50", "kp99", "from each request's send to the kernel's wake-up of its thread by the answer", False)):
-    # A measurement whose kernel record failed (kclock.py printed null) has no kernel figures: "–", and left out.
-    added = {(l["row"], l["round"]): (l[p50] - direct[l["round"]][p50], l[p99] - direct[l["round"]][p99])
+    # A measurement whose kernel record failed (kclock.py printed null) has no kernel figures: "–", and left out. So
+    # does a percentile below direct's in its round (direct hit by a stall longer than anything the row met): the time
+    # a proxy added cannot be told from it.
+    def over(row, r, q):
+        value = row[q] - direct[r][q]
+        return value if value >= 0 else None
+    added = {(l["row"], l["round"]): (over(l, l["round"], p50), over(l, l["round"], p99))
              for l in lines if l["row"] in rows and l.get(p50) is not None and direct[l["round"]].get(p50) is not None}
+    cell = lambda v: "–" if v is None else f"{v:.0f}"
     print(f"added latency at 1,000 rps over 16 connections on the {clock} clock ({how}), µs (p50 / p99 over direct's in the same round)"
           + ("; proxy core's stalls after the round" if with_stalls else ""))
     print("| round | direct p50 / p99 | " + " | ".join(rows) + (" | stalls ≥ 200 µs/s, ≥ 1 ms/s, longest µs |" if with_stalls else " |"))
@@ -78,20 +84,22 @@ for clock, p50, p99, how, with_stalls in (
         d = direct[r]
         s = stalls.get(r)
         print(f"| {r} | " + (f"{d[p50]:.0f} / {d[p99]:.0f}" if d.get(p50) is not None else "–") + " | "
-              + " | ".join(f"{added[(w, r)][0]:.0f} / {added[(w, r)][1]:.0f}" if (w, r) in added else "–" for w in rows)
+              + " | ".join(f"{cell(added[(w, r)][0])} / {cell(added[(w, r)][1])}" if (w, r) in added else "–" for w in rows)
               + ((f" | {s['over200']:.0f}, {s['over1ms']:.0f}, {s['max']:,.0f} |" if s else " | – |") if with_stalls else " |"))
     print()
     for row in rows:
-        mine = [r for r in rounds if (row, r) in added]
-        if not mine:
+        known = lambda w, i: [r for r in rounds if (w, r) in added and added[(w, r)][i] is not None]
+        if not known(row, 0):
             continue
-        text = f"{row}: median added p50 {median(added[(row, r)][0] for r in mine):.0f} µs, p99 {median(added[(row, r)][1] for r in mine):.0f} µs"
+        text = f"{row}: median added " + ", ".join(
+            f"{name} {median(added[(row, r)][i] for r in known(row, i)):.0f} µs" if known(row, i) else f"{name} –"
+            for i, name in ((0, "p50"), (1, "p99")))
         for peer in PEERS.get(row, ()):
             if peer not in rows:
                 continue
-            both = [r for r in mine if (peer, r) in added]
             parts = []
             for i, name in ((0, "p50"), (1, "p99")):
+                both = [r for r in known(row, i) if r in known(peer, i)]
                 ratios = [added[(row, r)][i] / added[(peer, r)][i] for r in both if added[(peer, r)][i] > 0]
                 wins = sum(1 for r in both if added[(row, r)][i] <= added[(peer, r)][i])
                 parts.append(f"{name} ratio median {median(ratios):.2f}, ≤ in {wins} of {len(both)} rounds" if ratios else f"{name} –")
