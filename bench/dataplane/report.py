@@ -28,10 +28,16 @@ PATHS = {
 }
 
 
+def added(mine, theirs):
+    """Latency added over direct's, or None (left out of the median) when either is missing or direct's is the larger:
+    direct hit by a stall longer than anything the row met, so what the proxy added cannot be told from that round."""
+    return mine - theirs if mine is not None and theirs is not None and mine >= theirs else None
+
+
 def added_on_kernel_clock(r, direct, key):
     """Latency added over direct's on the kernel's clock (kclock.py), when both runs have it."""
     mine, theirs = r.get("kernel") or {}, direct.get("kernel") or {}
-    return mine[key] - theirs[key] if mine.get(key) is not None and theirs.get(key) is not None else None
+    return added(mine.get(key), theirs.get(key))
 
 
 def round_figures(r, direct):
@@ -40,9 +46,9 @@ def round_figures(r, direct):
     n = max(f["Requests"], 1)
     alloc = r.get("satAllocatedBytes")
     return {
-        "p50": f["P50Us"] - direct["fixed"]["P50Us"],
-        "p99": f["P99Us"] - direct["fixed"]["P99Us"],
-        "p999": f["P999Us"] - direct["fixed"]["P999Us"],
+        "p50": added(f["P50Us"], direct["fixed"]["P50Us"]),
+        "p99": added(f["P99Us"], direct["fixed"]["P99Us"]),
+        "p999": added(f["P999Us"], direct["fixed"]["P999Us"]),
         "kp50": added_on_kernel_clock(r, direct, "kp50"),
         "kp99": added_on_kernel_clock(r, direct, "kp99"),
         "rps": r["satRps"],
