@@ -24,14 +24,14 @@ for r in nginx-mtls haproxy-mtls; do
   fi
 done
 
-# One line per thread: process label, pid, thread name, voluntary switches, run time in ns.
+# One line per thread: process label, pid, thread id, thread name, voluntary switches, run time in ns.
 snapshot() {
   local entry label pid t
   for entry in "${procs[@]}"; do
     label=${entry%%:*}; pid=${entry##*:}
     for t in /proc/"$pid"/task/*; do
       [ -r "$t/status" ] || continue
-      printf '%s\t%s\t%s\t%s\t%s\n' "$label" "$pid" "$(cat "$t/comm" 2>/dev/null)" \
+      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$pid" "${t##*/}" "$(cat "$t/comm" 2>/dev/null)" \
         "$(awk '/^voluntary_ctxt_switches/ {print $2}' "$t/status" 2>/dev/null || echo 0)" \
         "$(awk '{print $1}' "$t/schedstat" 2>/dev/null || echo 0)"
     done
@@ -50,21 +50,20 @@ def read(path):
     rows = {}
     for line in open(path):
         parts = line.rstrip("\n").split("\t")
-        if len(parts) == 5:
-            label, pid, name, vol, ns = parts
-            rows.setdefault((label, pid), []).append((name, int(vol or 0), int(ns or 0)))
+        if len(parts) == 6:
+            label, pid, tid, name, vol, ns = parts
+            rows.setdefault((label, pid), {})[tid] = (name, int(vol or 0), int(ns or 0))
     return rows
 before, after = read(sys.argv[2]), read(sys.argv[3])
 per_process = collections.OrderedDict()
-per_thread = collections.defaultdict(lambda: collections.Counter())
+per_thread = collections.defaultdict(collections.Counter)
 for key, threads in after.items():
-    # Threads are matched by position within a name; a thread born during the run counts from zero.
-    was = collections.defaultdict(list)
-    for name, vol, ns in before.get(key, []):
-        was[name].append((vol, ns))
+    # A thread born during the run counts from zero; one that ended during it is not counted (threads of these
+    # processes live as long as the process, but for an idle thread-pool worker retired after 20 s).
+    was = before.get(key, {})
     wakes = cpu = 0
-    for name, vol, ns in threads:
-        v0, n0 = was[name].pop(0) if was[name] else (0, 0)
+    for tid, (name, vol, ns) in threads.items():
+        _, v0, n0 = was.get(tid, (name, 0, 0))
         wakes += vol - v0; cpu += ns - n0
         per_thread[key][name] += vol - v0
     per_process[key] = (wakes / seconds, cpu / 1e6 / seconds)
