@@ -13,11 +13,13 @@ public sealed class RequestStatsCell
     private readonly long[] _buckets = new long[LatencyBuckets.Count];
     private readonly long[] _statusClasses = new long[StatusClass.Count];
     private readonly KeyValuePair<string, object?>[][] _tags;
+    private readonly RequestStatsRecorder _owner;
     private long _requests, _failures, _sumMicros;
 
-    internal RequestStatsCell(RequestKey key)
+    internal RequestStatsCell(RequestKey key, RequestStatsRecorder owner)
     {
         Key = key;
+        _owner = owner;
         _tags = new KeyValuePair<string, object?>[StatusClass.Count][];
         for (var i = 0; i < _tags.Length; i++)
         {
@@ -46,6 +48,8 @@ public sealed class RequestStatsCell
         Interlocked.Increment(ref _buckets[LatencyBuckets.IndexOf(milliseconds)]);
         Histogram<double> duration = MeshMetrics.RequestDuration;
         if (duration.Enabled) duration.Record(milliseconds / 1000, _tags[statusClass]);
+        if (!_owner.CountedSinceDrain)
+            _owner.Counted();
     }
 
     /// <summary>Counts one request by outcome only (a failure counts as 5xx, a success as 2xx).</summary>

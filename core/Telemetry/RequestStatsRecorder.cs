@@ -6,17 +6,44 @@ namespace FedMesh.Core.Telemetry;
 /// <summary>
 /// Every <see cref="RequestStatsCell"/> of one process. Cells are created once per key and kept,
 /// so the hot path holds on to its cell; <see cref="Drain"/> turns the counters' growth since the
-/// previous call into report entries.
+/// previous call into report entries, and <see cref="WhenCountedAsync"/> waits until there is some, so
+/// that the reporter of an idle process sleeps instead of ticking.
 /// </summary>
 public sealed class RequestStatsRecorder
 {
     private readonly ConcurrentDictionary<RequestKey, RequestStatsCell> _cells = new();
     private readonly Dictionary<RequestKey, Sent> _sent = new();
     private readonly Lock _drainLock = new();
+    private volatile bool _counted; // a request was counted since the last drain began
+    private TaskCompletionSource? _waiter;
 
     /// <summary>The cell for <paramref name="key"/>, created on first use.</summary>
     public RequestStatsCell Cell(in RequestKey key) =>
-        _cells.TryGetValue(key, out var cell) ? cell : _cells.GetOrAdd(key, static k => new RequestStatsCell(k));
+        _cells.TryGetValue(key, out var cell) ? cell : _cells.GetOrAdd(key, static (k, owner) => new RequestStatsCell(k, owner), this);
+
+    /// <summary>
+    /// Completes once a request has been counted since the last <see cref="Drain"/> began (at once if one has). A
+    /// volatile read per request on the hot path; only the first count after a drain goes further.
+    /// </summary>
+    public Task WhenCountedAsync(CancellationToken cancellationToken)
+    {
+        if (_counted)
+            return Task.CompletedTask;
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var current = Interlocked.CompareExchange(ref _waiter, waiter, null) ?? waiter;
+        if (_counted) // counted between the first look and the waiter being set
+            current.TrySetResult();
+        return current.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Called by a cell when it counts a request while nothing was counted since the last drain.</summary>
+    internal void Counted()
+    {
+        _counted = true;
+        Interlocked.Exchange(ref _waiter, null)?.TrySetResult();
+    }
+
+    internal bool CountedSinceDrain => _counted;
 
     /// <summary>Every cell (for metrics exporters).</summary>
     public ICollection<RequestStatsCell> Cells => _cells.Values;
@@ -26,6 +53,9 @@ public sealed class RequestStatsRecorder
     {
         lock (_drainLock)
         {
+            // Before the counters are read: a request counted from here on is either in this drain or sets it again.
+            _counted = false;
+            Interlocked.MemoryBarrier();
             var result = new List<RequestStats>();
             foreach (var cell in _cells.Values)
             {

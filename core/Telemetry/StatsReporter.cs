@@ -7,10 +7,11 @@ using Microsoft.Extensions.Logging;
 namespace FedMesh.Core.Telemetry;
 
 /// <summary>
-/// Sends a process's request statistics to its cluster's controller once a period (default 1 s) when
-/// requests were counted in it, over one long-lived client stream, reconnecting with jittered backoff. While the controller is
-/// unreachable, deltas accumulate in the recorder's counters and go out with the next report
-/// (only a report being written as the stream breaks is lost).
+/// Sends a process's request statistics to its cluster's controller a period (default 1 s) after requests were
+/// counted, and every period while they go on, over one long-lived client stream, reconnecting with jittered
+/// backoff; an idle process sends nothing and sets no timer. While the controller is unreachable, deltas accumulate
+/// in the recorder's counters and go out with the next report (only a report being written as the stream breaks is
+/// lost).
 /// </summary>
 public sealed class StatsReporter : IAsyncDisposable
 {
@@ -35,22 +36,21 @@ public sealed class StatsReporter : IAsyncDisposable
         _stream.Start(async (progressed, token) =>
         {
             using var call = client.Report(cancellationToken: token);
-            using var timer = new PeriodicTimer(_period, _time);
-            while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+            while (true)
             {
+                // An idle process sleeps here: no timer, no empty report (the controller keeps nothing of one).
+                await _recorder.WhenCountedAsync(token).ConfigureAwait(false);
+                await Task.Delay(_period, _time, token).ConfigureAwait(false);
+                if (call.ResponseAsync.IsCompleted)
+                {
+                    // The stream ended while nothing was sent (the controller restarted): open it again before
+                    // draining, so these counts go out on the new stream instead of being lost with the old one.
+                    await call.ResponseAsync.ConfigureAwait(false);
+                    return;
+                }
                 var stats = _recorder.Drain();
                 if (stats.Count == 0)
-                {
-                    // The controller keeps nothing of an empty report, so an idle process sends none; a stream that
-                    // broke meanwhile (the controller restarted) is found here instead, and opened again before the
-                    // next report needs it.
-                    if (call.ResponseAsync.IsCompleted)
-                    {
-                        await call.ResponseAsync.ConfigureAwait(false);
-                        return;
-                    }
                     continue;
-                }
                 var report = new StatsReport { Node = _node };
                 report.Stats.AddRange(stats);
                 await call.RequestStream.WriteAsync(report, token).ConfigureAwait(false);

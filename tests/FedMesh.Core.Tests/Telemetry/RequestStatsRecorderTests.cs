@@ -52,4 +52,30 @@ public sealed class RequestStatsRecorderTests
         Assert.InRange(p50, 50, 55);
         Assert.Equal(0, LatencyBuckets.Percentile(new ulong[LatencyBuckets.Count], 0.5));
     }
+    [Fact]
+    public async Task WhenCountedAsync_PendingUntilARequestIsCounted_AndAgainAfterEachDrain()
+    {
+        var recorder = new RequestStatsRecorder();
+        var cell = recorder.Cell(Key);
+        var first = recorder.WhenCountedAsync(CancellationToken.None);
+        var pendingBefore = !first.IsCompleted;
+
+        cell.Record(200, 1.0);
+        await first.WaitAsync(TimeSpan.FromSeconds(5));
+        var countedAgain = recorder.WhenCountedAsync(CancellationToken.None).IsCompleted; // not drained yet
+        recorder.Drain();
+        var afterDrain = recorder.WhenCountedAsync(CancellationToken.None);
+        var pendingAfterDrain = !afterDrain.IsCompleted;
+        cell.Record(500, 2.0);
+        await afterDrain.WaitAsync(TimeSpan.FromSeconds(5));
+        using var cancel = new CancellationTokenSource();
+        recorder.Drain();
+        var cancelled = recorder.WhenCountedAsync(cancel.Token);
+        cancel.Cancel();
+
+        Assert.True(pendingBefore);
+        Assert.True(countedAgain);
+        Assert.True(pendingAfterDrain);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+    }
 }
