@@ -53,9 +53,11 @@ for round in $(seq 1 "$rounds"); do
   echo "$script: round $round/$rounds done" >&2
 done
 
-python3 - "$out" <<'PY'
+python3 - "$out" "$(dirname "${BASH_SOURCE[0]}")" <<'PY'
 import json, sys
 from statistics import median
+sys.path.insert(0, sys.argv[2])
+from report import added  # run.sh's rule for latency added over direct's, so both summaries leave out the same rounds
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 rounds = sorted({l["round"] for l in lines})
 direct = {l["round"]: l for l in lines if l["row"] == "direct"}
@@ -68,13 +70,10 @@ for clock, p50, p99, how, with_stalls in (
         ("load generator's", "p50", "p99", "from each request's intended send time to its answer read", True),
         ("kernel's", "kp50", "kp99", "from each request's send to the kernel's wake-up of its thread by the answer", False)):
     # A measurement whose kernel record failed (kclock.py printed null) has no kernel figures: "–", and left out. So
-    # does a percentile below direct's in its round (direct hit by a stall longer than anything the row met): the time
-    # a proxy added cannot be told from it.
-    def over(row, r, q):
-        value = row[q] - direct[r][q]
-        return value if value >= 0 else None
-    added = {(l["row"], l["round"]): (over(l, l["round"], p50), over(l, l["round"], p99))
-             for l in lines if l["row"] in rows and l.get(p50) is not None and direct[l["round"]].get(p50) is not None}
+    # does a percentile below direct's in its round (report.added: direct hit by a stall longer than anything the row
+    # met, so the time a proxy added cannot be told from it).
+    over = {(l["row"], l["round"]): (added(l[p50], direct[l["round"]][p50]), added(l[p99], direct[l["round"]][p99]))
+            for l in lines if l["row"] in rows and l.get(p50) is not None and direct[l["round"]].get(p50) is not None}
     cell = lambda v: "–" if v is None else f"{v:.0f}"
     print(f"added latency at 1,000 rps over 16 connections on the {clock} clock ({how}), µs (p50 / p99 over direct's in the same round)"
           + ("; proxy core's stalls after the round" if with_stalls else ""))
@@ -84,15 +83,15 @@ for clock, p50, p99, how, with_stalls in (
         d = direct[r]
         s = stalls.get(r)
         print(f"| {r} | " + (f"{d[p50]:.0f} / {d[p99]:.0f}" if d.get(p50) is not None else "–") + " | "
-              + " | ".join(f"{cell(added[(w, r)][0])} / {cell(added[(w, r)][1])}" if (w, r) in added else "–" for w in rows)
+              + " | ".join(f"{cell(over[(w, r)][0])} / {cell(over[(w, r)][1])}" if (w, r) in over else "–" for w in rows)
               + ((f" | {s['over200']:.0f}, {s['over1ms']:.0f}, {s['max']:,.0f} |" if s else " | – |") if with_stalls else " |"))
     print()
     for row in rows:
-        known = lambda w, i: [r for r in rounds if (w, r) in added and added[(w, r)][i] is not None]
+        known = lambda w, i: [r for r in rounds if (w, r) in over and over[(w, r)][i] is not None]
         if not known(row, 0):
             continue
         text = f"{row}: median added " + ", ".join(
-            f"{name} {median(added[(row, r)][i] for r in known(row, i)):.0f} µs" if known(row, i) else f"{name} –"
+            f"{name} {median(over[(row, r)][i] for r in known(row, i)):.0f} µs" if known(row, i) else f"{name} –"
             for i, name in ((0, "p50"), (1, "p99")))
         for peer in PEERS.get(row, ()):
             if peer not in rows:
@@ -100,8 +99,8 @@ for clock, p50, p99, how, with_stalls in (
             parts = []
             for i, name in ((0, "p50"), (1, "p99")):
                 both = [r for r in known(row, i) if r in known(peer, i)]
-                ratios = [added[(row, r)][i] / added[(peer, r)][i] for r in both if added[(peer, r)][i] > 0]
-                wins = sum(1 for r in both if added[(row, r)][i] <= added[(peer, r)][i])
+                ratios = [over[(row, r)][i] / over[(peer, r)][i] for r in both if over[(peer, r)][i] > 0]
+                wins = sum(1 for r in both if over[(row, r)][i] <= over[(peer, r)][i])
                 parts.append(f"{name} ratio median {median(ratios):.2f}, ≤ in {wins} of {len(both)} rounds" if ratios else f"{name} –")
             text += f"; ÷ {peer}: " + ", ".join(parts)
         print(text)

@@ -199,7 +199,7 @@ internal sealed partial class Http11Pool : IDisposable
                     return TimeSpan.Zero; // rented, in an exchange, or back from one only just
                 firstExpiry = Math.Min(firstExpiry, connection.IdleSince + _idleTimeoutMs);
             }
-            return firstExpiry == long.MaxValue ? null : TimeSpan.FromMilliseconds(Math.Max(0, firstExpiry - Environment.TickCount64));
+            return firstExpiry == long.MaxValue ? null : TimeSpan.FromMilliseconds(Math.Max(0, firstExpiry - now));
         }
     }
 

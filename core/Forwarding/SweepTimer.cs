@@ -4,10 +4,10 @@ namespace FedMesh.Core.Forwarding;
 /// When a <see cref="MeshClient"/>'s connection pools are next swept (<see cref="Http11Pool.Sweep"/>). Every
 /// <see cref="Period"/> while requests are under way (one holds or waits for a connection, or gave one back within the
 /// last second), for the sweep is what finds a caller who left or an exchange gone silent past its activity timeout;
-/// otherwise once, when the first idle connection expires; and not at all while the pools are empty. A pool calls <see cref="Demand"/> whenever a request takes or waits for one of its
-/// connections, which sets the timer ticking again. An idle process is then not woken once a period per upstream
-/// client for nothing: each tick costs the runtime's timer thread and two or three thread-pool wake-ups
-/// (bench/dataplane/idle.sh).
+/// otherwise once, when the first idle connection expires; and not at all while the pools are empty. A pool calls
+/// <see cref="Demand"/> whenever a request takes or waits for one of its connections, which sets the timer ticking
+/// again. An idle process is then not woken once a period per upstream client for nothing: each tick costs the
+/// runtime's timer thread and two or three thread-pool wake-ups (bench/dataplane/idle.sh).
 /// </summary>
 internal sealed class SweepTimer : IDisposable
 {
