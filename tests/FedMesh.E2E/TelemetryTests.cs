@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Xunit.Abstractions;
+using FedMesh.Tests.Shared;
 
 namespace FedMesh.E2E;
 
@@ -192,7 +192,7 @@ internal sealed class PrometheusProcess : IAsyncDisposable
             config.Append($"  - job_name: {job}\n    static_configs:\n      - targets: [{string.Join(", ", targets.Select(t => $"'{t}'"))}]\n");
         File.WriteAllText(Path.Combine(dir, "prometheus.yml"), config.ToString());
         output.WriteLine(config.ToString());
-        var address = $"127.0.0.1:{FreePort()}";
+        var address = $"127.0.0.1:{LoopbackPort.Free()}";
         var psi = new ProcessStartInfo("prometheus") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { $"--config.file={Path.Combine(dir, "prometheus.yml")}", $"--storage.tsdb.path={Path.Combine(dir, "data")}", $"--web.listen-address={address}" })
             psi.ArgumentList.Add(a);
@@ -213,13 +213,6 @@ internal sealed class PrometheusProcess : IAsyncDisposable
         var result = JsonDocument.Parse(json).RootElement.GetProperty("data").GetProperty("result");
         if (result.GetArrayLength() == 0) return double.NaN;
         return double.Parse(result[0].GetProperty("value")[1].GetString()!, CultureInfo.InvariantCulture);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

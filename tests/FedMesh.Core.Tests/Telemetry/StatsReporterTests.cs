@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using FedMesh.Core.Discovery.Protocol;
 using FedMesh.Core.Telemetry;
 using FedMesh.Core.Telemetry.Protocol;
@@ -10,6 +9,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using FedMesh.Tests.Shared;
 
 namespace FedMesh.Core.Tests.Telemetry;
 
@@ -27,7 +27,7 @@ public sealed class StatsReporterTests
     [Fact]
     public async Task Idle_SendsNothing_ThenCountedRequestsArriveAlsoAfterTheControllerRestarted()
     {
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         var received = new TelemetrySink();
         var controller = await StartControllerAsync(port, received);
         var recorder = new RequestStatsRecorder();
@@ -60,13 +60,6 @@ public sealed class StatsReporterTests
             Assert.True(DateTime.UtcNow < until, $"timed out waiting for {what}");
             await Task.Delay(20);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task<WebApplication> StartControllerAsync(int port, TelemetrySink sink)

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using FedMesh.Core.Federation;
 using FedMesh.Core.Identity;
@@ -9,6 +8,7 @@ using FedMesh.MirrorController.Tests.Support;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Google.Protobuf;
+using FedMesh.Tests.Shared;
 using IdentityProto = FedMesh.Core.Identity.Protocol;
 
 namespace FedMesh.MirrorController.Tests.Hosting;
@@ -28,8 +28,8 @@ public sealed class MirrorControllerHostTests : IDisposable
     {
         var paths = new FederationPaths(_home);
         var config = new FederationConfig();
-        var east = new ClusterConfig { Name = "east", Controller = new ControllerPorts { GrpcPort = FreePort(), AdminPort = FreePort() } };
-        var west = new ClusterConfig { Name = "west", Controller = new ControllerPorts { GrpcPort = FreePort(), AdminPort = FreePort() } };
+        var east = new ClusterConfig { Name = "east", Controller = new ControllerPorts { GrpcPort = LoopbackPort.Free(), AdminPort = LoopbackPort.Free() } };
+        var west = new ClusterConfig { Name = "west", Controller = new ControllerPorts { GrpcPort = LoopbackPort.Free(), AdminPort = LoopbackPort.Free() } };
         config.Clusters.AddRange([east, west]);
         FederationConfigFile.Save(config, paths.ConfigFile);
         using (var root = CertificateAuthority.CreateRoot(config.TrustDomain, TimeProvider.System))
@@ -116,12 +116,5 @@ public sealed class MirrorControllerHostTests : IDisposable
         san.AddUri(new Uri(id.ToString()));
         request.CertificateExtensions.Add(san.Build(critical: true));
         return request.CreateSigningRequest();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,8 +1,8 @@
 using System.Net;
-using System.Net.Sockets;
 using FedMesh.Core.Resources;
 using FedMesh.Core.Store.Local;
 using FedMesh.Proxy.Tests.Support;
+using FedMesh.Tests.Shared;
 
 namespace FedMesh.Proxy.Tests.Hosting;
 
@@ -15,19 +15,12 @@ public sealed class ProxyHostTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _mesh.DisposeAsync();
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task RunAsync_CommandLine_BecomesReady_AndCancellationDeregistersAndReturns0()
     {
         var app = await _mesh.StartAppAsync("echo-app");
         var store = Path.Combine(_mesh.Directory, "store-east");
-        var (outbound, inbound, admin) = (FreePort(), FreePort(), FreePort());
+        var (outbound, inbound, admin) = (LoopbackPort.Free(), LoopbackPort.Free(), LoopbackPort.Free());
         string[] args =
         [
             "--Cluster", "east", "--TrustDomain", "fedmesh.local", "--Namespace", "default", "--Service", "echo",

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using FedMesh.Core.Resources;
 using FedMesh.Core.Store;
 using FedMesh.Core.Store.Local;
@@ -8,6 +7,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using FedMesh.Tests.Shared;
 
 namespace FedMesh.Proxy.Tests.Registration;
 
@@ -78,7 +78,7 @@ public sealed class EndpointRegistrationTests : IAsyncLifetime
     [Fact]
     public async Task Ready_Before_AppAnswers_Is503WithReason_ThenBecomes200()
     {
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         var appAddress = new Uri($"http://127.0.0.1:{port}");
         var proxy = await _mesh.StartProxyAsync(_mesh.Options("echo", "echo-east-0", appAddress, _storeDir));
         using var http = MeshFixture.DirectClient();
@@ -101,12 +101,5 @@ public sealed class EndpointRegistrationTests : IAsyncLifetime
         await app.StartAsync();
 
         await Eventually.ReturnsAsync(() => ReadyAsync(http, proxy.AdminEndpoint), r => r.StatusCode == HttpStatusCode.OK, "/ready after the app started");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
