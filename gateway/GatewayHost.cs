@@ -1,5 +1,6 @@
 using FedMesh.Core.Common;
 using FedMesh.Core.Identity;
+using FedMesh.Core.Transport;
 using FedMesh.Gateway.Configuration;
 using FedMesh.Gateway.Hosting;
 using Microsoft.Extensions.Logging;
@@ -28,6 +29,7 @@ public static class GatewayHost
     {
         var options = GatewayOptionsBinder.Bind(args, out var problems);
         GatewayOptionsValidator.Validate(options, problems);
+        BusyPolling.FromEnvironment(problems);
         // Read once here only to report an empty or unreadable file as a usage error; the runtime reads it on every Certify.
         if (problems.Count == 0) ReadToken(options.TokenFile, problems);
         if (problems.Count > 0)

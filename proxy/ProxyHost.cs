@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using FedMesh.Core.Common;
 using FedMesh.Core.Identity;
+using FedMesh.Core.Transport;
 using FedMesh.Proxy.Configuration;
 using FedMesh.Proxy.Hosting;
 using Microsoft.Extensions.Logging;
@@ -20,6 +21,7 @@ public static class ProxyHost
     {
         ArgumentNullException.ThrowIfNull(args);
         var options = ProxyOptionsBinder.Bind(args, out var errors);
+        BusyPolling.FromEnvironment(errors);
         if (errors.Count > 0)
         {
             await Console.Error.WriteLineAsync("fedmesh proxy: invalid options:\n  - " + string.Join("\n  - ", errors)).ConfigureAwait(false);

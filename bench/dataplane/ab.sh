@@ -12,6 +12,8 @@
 #   BENCH_ONLY="fedmesh fedmesh-x" BENCH_HOLD=3000 BENCH_OUT=/tmp/b bench/dataplane/run.sh &   # wait for /tmp/b/targets
 #   dotnet publish deploy/dataplane -c Release -o /tmp/a      # one binary per tree, e.g. before and after a change
 #   BENCH_OUT=/tmp/b bench/dataplane/ab.sh /tmp/a/fedmesh-dataplane /tmp/b2/fedmesh-dataplane [ROUNDS]   # default 4
+# A binary may be preceded by the environment to start it with, in the same argument (one binary, two settings):
+#   BENCH_OUT=/tmp/b bench/dataplane/ab.sh /tmp/a/fedmesh-dataplane "FEDMESH_BUSY_POLL_US=100 /tmp/a/fedmesh-dataplane" 6
 # The last binary measured stays installed. The parts it restarts are not the ones the held run measures after its
 # hold: use the hold for this only (then rm /tmp/b/hold).
 set -euo pipefail
@@ -24,24 +26,16 @@ seconds=${AB_SECONDS:-5}
 in_range ROUNDS "$rounds"
 in_range AB_SECONDS "$seconds"
 for b in "${bins[@]}"; do
-  [ -x "$b" ] || { echo "ab: $b is not an executable (publish one with dotnet publish deploy/dataplane -c Release -o DIR)" >&2; exit 2; }
+  binary=${b##* }
+  [ -x "$binary" ] || { echo "ab: $binary is not an executable (publish one with dotnet publish deploy/dataplane -c Release -o DIR)" >&2; exit 2; }
 done
 [ -f "$work/targets" ] || { echo "ab: $work/targets is missing: is a BENCH_HOLD run of the fedmesh rows holding?" >&2; exit 1; }
-installed="$work/fedmesh/fedmesh-dataplane"
-[ -f "$installed" ] || { echo "ab: $installed is missing: the held run must be of the native data plane (BENCH_PROXY=native)" >&2; exit 1; }
 for row in fedmesh fedmesh-x; do
   grep -q "^$row " "$work/targets" || { echo "ab: no $row row in $work/targets (hold with BENCH_ONLY=\"fedmesh fedmesh-x\")" >&2; exit 1; }
 done
 results="$work/ab.$(date +%H%M%S).txt"
 
 field() { awk -v r="$1" -v f="$2" '$1==r {print $f}' "$work/targets"; }
-
-install() {   # binary: swaps it in, restarts proxy and gateway on it; sets px and gw
-  cp "$1" "$installed.new" && mv "$installed.new" "$installed"
-  # Its symbols too (StripSymbols leaves them beside the binary), so that a profile of the held run names functions.
-  if [ -f "$1.dbg" ]; then cp "$1.dbg" "$installed.dbg"; else rm -f "$installed.dbg"; fi
-  restart_parts "$(field fedmesh-x 2)" "$(field fedmesh-x 3)"
-}
 
 measure() {   # tag row pids...: one saturation and one fixed-rate phase; appends lines to $results
   local tag=$1 row=$2; shift 2
@@ -77,7 +71,7 @@ for r in $(seq 1 "$rounds"); do
   for k in 0 1; do
     i=$(( (k + r) % 2 ))   # A first in even rounds, B first in odd ones
     tag="$([ $i = 0 ] && echo A || echo B) r$r"
-    install "${bins[$i]}"
+    install_dataplane "${bins[$i]}"   # sets px and gw
     measure "$tag" fedmesh "$px"
     measure "$tag" fedmesh-x "$px" "$gw"
   done

@@ -53,6 +53,36 @@ restart_parts() {   # target host
   echo "the proxy and the gateway did not come back within 60 s of their restart" >&2; exit 1
 }
 
+# install_dataplane "[VAR=VALUE...] BINARY": makes BINARY the held run's data plane, started with the given environment
+# (e.g. FEDMESH_BUSY_POLL_US=100), restarts east's proxy and west's gateway on it (restart_parts), and writes their new
+# pids into the targets file, so that every script measures them. With an environment the installed file is a script
+# that sets it and runs the binary, kept under the same name beside it (the supervisor recognises the name).
+install_dataplane() {
+  local words=($1) installed="$work/fedmesh/fedmesh-dataplane" binary env=() w
+  binary=${words[-1]}
+  for w in "${words[@]:0:${#words[@]}-1}"; do
+    [[ "$w" =~ ^[A-Z_][A-Z0-9_]*=[^\ \'\"]*$ ]] || { echo "$script: '$w' is not VAR=VALUE (in '$1')" >&2; exit 2; }
+    env+=("$w")
+  done
+  [ -x "$binary" ] && [ -f "$binary" ] || { echo "$script: $binary is not an executable (publish one with dotnet publish deploy/dataplane -c Release -o DIR)" >&2; exit 2; }
+  [ -f "$installed" ] || { echo "$script: $installed is missing: the held run must be of the native data plane (BENCH_PROXY=native)" >&2; exit 1; }
+  local real="$installed"
+  if [ ${#env[@]} -gt 0 ]; then
+    mkdir -p "$work/fedmesh/with-env"; real="$work/fedmesh/with-env/fedmesh-dataplane"
+  fi
+  cp "$binary" "$real.new" && mv "$real.new" "$real"
+  # Its symbols too (StripSymbols leaves them beside the binary), so that a profile of the held run names functions.
+  if [ -f "$binary.dbg" ]; then cp "$binary.dbg" "$real.dbg"; else rm -f "$real.dbg"; fi
+  if [ ${#env[@]} -gt 0 ]; then
+    printf '#!/bin/sh\nexec env %s "%s" "$@"\n' "${env[*]}" "$real" >"$installed.new" && chmod +x "$installed.new" && mv "$installed.new" "$installed"
+  fi
+  local t h
+  read -r _ t h _ < <(awk '$1=="fedmesh-x"' "$work/targets") || { echo "$script: no fedmesh-x row in $work/targets" >&2; exit 1; }
+  restart_parts "$t" "$h"
+  awk -v px="$px" -v gw="$gw" '$1=="fedmesh" {$4=px} $1=="fedmesh-x" {$4=px; $5=gw} {print}' "$work/targets" >"$work/targets.new" \
+    && mv "$work/targets.new" "$work/targets"
+}
+
 # CPU per request from the scheduler's run time (ns) of each thread, finer than ticks:
 #   t0=$(thread_times PIDS); ...load...; runtime_since "$t0" PIDS   -> ns the processes ran since t0.
 # Counted per thread: one that exits meanwhile (an idle thread-pool worker retiring) must not take its whole past run

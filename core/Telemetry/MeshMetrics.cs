@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using FedMesh.Core.Transport;
 
 namespace FedMesh.Core.Telemetry;
 
@@ -36,6 +37,20 @@ public static class MeshMetrics
     {
         Meter.CreateObservableCounter("fedmesh.requests", ObserveRequests, "{request}",
             "Requests forwarded by the proxy or gateway");
+        Meter.CreateObservableCounter("fedmesh.busy_polls", ObserveBusyPolls, "{window}",
+            "Busy-poll windows of the socket loops (FEDMESH_BUSY_POLL_US): an event came (hit), or the window ended with nothing (miss)");
+    }
+
+    public const string OutcomeTag = "outcome";
+
+    /// <summary><c>fedmesh_busy_polls_total</c> by outcome; nothing while polling is off and never was on.</summary>
+    private static IEnumerable<Measurement<long>> ObserveBusyPolls()
+    {
+        var (hits, misses) = BusyPolling.Counts();
+        if (BusyPolling.Microseconds == 0 && hits == 0 && misses == 0)
+            yield break;
+        yield return new Measurement<long>(hits, new KeyValuePair<string, object?>(OutcomeTag, "hit"));
+        yield return new Measurement<long>(misses, new KeyValuePair<string, object?>(OutcomeTag, "miss"));
     }
 
     /// <summary>Publishes <paramref name="recorder"/>'s cells through <c>fedmesh_requests_total</c> until disposed.</summary>

@@ -15,6 +15,7 @@ internal sealed partial class LoopStream
         private ManualResetValueTaskSourceCore<int> _core = new() { RunContinuationsAsynchronously = !SocketLoop.Inline };
         private Memory<byte> _buffer;
         private CancellationTokenRegistration _cancellation;
+        private bool _awaited; // counted among the answers its loop expects (a read of a connection this process opened)
 
         private ref int Word => ref read ? ref stream._read : ref stream._write;
 
@@ -33,10 +34,17 @@ internal sealed partial class LoopStream
                     var (operation, version) = ((Operation, short))state!;
                     operation.Cancel(version, token);
                 }, (this, token));
+            // Counted before it can complete (an event may complete it as soon as the waiting bit is set).
+            if (read && stream._client)
+            {
+                _awaited = true;
+                stream._loop.Awaiting(1);
+            }
             if (Interlocked.CompareExchange(ref word, state | Waiting, state) != state)
             {
                 _cancellation.Unregister();
                 _cancellation = default;
+                Settled();
                 return false;
             }
             if (stream.Disposed && Signal(ref word, Ended))
@@ -49,6 +57,7 @@ internal sealed partial class LoopStream
             if (_core.Version != version || !TakeWaiting(ref Word))
                 return;
             _buffer = default;
+            Settled();
             _core.SetException(new OperationCanceledException(token));
         }
 
@@ -119,13 +128,25 @@ internal sealed partial class LoopStream
         private void Succeed(int result)
         {
             _buffer = default;
+            Settled();
             _core.SetResult(result);
         }
 
         private void Fail(Exception error)
         {
             _buffer = default;
+            Settled();
             _core.SetException(error);
+        }
+
+        /// <summary>No longer among the answers the loop expects.</summary>
+        private void Settled()
+        {
+            if (_awaited)
+            {
+                _awaited = false;
+                stream._loop.Awaiting(-1);
+            }
         }
 
         public int GetResult(short token) => _core.GetResult(token);

@@ -36,6 +36,7 @@ internal sealed partial class LoopStream : Stream
     private int _read; // not ready until an event says so: adding a socket to epoll reports the data already there
     private int _write = Ready;
     private int _disposed;
+    private readonly bool _client; // opened by this process: a read that waits expects an answer (BusyPoll)
 
     internal bool Disposed => Volatile.Read(ref _disposed) != 0;
 
@@ -52,6 +53,7 @@ internal sealed partial class LoopStream : Stream
         _reading = new Operation(this, read: true);
         _writing = new Operation(this, read: false);
         socket.Blocking = false;
+        _client = !connected;
         if (connected)
             loop.Add(this, _fd);
     }
@@ -64,6 +66,9 @@ internal sealed partial class LoopStream : Stream
         SocketLoop.Next() is { } loop ? new LoopStream(socket, loop, connected: true) : new NetworkStream(socket, ownsSocket: true);
 
     public Socket Socket => _socket;
+
+    /// <summary>The loop the stream's socket is on.</summary>
+    internal SocketLoop Loop => _loop;
 
     public override bool CanRead => true;
     public override bool CanWrite => true;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -32,6 +33,8 @@ internal sealed unsafe class SocketLoop
 
     private readonly int _epoll;
     private readonly object _gate = new();
+    private int _awaiting; // reads of connections this process opened (answers expected) waiting on this loop
+    private BusyPollWindow _busyPoll;
     private LoopStream?[] _streams = new LoopStream?[256];
     private uint[] _generations = new uint[256];
     private readonly Stack<int> _free = new();
@@ -113,12 +116,44 @@ internal sealed unsafe class SocketLoop
         }
     }
 
+    /// <summary>Busy-poll windows of every loop so far (<see cref="BusyPolling.Counts"/>).</summary>
+    internal static (long Hits, long Misses) BusyPolls()
+    {
+        long hits = 0, misses = 0;
+        if (_loops.IsValueCreated)
+        {
+            foreach (var loop in _loops.Value)
+            {
+                hits += Volatile.Read(ref loop._busyPoll.Hits);
+                misses += Volatile.Read(ref loop._busyPoll.Misses);
+            }
+        }
+        return (hits, misses);
+    }
+
+    /// <summary>A read of a connection this process opened starts (+1) or stops (-1) waiting on this loop.</summary>
+    internal void Awaiting(int change) => Interlocked.Add(ref _awaiting, change);
+
+    /// <summary>How many answers the loop expects now (reads of connections this process opened that wait).</summary>
+    internal int Expected => Volatile.Read(ref _awaiting);
+
     private void Run()
     {
         var events = stackalloc byte[MaxEvents * Libc.EpollEventSize];
         while (true)
         {
-            var count = Libc.EpollWait(_epoll, events, MaxEvents, -1);
+            var window = BusyPolling.Window;
+            var timeout = window != 0 && Volatile.Read(ref _awaiting) > 0
+                ? _busyPoll.Expecting(window, Stopwatch.GetTimestamp())
+                : _busyPoll.Idle();
+            var count = Libc.EpollWait(_epoll, events, MaxEvents, timeout);
+            if (count == 0 && timeout == 0)
+            {
+                Libc.SchedYield(); // polling: whatever else is runnable on this core goes first
+                continue;
+            }
+            if (count > 0)
+                _busyPoll.Came();
             if (count < 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
@@ -193,6 +228,9 @@ internal static unsafe class Libc
 
     [DllImport("libc", EntryPoint = "epoll_wait", SetLastError = true)]
     public static extern int EpollWait(int epoll, byte* events, int max, int timeoutMs);
+
+    [DllImport("libc", EntryPoint = "sched_yield")]
+    public static extern int SchedYield();
 
     [DllImport("libc", EntryPoint = "recv", SetLastError = true)]
     public static extern nint Recv(int fd, byte* buffer, nint length, int flags);
