@@ -19,7 +19,7 @@ public static partial class SidecarInjector
     /// namespace and ServiceAccount, as the controller's TokenReview checks; the instance is name.namespace,
     /// unique in the cluster as the discovery node id must be.
     /// </summary>
-    private static JsonObject Proxy(string image, InjectOptions options, string service, int appPort, string appProtocol) => new()
+    private static JsonObject Proxy(string image, InjectOptions options, string service, int appPort, string appProtocol, int busyPoll) => new()
     {
         ["name"] = ProxyContainer,
         ["image"] = image,
@@ -37,10 +37,7 @@ public static partial class SidecarInjector
             "--AppProtocol", appProtocol,
             "--Controller", ControllerUrl,
             "--TokenFile", TokenFile),
-        ["env"] = new JsonArray(
-            FieldEnv(PodNameVariable, "metadata.name"),
-            FieldEnv(PodNamespaceVariable, "metadata.namespace"),
-            FieldEnv(ServiceAccountVariable, "spec.serviceAccountName")),
+        ["env"] = ProxyEnv(busyPoll),
         ["ports"] = new JsonArray(Port("fedmesh-in", ProxyInboundPort), Port("fedmesh-admin", ProxyAdminPort)),
         // /live answers as soon as the admin listener is up (the proxy binds it first); /ready once it has a
         // certificate, a discovery snapshot, its listeners and an answering app.
@@ -84,6 +81,18 @@ public static partial class SidecarInjector
             ["capabilities"] = new JsonObject { ["add"] = Strings("NET_ADMIN", "NET_RAW"), ["drop"] = Strings("ALL") },
         },
     };
+
+    /// <summary>The pod's name, namespace and ServiceAccount (downward API), and the busy-poll window when one is asked for.</summary>
+    private static JsonArray ProxyEnv(int busyPoll)
+    {
+        var env = new JsonArray(
+            FieldEnv(PodNameVariable, "metadata.name"),
+            FieldEnv(PodNamespaceVariable, "metadata.namespace"),
+            FieldEnv(ServiceAccountVariable, "spec.serviceAccountName"));
+        if (busyPoll > 0)
+            env.Add(new JsonObject { ["name"] = Transport.BusyPolling.Variable, ["value"] = busyPoll.ToString(CultureInfo.InvariantCulture) });
+        return env;
+    }
 
     private static JsonObject FieldEnv(string name, string fieldPath) =>
         new() { ["name"] = name, ["valueFrom"] = new JsonObject { ["fieldRef"] = new JsonObject { ["fieldPath"] = fieldPath } } };

@@ -72,6 +72,18 @@ public static partial class SidecarInjector
         return null;
     }
 
+    /// <summary>The annotation <see cref="BusyPollAnnotation"/> in microseconds, else 0 (off).</summary>
+    private static int? BusyPoll(JsonObject workload, JsonObject template, string where, List<string> errors)
+    {
+        var annotated = Annotation(workload, template, BusyPollAnnotation);
+        if (annotated is null)
+            return 0;
+        if (Transport.BusyPolling.TryParse(annotated, out var microseconds, out _))
+            return microseconds;
+        errors.Add($"{where}: the annotation {BusyPollAnnotation} \"{annotated}\" is not a busy-poll window: give whole microseconds from 0 (off) to {Transport.BusyPolling.MaxMicroseconds}, e.g. \"100\"");
+        return null;
+    }
+
     /// <summary>An annotation of the pod template, else of the workload itself.</summary>
     private static string? Annotation(JsonObject workload, JsonObject template, string key) =>
         Text(template["metadata"]?["annotations"]?[key]) ?? Text(workload["metadata"]?["annotations"]?[key]);

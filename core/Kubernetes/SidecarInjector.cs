@@ -34,6 +34,12 @@ public static partial class SidecarInjector
     /// </summary>
     public const string AppProtocolAnnotation = "fedmesh.io/app-protocol";
 
+    /// <summary>
+    /// The sidecar's busy-poll window in microseconds (default: none, off): becomes its
+    /// <see cref="Transport.BusyPolling.Variable"/>. For latency-critical pods on virtual machines, at some CPU.
+    /// </summary>
+    public const string BusyPollAnnotation = "fedmesh.io/busy-poll-us";
+
     /// <summary>Overrides the service name (default: the pod's <c>app</c> label, then <c>app.kubernetes.io/name</c>, then the workload's name).</summary>
     public const string ServiceAnnotation = "fedmesh.io/service";
 
@@ -70,12 +76,13 @@ public static partial class SidecarInjector
         var service = ServiceName(workload, template, where, errors);
         var appPort = AppPort(workload, template, containers, where, errors);
         var appProtocol = AppProtocol(workload, template, where, errors);
-        if (service is null || appPort is null || appProtocol is null)
+        var busyPoll = BusyPoll(workload, template, where, errors);
+        if (service is null || appPort is null || appProtocol is null || busyPoll is null)
             return;
 
         var image = $"{options.ImageRepository}/proxy:{options.ImageTag}";
         Upsert(Array(pod, "initContainers"), Init(image), first: true);
-        Upsert(containers, Proxy(image, options, service, appPort.Value, appProtocol), first: false);
+        Upsert(containers, Proxy(image, options, service, appPort.Value, appProtocol, busyPoll.Value), first: false);
         Upsert(Array(pod, "volumes"), ManifestObjects.TokenVolume(), first: false);
         Child(Child(template, "metadata"), "labels")[InjectedLabel] = "true";
     }

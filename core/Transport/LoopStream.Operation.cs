@@ -34,8 +34,9 @@ internal sealed partial class LoopStream
                     var (operation, version) = ((Operation, short))state!;
                     operation.Cancel(version, token);
                 }, (this, token));
-            // Counted before it can complete (an event may complete it as soon as the waiting bit is set).
-            if (read && stream._client)
+            // Counted (only while busy polling is on) before it can complete: an event may complete it as soon as the
+            // waiting bit is set.
+            if (read && stream._client && BusyPolling.Window != 0)
             {
                 _awaited = true;
                 stream._loop.Awaiting(1);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using FedMesh.Core.Federation;
+using FedMesh.Core.Transport;
 using FedMesh.Linker.Local;
 
 namespace FedMesh.Linker.Commands;
@@ -27,6 +28,10 @@ internal static class UpCommand
             Console.WriteLine($"The federation at {paths.Home} is already running (supervisor pid {running}).");
             return await StatusCommand.PrintAsync(paths, output, ct).ConfigureAwait(false);
         }
+
+        // The proxies and gateways read it at start: a bad value is refused here, before anything is created or started.
+        if (!BusyPolling.TryParse(Environment.GetEnvironmentVariable(BusyPolling.Variable), out _, out var busyPoll))
+            throw new CliException(busyPoll + " (the federation's proxies and gateways would refuse it); nothing was started.", ExitCodes.Usage);
 
         var spec = file ?? DefaultFederationFile();
         if (!File.Exists(paths.ConfigFile) && !File.Exists(spec))

@@ -48,6 +48,16 @@ public sealed class BadInputTests(FederationFixture federation)
         Assert.Equal(2, result.ExitCode);
     }
 
+    [Fact]
+    public async Task Up_BadBusyPollWindow_ExitsTwoNamingItAndCreatesNothing()
+    {
+        var home = Path.Combine(Path.GetTempPath(), "fedmesh-e2e-busypoll-" + Guid.NewGuid().ToString("N")[..8]);
+        var result = await Cli.RunAsync(home, TimeSpan.FromMinutes(1), new Dictionary<string, string> { ["FEDMESH_BUSY_POLL_US"] = "5ms" }, "up", "--detach");
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("FEDMESH_BUSY_POLL_US '5ms' is not a busy-poll window: give whole microseconds from 0 (off) to 1000", result.Stderr);
+        Assert.False(Directory.Exists(home), $"{home} was created");
+    }
+
     /// <summary>Every file of every cluster's store with its hash (a change anywhere changes it).</summary>
     private string StoreFingerprint()
     {

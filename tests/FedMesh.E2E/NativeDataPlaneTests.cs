@@ -74,6 +74,55 @@ public sealed class NativeDataPlaneTests(NativeDataPlaneFixture dataPlane, ITest
         }
     }
 
+    [Fact]
+    public async Task BusyPolling_ProxiesAndGatewaysStartedWithAWindow_CatchAnswersByPolling_AndCountIt()
+    {
+        var home = Path.Combine(Path.GetTempPath(), "fedmesh-e2e-native-poll-" + Guid.NewGuid().ToString("N")[..8]);
+        var polling = new Dictionary<string, string> { ["FEDMESH_BUSY_POLL_US"] = "500" };
+        try
+        {
+            var up = await Cli.RunDllAsync(dataPlane.Dll, home, TimeSpan.FromMinutes(3), polling, "up", "--detach");
+            Assert.True(up.ExitCode == 0, up + "\n" + FederationFixture.LogsOf(home));
+            var link = await RunAsync(home, TimeSpan.FromMinutes(2), "link", "east", "west");
+            Assert.True(link.ExitCode == 0, link.ToString());
+            var status = await StatusAsync(home);
+            var proxy = FederationFixture.Part(status, "east", "proxy");
+            AssertNative(proxy.GetProperty("pid").GetInt32(), "proxy", "east's proxy");
+            Assert.Contains("FEDMESH_BUSY_POLL_US=500", File.ReadAllText($"/proc/{proxy.GetProperty("pid").GetInt32()}/environ").Split('\0'));
+            var outbound = proxy.GetProperty("addresses").GetProperty("outbound").GetString()!;
+            await ReachWestAsync(home, outbound, "east -> echo-west through the polling proxy and gateway");
+
+            // Requests one after another on one kept-alive connection: each goes out from the proxy's loop, which then
+            // expects the answer; so does the gateway's, for the hop to west's workload.
+            using var client = new HttpClient();
+            for (var i = 0; i < 200; i++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{outbound}/");
+                request.Headers.Host = "echo-west.default";
+                using var response = await client.SendAsync(request);
+                Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            }
+            foreach (var (cluster, part) in new[] { ("east", "proxy"), ("west", "gateway") })
+            {
+                var admin = FederationFixture.Part(status, cluster, part).GetProperty("addresses").GetProperty("admin").GetString()!;
+                var metrics = await client.GetStringAsync($"http://{admin}/metrics");
+                var hits = Counter(metrics, "fedmesh_busy_polls_total", "outcome=\"hit\"");
+                output.WriteLine($"{cluster}'s {part}: busy-poll hits {hits}, misses {Counter(metrics, "fedmesh_busy_polls_total", "outcome=\"miss\"")}");
+                Assert.True(hits > 0, $"{cluster}'s {part} caught no answer by polling:\n{metrics}");
+            }
+        }
+        finally
+        {
+            await RunAsync(home, TimeSpan.FromMinutes(1), "down");
+            try { Directory.Delete(home, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>The value of the Prometheus sample of <paramref name="name"/> whose labels include <paramref name="label"/>; -1 when none.</summary>
+    private static double Counter(string metrics, string name, string label) =>
+        metrics.Split('\n').Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) && l.Contains(label, StringComparison.Ordinal))
+            .Select(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(-1).First();
+
     private Task<Cli.Result> RunAsync(string home, TimeSpan timeout, params string[] args) =>
         Cli.RunDllAsync(dataPlane.Dll, home, timeout, null, args);
 

@@ -83,10 +83,11 @@ public sealed partial class InjectedSidecarTests
     }
 
     [Fact]
-    public void Inject_Annotations_OverrideTheAppPortAndServiceName()
+    public void Inject_Annotations_SetTheAppPortServiceNameProtocolAndBusyPollWindow()
     {
         const string yaml = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: data}\nspec:\n  template:\n"
-            + "    metadata:\n      labels: {app: Database_Main}\n      annotations: {fedmesh.io/app-port: \"5433\", fedmesh.io/service: orders-db, fedmesh.io/app-protocol: http2}\n"
+            + "    metadata:\n      labels: {app: Database_Main}\n      annotations: {fedmesh.io/app-port: \"5433\", fedmesh.io/service: orders-db, fedmesh.io/app-protocol: http2,"
+            + " fedmesh.io/busy-poll-us: \"100\"}\n"
             + "    spec:\n      containers:\n      - {name: db, image: example/db, ports: [{containerPort: 5432}]}\n";
 
         var once = SidecarInjector.Inject(yaml, new InjectOptions { Cluster = "east" });
@@ -95,7 +96,10 @@ public sealed partial class InjectedSidecarTests
         Assert.Equal("http://127.0.0.1:5433", Value(args, "--App"));
         Assert.Equal("orders-db", Value(args, "--Service"));
         Assert.Equal("http2", Value(args, "--AppProtocol"));
+        Assert.Equal("100", Env(Container(Pod(once), SidecarInjector.ProxyContainer), "FEDMESH_BUSY_POLL_US"));
         Assert.Equal(once, SidecarInjector.Inject(once, new InjectOptions { Cluster = "east" }));
+        // Without the annotation the sidecar does not poll: no window in its environment.
+        Assert.Null(Env(Container(Pod(Inject(Example())), SidecarInjector.ProxyContainer), "FEDMESH_BUSY_POLL_US"));
     }
 
     [Fact]
@@ -106,7 +110,7 @@ public sealed partial class InjectedSidecarTests
             + "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent}\nspec:\n  template:\n    metadata: {labels: {app: Log_Agent}}\n    spec:\n"
             + "      containers:\n      - {name: agent, image: example/agent, ports: [{containerPort: 15006}]}\n---\n"
             + "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\nspec:\n  template:\n"
-            + "    metadata: {annotations: {fedmesh.io/app-protocol: grpc}}\n    spec:\n"
+            + "    metadata: {annotations: {fedmesh.io/app-protocol: grpc, fedmesh.io/busy-poll-us: 5ms}}\n    spec:\n"
             + "      containers:\n      - {name: api, image: example/api, ports: [{containerPort: 9000}]}\n";
 
         var e = Assert.Throws<ArgumentException>(() => SidecarInjector.Inject(yaml, new InjectOptions { Cluster = "east" }));
@@ -115,6 +119,7 @@ public sealed partial class InjectedSidecarTests
         Assert.Contains("DaemonSet agent: the service name 'Log_Agent' (from label app) is not valid", e.Message);
         Assert.Contains("DaemonSet agent: the containerPort 15006 of container 'agent' cannot be the app's port", e.Message);
         Assert.Contains("Deployment shop/api: the annotation fedmesh.io/app-protocol \"grpc\" is not one of auto, http1, http2", e.Message);
+        Assert.Contains("Deployment shop/api: the annotation fedmesh.io/busy-poll-us \"5ms\" is not a busy-poll window: give whole microseconds from 0 (off) to 1000", e.Message);
     }
 
     private static string Inject(string yaml) => SidecarInjector.Inject(yaml, new InjectOptions { Cluster = "east" });
@@ -124,10 +129,14 @@ public sealed partial class InjectedSidecarTests
     {
         var env = container["env"]!.AsArray().ToDictionary(
             e => e!["name"]!.GetValue<string>(),
-            e => PodFields[e!["valueFrom"]!["fieldRef"]!["fieldPath"]!.GetValue<string>()]);
+            e => e!["value"]?.GetValue<string>() ?? PodFields[e["valueFrom"]!["fieldRef"]!["fieldPath"]!.GetValue<string>()]);
         return container["args"]!.AsArray().Select(a => Reference().Replace(a!.GetValue<string>(), m =>
             env.TryGetValue(m.Groups[1].Value, out var value) ? value : throw new Xunit.Sdk.XunitException($"$({m.Groups[1].Value}) is not in the container's env"))).ToList();
     }
+
+    /// <summary>The value of the container's env variable <paramref name="name"/>, null when it has none.</summary>
+    private static string? Env(JsonObject container, string name) =>
+        container["env"]!.AsArray().FirstOrDefault(e => e!["name"]!.GetValue<string>() == name)?["value"]?.GetValue<string>();
 
     private static string MountedTokenPath(JsonObject pod, JsonObject container)
     {
