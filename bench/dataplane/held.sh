@@ -66,6 +66,9 @@ install_dataplane() {
   done
   [ -x "$binary" ] && [ -f "$binary" ] || { echo "$script: $binary is not an executable (publish one with dotnet publish deploy/dataplane -c Release -o DIR)" >&2; exit 2; }
   [ -f "$installed" ] || { echo "$script: $installed is missing: the held run must be of the native data plane (BENCH_PROXY=native)" >&2; exit 1; }
+  # (An earlier install's script in its place would run itself: once an environment was given, the binary is with-env/.)
+  [ "$(head -c 4 "$binary" | od -An -c | tr -d ' ')" = '177ELF' ] \
+    || { echo "$script: $binary is not a native binary (the script an earlier install left? then give $work/fedmesh/with-env/fedmesh-dataplane)" >&2; exit 2; }
   local real="$installed"
   if [ ${#env[@]} -gt 0 ]; then
     mkdir -p "$work/fedmesh/with-env"; real="$work/fedmesh/with-env/fedmesh-dataplane"

@@ -4,13 +4,15 @@ using System.Globalization;
 namespace FedMesh.Core.Transport;
 
 /// <summary>
-/// Busy polling of the data plane's socket loops, off unless asked for (<see cref="Variable"/>). On a virtual machine a core with nothing to run halts,
-/// and waking it for the next event costs tens of microseconds (a VM exit and a turn of the host's scheduler), twice per
-/// proxied request: once for the request, once for its answer. A <see cref="SocketLoop"/> that expects an answer (a read
-/// of a connection this process opened is waiting: the request went out, the response has not come) polls epoll for up
-/// to a window before it sleeps, and gives the core to any other runnable thread between two polls (the app, or a
-/// gateway on the same core). A window that ends with nothing makes the loop sleep at once the next 1, 2, 4 … 64 times it
-/// expects an answer, so an upstream slower than the window costs one window now and then, not one per request.
+/// Busy polling of the data plane's socket loops, off unless asked for (<see cref="Variable"/>). On a virtual machine a
+/// core with nothing to run halts, and waking it for the next event costs tens of microseconds (a VM exit and a turn of
+/// the host's scheduler): a proxy at low load pays that for each request and again for each answer. A
+/// <see cref="SocketLoop"/> that expects an answer (a read of a connection this process opened is waiting: the request
+/// went out, the response has not come) polls epoll for up to a window before it sleeps, and gives the core to any other
+/// runnable thread between two polls (the app, or a gateway on the same core). A window that ends with nothing makes the
+/// loop sleep at once the next 1, 2, 4 … 64 times it expects an answer, so an upstream slower than the window costs one
+/// window now and then, not one per request. Idle, nothing is expected; at saturation something is always ready: polling
+/// costs CPU only in between (bench/README.md, "Busy polling").
 /// </summary>
 public static class BusyPolling
 {
@@ -126,5 +128,4 @@ internal struct BusyPollWindow
         _backoff = 0;
         Volatile.Write(ref Hits, Hits + 1);
     }
-
 }

@@ -36,7 +36,7 @@ internal sealed partial class LoopStream : Stream
     private int _read; // not ready until an event says so: adding a socket to epoll reports the data already there
     private int _write = Ready;
     private int _disposed;
-    private readonly bool _client; // opened by this process: a read that waits expects an answer (BusyPoll)
+    private readonly bool _client; // opened by this process: a read that waits expects an answer (BusyPolling)
 
     internal bool Disposed => Volatile.Read(ref _disposed) != 0;
 

@@ -16,6 +16,9 @@ namespace FedMesh.Core.Transport;
 /// the data plane's setting), a continuation runs on the loop's thread and there is a loop per processor the process
 /// may use; otherwise continuations go to the thread pool and one loop serves up to 30 processors.
 /// </para>
+/// <para>
+/// With <see cref="BusyPolling"/> on, a loop that expects an answer polls for it instead of sleeping, for a while.
+/// </para>
 /// </summary>
 internal sealed unsafe class SocketLoop
 {
