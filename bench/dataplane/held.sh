@@ -75,7 +75,7 @@ install_dataplane() {
   fi
   cp "$binary" "$real.new" && mv "$real.new" "$real"
   # Its symbols too (StripSymbols leaves them beside the binary), so that a profile of the held run names functions.
-  if [ -f "$binary.dbg" ]; then cp "$binary.dbg" "$real.dbg"; else rm -f "$real.dbg"; fi
+  if [ "$binary.dbg" -ef "$real.dbg" ]; then :; elif [ -f "$binary.dbg" ]; then cp "$binary.dbg" "$real.dbg"; else rm -f "$real.dbg"; fi
   if [ ${#env[@]} -gt 0 ]; then
     printf '#!/bin/sh\nexec env %s "%s" "$@"\n' "${env[*]}" "$real" >"$installed.new" && chmod +x "$installed.new" && mv "$installed.new" "$installed"
   fi
