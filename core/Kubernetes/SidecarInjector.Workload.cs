@@ -80,7 +80,7 @@ public static partial class SidecarInjector
             return 0;
         if (Transport.BusyPolling.TryParse(annotated, out var microseconds, out _))
             return microseconds;
-        errors.Add($"{where}: the annotation {BusyPollAnnotation} \"{annotated}\" is not a busy-poll window: give whole microseconds from 0 (off) to {Transport.BusyPolling.MaxMicroseconds}, e.g. \"100\"");
+        errors.Add($"{where}: the annotation {BusyPollAnnotation} \"{annotated}\" is not a busy-poll window: {Transport.BusyPolling.Rule}");
         return null;
     }
 

@@ -21,6 +21,9 @@ public static class BusyPolling
 
     public const int MaxMicroseconds = 1000;
 
+    /// <summary>What a window must be, as errors say it.</summary>
+    public static readonly string Rule = $"give whole microseconds from 0 (off) to {MaxMicroseconds}, e.g. 100";
+
     private static long s_window; // Stopwatch ticks; 0: off
 
     /// <summary>The window every socket loop polls for an expected answer, in microseconds (0: off).</summary>
@@ -63,7 +66,7 @@ public static class BusyPolling
         if (int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out microseconds) && microseconds <= MaxMicroseconds)
             return true;
         microseconds = 0;
-        error = $"{Variable} '{text}' is not a busy-poll window: give whole microseconds from 0 (off) to {MaxMicroseconds}, e.g. 100.";
+        error = $"{Variable} '{text}' is not a busy-poll window: {Rule}.";
         return false;
     }
 
