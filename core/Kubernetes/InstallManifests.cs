@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using FedMesh.Core.Resources;
@@ -98,18 +99,24 @@ public static class InstallManifests
         ["securityContext"] = Restricted(),
     };
 
-    private static JsonObject GatewayContainer(InstallOptions o) => new()
+    private static JsonObject GatewayContainer(InstallOptions o)
     {
-        ["name"] = "gateway",
-        ["image"] = $"{o.ImageRepository}/gateway:{o.ImageTag}",
-        ["args"] = Strings("--Cluster", o.Cluster, "--TrustDomain", o.TrustDomain,
-            "--Listen", $"0.0.0.0:{GatewayContainerPort}", "--AdminListen", $"0.0.0.0:{GatewayAdminPort}",
-            "--Controller", ControllerUrl, "--TokenFile", TokenFile),
-        ["ports"] = new JsonArray(Port("mtls", GatewayContainerPort), Port("admin", GatewayAdminPort)),
-        ["readinessProbe"] = HttpProbe("/ready", GatewayAdminPort),
-        ["volumeMounts"] = new JsonArray(TokenMount()),
-        ["securityContext"] = Restricted(),
-    };
+        var container = new JsonObject
+        {
+            ["name"] = "gateway",
+            ["image"] = $"{o.ImageRepository}/gateway:{o.ImageTag}",
+            ["args"] = Strings("--Cluster", o.Cluster, "--TrustDomain", o.TrustDomain,
+                "--Listen", $"0.0.0.0:{GatewayContainerPort}", "--AdminListen", $"0.0.0.0:{GatewayAdminPort}",
+                "--Controller", ControllerUrl, "--TokenFile", TokenFile),
+            ["ports"] = new JsonArray(Port("mtls", GatewayContainerPort), Port("admin", GatewayAdminPort)),
+            ["readinessProbe"] = HttpProbe("/ready", GatewayAdminPort),
+            ["volumeMounts"] = new JsonArray(TokenMount()),
+            ["securityContext"] = Restricted(),
+        };
+        if (o.GatewayBusyPollMicroseconds > 0)
+            container["env"] = new JsonArray(Env(Transport.BusyPolling.Variable, o.GatewayBusyPollMicroseconds.ToString(CultureInfo.InvariantCulture)));
+        return container;
+    }
 
     private static JsonObject Deployment(string name, string component, InstallOptions o, JsonObject container, string serviceAccount, bool issuer)
     {

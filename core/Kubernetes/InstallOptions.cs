@@ -15,6 +15,9 @@ public sealed class InstallOptions
     /// <summary>Port the gateway's LoadBalancer Service exposes to other clusters.</summary>
     public int GatewayPort { get; init; } = InstallDefaults.GatewayPort;
 
+    /// <summary>The gateway's busy-poll window in microseconds (<see cref="Transport.BusyPolling"/>); 0, the default, is off.</summary>
+    public int GatewayBusyPollMicroseconds { get; init; }
+
     /// <summary>The cluster's issuer (intermediate CA) and the federation's trust anchor, PEM.</summary>
     public required string IssuerCertificatePem { get; init; }
     public required string IssuerKeyPem { get; init; }
@@ -26,6 +29,8 @@ public sealed class InstallOptions
         var errors = new List<string>();
         if (string.IsNullOrEmpty(Cluster)) errors.Add("cluster: is required");
         if (GatewayPort is < 1 or > 65535) errors.Add($"gateway port must be between 1 and 65535 (got {GatewayPort})");
+        if (GatewayBusyPollMicroseconds is < 0 or > Transport.BusyPolling.MaxMicroseconds)
+            errors.Add($"gateway busy-poll window {GatewayBusyPollMicroseconds} µs: {Transport.BusyPolling.Rule}");
         if (string.IsNullOrEmpty(ImageRepository) || string.IsNullOrEmpty(ImageTag)) errors.Add("image repository and tag are required");
         if (!IssuerCertificatePem.Contains("BEGIN CERTIFICATE", StringComparison.Ordinal)) errors.Add("issuer certificate: not a PEM certificate");
         if (!IssuerKeyPem.Contains("PRIVATE KEY", StringComparison.Ordinal)) errors.Add("issuer key: not a PEM private key");

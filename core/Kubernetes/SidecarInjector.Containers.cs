@@ -90,7 +90,7 @@ public static partial class SidecarInjector
             FieldEnv(PodNamespaceVariable, "metadata.namespace"),
             FieldEnv(ServiceAccountVariable, "spec.serviceAccountName"));
         if (busyPoll > 0)
-            env.Add(new JsonObject { ["name"] = Transport.BusyPolling.Variable, ["value"] = busyPoll.ToString(CultureInfo.InvariantCulture) });
+            env.Add(Env(Transport.BusyPolling.Variable, busyPoll.ToString(CultureInfo.InvariantCulture)));
         return env;
     }
 

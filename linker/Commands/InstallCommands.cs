@@ -2,12 +2,13 @@ using System.CommandLine;
 using FedMesh.Core.Federation;
 using FedMesh.Core.Kubernetes;
 using FedMesh.Core.Resources;
+using FedMesh.Core.Transport;
 using FedMesh.Linker.Kubernetes;
 
 namespace FedMesh.Linker.Commands;
 
 /// <summary>
-/// <c>fedmesh install --cluster NAME [--apply] [--gateway-port N]</c> prints (or applies) everything a
+/// <c>fedmesh install --cluster NAME [--apply] [--gateway-port N] [--gateway-busy-poll-us N]</c> prints (or applies) everything a
 /// Kubernetes cluster runs FedMesh with; <c>fedmesh uninstall --cluster NAME [--keep-crds]</c> deletes it again.
 /// </summary>
 internal static class InstallCommands
@@ -19,7 +20,11 @@ internal static class InstallCommands
         var cluster = ClusterOption();
         var apply = new Option<bool>("--apply") { Description = "Apply the manifests to the cluster instead of printing them" };
         var port = new Option<int>("--gateway-port") { Description = "Port of the gateway's LoadBalancer Service", DefaultValueFactory = _ => InstallDefaults.GatewayPort };
-        var command = new Command("install", "Print (or with --apply, apply) the manifests that run FedMesh in a Kubernetes cluster") { cluster, apply, port };
+        var busyPoll = new Option<int>("--gateway-busy-poll-us")
+        {
+            Description = $"The gateway's busy-poll window in microseconds (0 to {BusyPolling.MaxMicroseconds}; default 0, off): it polls that long for an answer it expects instead of sleeping",
+        };
+        var command = new Command("install", "Print (or with --apply, apply) the manifests that run FedMesh in a Kubernetes cluster") { cluster, apply, port, busyPoll };
         command.SetAction(async (parse, ct) =>
         {
             using var federation = Federation.Load(GlobalOptions.Paths(parse));
@@ -27,12 +32,16 @@ internal static class InstallCommands
             var gatewayPort = parse.GetValue(port);
             if (gatewayPort is < 1 or > 65535)
                 throw new CliException($"--gateway-port must be between 1 and 65535 (got {gatewayPort})", ExitCodes.Usage);
+            var gatewayBusyPoll = parse.GetValue(busyPoll);
+            if (gatewayBusyPoll is < 0 or > BusyPolling.MaxMicroseconds)
+                throw new CliException($"--gateway-busy-poll-us {gatewayBusyPoll} is not a busy-poll window: {BusyPolling.Rule}", ExitCodes.Usage);
             var issuer = issuers(federation, target);
             var manifests = InstallManifests.Render(new InstallOptions
             {
                 Cluster = target.Name,
                 TrustDomain = federation.Config.TrustDomain,
                 GatewayPort = gatewayPort,
+                GatewayBusyPollMicroseconds = gatewayBusyPoll,
                 IssuerCertificatePem = issuer.CertificatePem,
                 IssuerKeyPem = issuer.KeyPem,
                 TrustAnchorPem = issuer.AnchorPem,

@@ -59,6 +59,24 @@ public sealed class InstallInjectCliTests
     }
 
     [Fact]
+    public async Task Install_GatewayBusyPoll_SetsTheGatewaysWindow_AndABadOneExitsTwoNamingIt()
+    {
+        using var home = new TempHome();
+        home.WriteKubeconfig("t", ("kind-east", "http://127.0.0.1:1"));
+        await CliRun.OkAsync("cluster", "add", "east", "--context", "kind-east", "--kubeconfig", home.Kubeconfig, "--home", home.Path);
+
+        var manifests = ManifestYaml.Read((await CliRun.OkAsync("install", "--cluster", "east", "--gateway-busy-poll-us", "100", "--home", home.Path)).Out)
+            .OfType<JsonObject>().ToList();
+        var gateway = manifests.Single(d => d["kind"]!.GetValue<string>() == "Deployment" && d["metadata"]!["name"]!.GetValue<string>() == InstallDefaults.GatewayName);
+        var env = gateway["spec"]!["template"]!["spec"]!["containers"]![0]!["env"]!.AsArray().Single()!;
+        Assert.Equal(("FEDMESH_BUSY_POLL_US", "100"), (env["name"]!.GetValue<string>(), env["value"]!.GetValue<string>()));
+
+        var bad = await CliRun.RunAsync(FedMeshCli.BuildRoot(), "install", "--cluster", "east", "--gateway-busy-poll-us", "5000", "--home", home.Path);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("--gateway-busy-poll-us 5000 is not a busy-poll window: give whole microseconds from 0 (off) to 1000", bad.Error);
+    }
+
+    [Fact]
     public async Task Install_IssuerSecret_HoldsOnlyTheIssuerAndAnchorAndNoBootstrapTokenIsMade()
     {
         using var home = new TempHome();
