@@ -50,8 +50,10 @@ internal sealed class LoadGenerator : IAsyncDisposable
         {
             using var response = await _http.GetAsync(url);
             var cluster = response.Headers.TryGetValues("x-fedmesh-upstream-cluster", out var v) ? v.First() : null;
-            await response.Content.ReadAsStringAsync();
-            Answers.Enqueue(new Answer(at, (int)response.StatusCode, cluster, null, _clock.Elapsed - at));
+            var body = await response.Content.ReadAsStringAsync();
+            // A failed answer keeps what the mesh said (which hop, which endpoint, why), for the test's message.
+            var said = response.IsSuccessStatusCode ? null : body.Length > 400 ? body[..400] : body.TrimEnd();
+            Answers.Enqueue(new Answer(at, (int)response.StatusCode, cluster, said, _clock.Elapsed - at));
         }
         catch (Exception e)
         {
