@@ -68,6 +68,10 @@ public sealed class FederationTourTests(FederationFixture federation, ITestOutpu
     {
         try
         {
+            // The tests share one federation: an earlier test's two-way link may still be leaving west's routes.
+            var westOutbound = await federation.OutboundAsync("west");
+            await Eventually.ValueAsync(() => Cli.CurlAsync(westOutbound, "http://echo-east/", TimeSpan.FromSeconds(5)),
+                r => r.Status == 502, Converge, "west knows no echo-east before the one-way link");
             var link = await federation.RunAsync("link", "east", "west", "--one-way");
             Assert.True(link.ExitCode == 0, link.ToString());
             var east = await federation.RunAsync("get", "services", "--cluster", "east", "-o", "json");
@@ -76,7 +80,7 @@ public sealed class FederationTourTests(FederationFixture federation, ITestOutpu
             Assert.DoesNotContain("\"echo-east\"", west.Stdout);
             var ok = await Eventually.ValueAsync(() => Cli.CurlAsync(federation.OutboundAsync("east").Result, "http://echo-west/", TimeSpan.FromSeconds(5)),
                 r => r.Status == 200, Converge, "one-way east -> west");
-            var fromWest = await Cli.CurlAsync(await federation.OutboundAsync("west"), "http://echo-east/", TimeSpan.FromSeconds(5));
+            var fromWest = await Cli.CurlAsync(westOutbound, "http://echo-east/", TimeSpan.FromSeconds(5));
             Assert.Equal(502, fromWest.Status);
         }
         finally
