@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using FedMesh.Core.Transport;
 
@@ -125,11 +124,8 @@ public sealed class BusyPollingTests
     [Fact]
     public async Task ExpectedAnswers_AreTheWaitingReadsOfConnectionsThisProcessOpened()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var accepting = listener.AcceptSocketAsync();
-        var opened = (LoopStream)await LoopStream.ConnectAsync((IPEndPoint)listener.LocalEndpoint, CancellationToken.None);
-        using var server = await accepting;
+        var (opened, server) = await LoopbackPair.OpenUpstreamAsync();
+        using var _s = server;
         await using var _ = opened;
         var (accepted, peer) = await LoopbackPair.OpenAsync();
         using var __ = peer;
@@ -193,11 +189,9 @@ public sealed class BusyPollingTests
     [Fact]
     public async Task ALoopExpectingAnAnswer_PollsForIt_AndCountsTheHit()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var accepting = listener.AcceptSocketAsync();
-        await using var opened = (LoopStream)await LoopStream.ConnectAsync((IPEndPoint)listener.LocalEndpoint, CancellationToken.None);
-        using var server = await accepting;
+        var (opened, server) = await LoopbackPair.OpenUpstreamAsync();
+        using var _s = server;
+        await using var _o = opened;
         var (accepted, peer) = await LoopbackPair.OpenAsync();
         using var _ = peer;
         await using var nudged = (LoopStream)LoopStream.For(accepted);

@@ -19,4 +19,18 @@ internal static class LoopbackPair
         connected.Connect(listener.LocalEndPoint!);
         return (connected, await listener.AcceptAsync());
     }
+
+    /// <summary>
+    /// A stream this process opened (<see cref="FedMesh.Core.Transport.LoopStream.ConnectAsync(IPEndPoint, CancellationToken)"/>,
+    /// as the pooled upstream connections are), and the socket a fresh listener accepted for it.
+    /// </summary>
+    public static async Task<(FedMesh.Core.Transport.LoopStream Opened, Socket Accepted)> OpenUpstreamAsync()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var accepting = listener.AcceptAsync();
+        var opened = (FedMesh.Core.Transport.LoopStream)await FedMesh.Core.Transport.LoopStream.ConnectAsync((IPEndPoint)listener.LocalEndPoint!, CancellationToken.None);
+        return (opened, await accepting);
+    }
 }
