@@ -25,9 +25,12 @@ public sealed class MeshForwarderBurstTests
         // Each handshake takes 300 ms (a busy upstream, a far cluster); an answer takes far less. The first openings are
         // held until the whole burst waits in the pool, so that it is one burst however slowly a busy machine starts
         // the requests (one that came in after the first openings ended would rightly start an opening of its own).
+        // The openings after the first wave are held until every answer is in: the first connections serve the whole
+        // burst, however slowly a busy machine relays it (with 300 ms only, a third wave started when the first eight
+        // had not served the queue by the time the second wave opened).
         const int burst = 40;
         using var certificate = TestCertificate.SelfSigned();
-        var gate = new HandshakeGate(delay: TimeSpan.FromMilliseconds(300));
+        var gate = new HandshakeGate(delay: TimeSpan.FromMilliseconds(300), firstWave: Http11Pool.MaxOpening);
         await using var upstream = ScriptedUpstream.Answering(Numbered, certificate, gate.HoldAsync);
         await using var front = await ForwardingFront.StartAsync(upstream.Prefix, client: ForwardingFront.CreateClient(AnyCertificate));
 
@@ -42,6 +45,7 @@ public sealed class MeshForwarderBurstTests
         var outcomes = new List<ForwardOutcome>();
         for (var i = 0; i < burst; i++)
             outcomes.Add(await front.NextOutcomeAsync());
+        gate.OpenLater();
         // Openings that were under way when the queue emptied end in the idle stack.
         await HandshakeGate.Until(() => front.Client.OpenConnections == upstream.Accepted, "every opened connection in the pool");
 
