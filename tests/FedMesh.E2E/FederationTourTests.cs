@@ -19,7 +19,7 @@ public sealed class FederationTourTests(FederationFixture federation, ITestOutpu
         foreach (var cluster in new[] { "east", "west" })
         {
             var parts = FederationFixture.Parts(status, cluster).ToList();
-            Assert.Equal(["controller", "echo", "gateway", "proxy"], parts.Select(p => p.GetProperty("kind").GetString()).Order().ToArray());
+            Assert.Equal(["controller", "echo", "gateway", "proxy"], parts.Select(p => p.GetProperty("kind").GetString()!).Order().ToArray());
             foreach (var part in parts)
             {
                 Assert.True(part.GetProperty("ready").GetBoolean(), $"{cluster}/{part.GetProperty("name")} not ready");
