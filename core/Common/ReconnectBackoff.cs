@@ -6,9 +6,10 @@ namespace FedMesh.Core.Common;
 /// </summary>
 public sealed class ReconnectBackoff(TimeSpan initial, TimeSpan max, TimeProvider time)
 {
+    private readonly TimeSpan _initial = initial;
     private TimeSpan _current = initial;
 
-    public void Reset() => _current = initial;
+    public void Reset() => _current = _initial;
 
     /// <summary>Waits the next delay; false if <paramref name="cancellationToken"/> fired (the caller stops).</summary>
     public async Task<bool> WaitAsync(CancellationToken cancellationToken)

@@ -76,6 +76,8 @@ public sealed class CrossClusterFailoverTests(ThreeClusterFixture mesh, ITestOut
         var lastNotNorth = answers.Where(a => a.At >= brokenAt && a.Cluster != "north").Select(a => a.At - brokenAt).DefaultIfEmpty(TimeSpan.Zero).Max();
         var slowest = answers.Where(a => a.At >= brokenAt - TimeSpan.FromSeconds(1)).Select(a => a.Took).DefaultIfEmpty(TimeSpan.Zero).Max();
         var lastFailed = failed.Select(a => a.At - brokenAt).DefaultIfEmpty(TimeSpan.Zero).Max();
+        if (failed.Count > 0) // the hops the failed requests crossed: what they logged, before the lines below
+            output.WriteLine(mesh.Logs(8, "east_echo", "north_gateway", "north_echo"));
         output.WriteLine($"{what}: {answers.Count} GETs at {PerSecond}/s, {failed.Count} failed (last {lastFailed.TotalSeconds:0.00}s after), {cut.Count} cut under way; link not-alive seen after {notAliveAt.TotalSeconds:0.0}s; last answer not from north sent {lastNotNorth.TotalSeconds:0.00}s after the break; slowest answer {slowest.TotalSeconds:0.00}s");
         foreach (var c in cut)
             output.WriteLine($"  cut under way: sent {(c.At - brokenAt).TotalSeconds:0.00}s after the break, its head from west {(c.HeadAt - brokenAt)!.Value.TotalSeconds:0.000}s after, west down {(brokenBy - brokenAt).TotalSeconds:0.000}s after: {c.Error}");

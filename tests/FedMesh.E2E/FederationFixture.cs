@@ -61,12 +61,17 @@ public sealed class FederationFixture : IAsyncLifetime
     /// <summary>The tail of every part's log, for failure messages.</summary>
     public string Logs() => LogsOf(Home);
 
-    /// <summary>The tail of every part's log of the federation in <paramref name="home"/>.</summary>
-    public static string LogsOf(string home)
+    /// <summary>
+    /// The last <paramref name="lines"/> of each part's log of the federation in <paramref name="home"/>: every part's, or
+    /// those whose log's name starts with one of <paramref name="prefixes"/> (<c>cluster_part</c>, e.g. <c>north_gateway</c>).
+    /// </summary>
+    public static string LogsOf(string home, int lines = 15, params string[] prefixes)
     {
         var dir = Path.Combine(home, "run", "logs");
         if (!Directory.Exists(dir)) return "(no logs)";
-        return string.Join("\n", Directory.GetFiles(dir).Select(f => $"--- {Path.GetFileName(f)}\n" + string.Join("\n", File.ReadLines(f).TakeLast(15))));
+        return string.Join("\n", Directory.GetFiles(dir).Order()
+            .Where(f => prefixes.Length == 0 || prefixes.Any(p => Path.GetFileName(f).StartsWith(p, StringComparison.Ordinal)))
+            .Select(f => $"--- {Path.GetFileName(f)}\n" + string.Join("\n", File.ReadLines(f).TakeLast(lines))));
     }
 }
 

@@ -73,13 +73,8 @@ public sealed class ThreeClusterFixture : IAsyncLifetime
         if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -{signal} {pid} failed ({kill.ExitCode})");
     }
 
-    /// <summary>The tail of every part's log, for failure messages.</summary>
-    public string Logs()
-    {
-        var dir = Path.Combine(Home, "run", "logs");
-        if (!Directory.Exists(dir)) return "(no logs)";
-        return string.Join("\n", Directory.GetFiles(dir).Select(f => $"--- {Path.GetFileName(f)}\n" + string.Join("\n", File.ReadLines(f).TakeLast(15))));
-    }
+    /// <summary>The tail of the parts' logs, for failure messages (<see cref="FederationFixture.LogsOf"/>).</summary>
+    public string Logs(int lines = 15, params string[] prefixes) => FederationFixture.LogsOf(Home, lines, prefixes);
 }
 
 /// <summary>Runs alone, after the parallel collections: its timings must not share two cores with other load tests.</summary>
