@@ -26,48 +26,23 @@ declare -A target host pids
 held_rows fedmesh-x nginx-x haproxy-x
 fm_target=${target[fedmesh-x]}; fm_host=${host[fedmesh-x]}; fm_pids=${pids[fedmesh-x]}; ngx_pids=${pids[nginx-x]}
 
-# nginx-x's front with an h2c listener: the held run's nginx-x server block (its upstream and mTLS settings) in an
-# nginx of its own, pinned as run.sh pins the proxies. Its gateway is the held run's, as for nginx-x.
-front="$work/nginx-h2"; mkdir -p "$front/tmp"
-port=$(free_port)
-python3 - "$work/nginx-a/nginx.conf" "$work/nginx-a" "$front" "$port" >"$front/nginx.conf" <<'PY'
-import re, sys
-conf, old, new, port = sys.argv[1:]
-lines = open(conf).read().replace(old, new).split('\n')
-first = next(i for i, l in enumerate(lines) if l.strip().startswith('server {'))
-blocks, block = [], []
-for line in lines[first:]:
-    block.append(line)
-    if line.rstrip().endswith('} }'):
-        blocks.append('\n'.join(block)); block = []
-kept = [b for b in blocks if 'proxy_pass https://hop_b' in b]
-print('\n'.join(lines[:first]))
-for b in kept:
-    print(re.sub(r'listen 127\.0\.0\.1:\d+;', f'listen 127.0.0.1:{port} http2;', b))
-print('}')
-PY
-grep -q "listen 127.0.0.1:$port http2" "$front/nginx.conf" || { echo "h2: found no nginx-x server in $work/nginx-a/nginx.conf" >&2; exit 1; }
-taskset -c $PX_CPU nice -n "$NICE" nginx -p "$front" -c "$front/nginx.conf" -g 'daemon off;' 2>"$front/stderr.log" &
-trap 'kill $(cat "$front/nginx.pid" 2>/dev/null) 2>/dev/null || true' EXIT
-wait_ok "the h2c nginx (log: $front/stderr.log)" "http://127.0.0.1:$port/1k" bench --http2-prior-knowledge
-front_pids=$(children "$(cat "$front/nginx.pid")")
-gateway_pids=$(echo "$ngx_pids" | awk '{print $3, $4}')   # nginx-x lists the front's master and worker, then the gateway's
-
-# The chains with HTTP/2 on every leg, gateway first; every process pinned as run.sh pins the proxies.
-ngx_a=$(free_port); ngx_b=$(free_port); ha_a=$(free_port); ha_b=$(free_port)
-python3 "$here/h2_chains.py" "$work" "$ngx_a" "$ngx_b" "$ha_a" "$ha_b"
-chain_pids=()
-for n in h2b h2a; do
-  taskset -c $PX_CPU nice -n "$NICE" nginx -p "$work/nginx-$n" -c "$work/nginx-$n/nginx.conf" -g 'daemon off;' 2>"$work/nginx-$n/stderr.log" &
-  chain_pids+=($!)
-  taskset -c $PX_CPU nice -n "$NICE" haproxy -db -f "$work/haproxy-$n/haproxy.cfg" >"$work/haproxy-$n/stderr.log" 2>&1 &
-  chain_pids+=($!)
-done
-trap 'kill $(cat "$front/nginx.pid" 2>/dev/null) ${chain_pids[*]} 2>/dev/null || true' EXIT
+# The peers, written from the held rows' configurations (h2_chains.py): nginx-x's front with an h2c listener (HTTP/1.1
+# on to the held run's nginx-x gateway), and nginx's and HAProxy's chains with HTTP/2 on every leg. Each process pinned
+# as run.sh pins the proxies; gateways first.
+port=$(free_port); ngx_a=$(free_port); ngx_b=$(free_port); ha_a=$(free_port); ha_b=$(free_port)
+python3 "$here/h2_chains.py" "$work" "$port" "$ngx_a" "$ngx_b" "$ha_a" "$ha_b"
+started=()
+trap 'kill ${started[*]} 2>/dev/null || true' EXIT
+start_nginx() { taskset -c $PX_CPU nice -n "$NICE" nginx -p "$work/$1" -c "$work/$1/nginx.conf" -g 'daemon off;' 2>"$work/$1/stderr.log" & started+=($!); }
+start_haproxy() { taskset -c $PX_CPU nice -n "$NICE" haproxy -db -f "$work/$1/haproxy.cfg" >"$work/$1/stderr.log" 2>&1 & started+=($!); }
+start_nginx nginx-h2; start_nginx nginx-h2b; start_nginx nginx-h2a; start_haproxy haproxy-h2b; start_haproxy haproxy-h2a
+wait_ok "the h2c nginx (log: $work/nginx-h2/stderr.log)" "http://127.0.0.1:$port/1k" bench --http2-prior-knowledge
 wait_ok "nginx's HTTP/2 chain (logs: $work/nginx-h2[ab]/stderr.log)" "http://127.0.0.1:$ngx_a/1k" bench --http2-prior-knowledge
 wait_ok "HAProxy's HTTP/2 chain (logs: $work/haproxy-h2[ab]/stderr.log)" "http://127.0.0.1:$ha_a/1k" bench --http2-prior-knowledge
-ngx_h2_pids="$(children "${chain_pids[2]}") $(children "${chain_pids[0]}")"   # front's master and worker, then the gateway's
-ha_h2_pids="${chain_pids[3]} ${chain_pids[1]}"
+front_pids=$(children "${started[0]}")
+gateway_pids=$(echo "$ngx_pids" | awk '{print $3, $4}')   # nginx-x lists the front's master and worker, then the gateway's
+ngx_h2_pids="$(children "${started[2]}") $(children "${started[1]}")"   # the front's master and worker, then the gateway's
+ha_h2_pids="${started[4]} ${started[3]}"
 
 results="$work/h2.$(date +%H%M%S).txt"; : >"$results"
 for round in $(seq 1 "$rounds"); do

@@ -7,50 +7,24 @@ Writes WORK/nginx-{a3,b3,c}/nginx.conf from the held run's nginx-a and nginx-b c
       origin's plain listener DIRECT with keepalive, listening on PORT_C.
 Exits with a message naming the file and the pattern it expected when a configuration does not look as run.sh writes it.
 """
-import os
-import re
 import sys
+
+from held_conf import nginx_front, read, sub, write
 
 if len(sys.argv) != 6:
     sys.exit("usage: nginx_chain.py WORK DIRECT PORT_A PORT_B PORT_C (WORK: a held run of bench/dataplane/run.sh)")
 work, direct, port_a, port_b, port_c = sys.argv[1:]
 
+b_file = f"{work}/nginx-b/nginx.conf"
+b = read(work, "nginx-b/nginx.conf", "nginx-x")
 
-def sub(pattern, replacement, text, name):
-    result, count = re.subn(pattern, replacement, text, count=1, flags=re.S)
-    if count != 1:
-        sys.exit(f"nginx_chain: no match for {pattern!r} in {name}: is {work} a held run of bench/dataplane/run.sh?")
-    return result
-
-
-def write(name, text):
-    os.makedirs(f"{work}/nginx-{name}/tmp", exist_ok=True)
-    with open(f"{work}/nginx-{name}/nginx.conf", "w") as f:
-        f.write(text)
-
-
-a_file, b_file = f"{work}/nginx-a/nginx.conf", f"{work}/nginx-b/nginx.conf"
-for f in (a_file, b_file):
-    if not os.path.isfile(f):
-        sys.exit(f"nginx_chain: {f} is missing: is {work} a held run of bench/dataplane/run.sh with the nginx-x row?")
-a = open(a_file).read().replace(f"{work}/nginx-a", f"{work}/nginx-a3")
-b = open(b_file).read()
-
-# a3: everything before the first server block, and nginx-x's server block alone.
-head, *servers = a.split("\n  server {")
-front = [s for s in servers if "proxy_pass https://hop_b" in s]
-if len(front) != 1:
-    sys.exit(f"nginx_chain: no single server proxying to hop_b in {a_file}")
-head = sub(r"upstream hop_b \{ server 127\.0\.0\.1:\d+;", f"upstream hop_b {{ server 127.0.0.1:{port_b};", head, a_file)
-front = sub(r"listen 127\.0\.0\.1:\d+;", f"listen 127.0.0.1:{port_a};", front[0], a_file).rstrip()
-if front.endswith("}"):  # the http block's closing brace came with the last server block
-    front = front[:-1].rstrip()
-write("a3", head + "\n  server {" + front + "\n}\n")
+# a3: nginx-x's front alone.
+write(work, "nginx-a3", "nginx.conf", nginx_front(work, "nginx-a3", f"127.0.0.1:{port_a}", port_b))
 
 b3 = b.replace(f"{work}/nginx-b", f"{work}/nginx-b3")
 b3 = sub(r"upstream origin_tls \{ server 127\.0\.0\.1:\d+;", f"upstream origin_tls {{ server 127.0.0.1:{port_c};", b3, b_file)
 b3 = sub(r"listen 127\.0\.0\.1:\d+ ssl;", f"listen 127.0.0.1:{port_b} ssl;", b3, b_file)
-write("b3", b3)
+write(work, "nginx-b3", "nginx.conf", b3)
 
 c = b.replace(f"{work}/nginx-b", f"{work}/nginx-c")
 c = sub(r"upstream origin_tls \{ server 127\.0\.0\.1:\d+;", f"upstream origin {{ server {direct};", c, b_file)
@@ -60,4 +34,4 @@ c = sub(r"ssl_certificate \S+; ssl_certificate_key \S+;",
 c = sub(r"location / \{ proxy_pass https://origin_tls;.*?\} \}",
         'location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering on; } }',
         c, b_file)
-write("c", c)
+write(work, "nginx-c", "nginx.conf", c)
