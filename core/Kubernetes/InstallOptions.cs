@@ -29,7 +29,7 @@ public sealed class InstallOptions
         var errors = new List<string>();
         if (string.IsNullOrEmpty(Cluster)) errors.Add("cluster: is required");
         if (GatewayPort is < 1 or > 65535) errors.Add($"gateway port must be between 1 and 65535 (got {GatewayPort})");
-        if (GatewayBusyPollMicroseconds is < 0 or > Transport.BusyPolling.MaxMicroseconds)
+        if (!Transport.BusyPolling.IsWindow(GatewayBusyPollMicroseconds))
             errors.Add($"gateway busy-poll window {GatewayBusyPollMicroseconds} µs: {Transport.BusyPolling.Rule}");
         if (string.IsNullOrEmpty(ImageRepository) || string.IsNullOrEmpty(ImageTag)) errors.Add("image repository and tag are required");
         if (!IssuerCertificatePem.Contains("BEGIN CERTIFICATE", StringComparison.Ordinal)) errors.Add("issuer certificate: not a PEM certificate");

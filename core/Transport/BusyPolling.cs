@@ -26,6 +26,9 @@ public static class BusyPolling
 
     private static long s_window; // Stopwatch ticks; 0: off
 
+    /// <summary>Whether <paramref name="microseconds"/> is a window (<see cref="Rule"/>): 0 (off) to <see cref="MaxMicroseconds"/>.</summary>
+    public static bool IsWindow(int microseconds) => microseconds is >= 0 and <= MaxMicroseconds;
+
     /// <summary>The window every socket loop polls for an expected answer, in microseconds (0: off).</summary>
     public static int Microseconds
     {
@@ -63,7 +66,7 @@ public static class BusyPolling
         error = null;
         if (string.IsNullOrWhiteSpace(text))
             return true;
-        if (int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out microseconds) && microseconds <= MaxMicroseconds)
+        if (int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out microseconds) && IsWindow(microseconds))
             return true;
         microseconds = 0;
         error = $"{Variable} '{text}' is not a busy-poll window: {Rule}.";

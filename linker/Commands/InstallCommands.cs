@@ -33,7 +33,7 @@ internal static class InstallCommands
             if (gatewayPort is < 1 or > 65535)
                 throw new CliException($"--gateway-port must be between 1 and 65535 (got {gatewayPort})", ExitCodes.Usage);
             var gatewayBusyPoll = parse.GetValue(busyPoll);
-            if (gatewayBusyPoll is < 0 or > BusyPolling.MaxMicroseconds)
+            if (!BusyPolling.IsWindow(gatewayBusyPoll))
                 throw new CliException($"--gateway-busy-poll-us {gatewayBusyPoll} is not a busy-poll window: {BusyPolling.Rule}", ExitCodes.Usage);
             var issuer = issuers(federation, target);
             var manifests = InstallManifests.Render(new InstallOptions
