@@ -10,7 +10,9 @@
 # that thread by the answer, or the return of its receive if it did not sleep; recorded with perf), which leaves out
 # the client core's own delays. Both time the same requests, so here the load generator's figures include perf's cost
 # of recording each wake-up (run.sh's do not). On the kernel's clock the script also splits each row's requests into
-# segments per hop (where the added time is spent).
+# segments per hop (where the added time is spent), and gives two more tables: the requests that no other program's
+# run overlapped (the host's share of the tail left out), and the proxies' own segments alone (the origin's, on the
+# client's core, left out), then how many requests other programs disturbed.
 # Needs a held run with the rows to compare, e.g.
 #   BENCH_ONLY="fedmesh fedmesh-x nginx-mtls nginx-x haproxy-mtls haproxy-x" BENCH_HOLD=3000 BENCH_OUT=/tmp/b bench/dataplane/run.sh &
 #   BENCH_OUT=/tmp/b bench/dataplane/latency.sh [ROUNDS] [ROW...]   # default 8 rounds of every row held; ~1 min a round
@@ -66,16 +68,22 @@ stalls = {l["round"]: l for l in lines if l["row"] == "stalls"}
 errors = sum(l["errors"] for l in lines if l["row"] != "stalls")
 PEERS = {"fedmesh": ("nginx-mtls", "haproxy-mtls"), "fedmesh-x": ("nginx-x", "haproxy-x")}
 # The stall probe's column goes with the first table only (one probe per round).
+# The last table's figures are the proxies' own time (kclock.py's "own50"/"own99"), added by themselves: direct has none.
 for clock, p50, p99, how, with_stalls in (
-        ("load generator's", "p50", "p99", "from each request's intended send time to its answer read", True),
-        ("kernel's", "kp50", "kp99", "from each request's send to the kernel's wake-up of its thread by the answer", False)):
+        ("load generator's clock", "p50", "p99", "from each request's intended send time to its answer read", True),
+        ("kernel's clock", "kp50", "kp99", "from each request's send to the kernel's wake-up of its thread by the answer", False),
+        ("kernel's clock, undisturbed requests only", "kp50u", "kp99u", "the same, of the requests during which no other program ran 50 µs or more on either core", False),
+        ("kernel's clock, the proxies' own segments", "own50", "own99", "each request's time less the origin's segment, of the requests whose every hop woke once, in order; not over direct's", False)):
     # A measurement whose kernel record failed (kclock.py printed null) has no kernel figures: "–", and left out. So
     # does a percentile below direct's in its round (report.added: direct hit by a stall longer than anything the row
     # met, so the time a proxy added cannot be told from it).
-    over = {(l["row"], l["round"]): (added(l[p50], direct[l["round"]][p50]), added(l[p99], direct[l["round"]][p99]))
-            for l in lines if l["row"] in rows and l.get(p50) is not None and direct[l["round"]].get(p50) is not None}
+    own = p50 == "own50"
+    over = {(l["row"], l["round"]): ((l[p50], l[p99]) if own else
+                                     (added(l[p50], direct[l["round"]][p50]), added(l[p99], direct[l["round"]][p99])))
+            for l in lines if l["row"] in rows and l.get(p50) is not None and (own or direct[l["round"]].get(p50) is not None)}
     cell = lambda v: "–" if v is None else f"{v:.0f}"
-    print(f"added latency at 1,000 rps over 16 connections on the {clock} clock ({how}), µs (p50 / p99 over direct's in the same round)"
+    print(f"added latency at 1,000 rps over 16 connections on the {clock} ({how}), µs ("
+          + ("p50 / p99" if own else "p50 / p99 over direct's in the same round") + ")"
           + ("; proxy core's stalls after the round" if with_stalls else ""))
     print("| round | direct p50 / p99 | " + " | ".join(rows) + (" | stalls ≥ 200 µs/s, ≥ 1 ms/s, longest µs |" if with_stalls else " |"))
     print("|---|---|" + "---|" * len(rows) + ("---|" if with_stalls else ""))
@@ -116,6 +124,15 @@ for row in rows:
         work = [l["work"] for l in split if "work" in l]
         own = ("; own work per step: " + ", ".join(f"{hop} {median(w[hop] for w in work if hop in w):.2f}" for hop in work[0])) if work else ""
         print(f"  {row}: " + ", ".join(f"{n} {median(l['segments'][n] for l in split):.0f}" for n in names) + f" ({share:.0%} of requests){own}")
+# How much of each row's tail the host made: requests during which another program ran (kclock.py's "disturbed").
+print("\nother programs' runs of 50 µs or more (kernel's clock): share of requests they overlapped, of the slowest 1 %,"
+      " and what ran longest (ms in the round; the round with most):")
+for row in ["direct"] + rows:
+    marked = [l for l in lines if l["row"] == row and l.get("disturbed") is not None]
+    if marked:
+        worst = max(marked, key=lambda l: sum(l["foreign"].values()))
+        print(f"  {row}: {median(l['disturbed'] for l in marked):.1%} of requests, {median(l['tail'] for l in marked):.0%} of the"
+              " slowest 1 % (medians over rounds); " + ", ".join(f"{c} {ms}" for c, ms in worst["foreign"].items()))
 if errors:
     print(f"{errors} requests failed")
 PY
