@@ -19,7 +19,8 @@ if (args.Length == 2 && args[0] == "--stall-probe" && double.TryParse(args[1], S
 var opts = Options.Parse(args);
 if (opts is null)
 {
-    Console.Error.WriteLine("usage: loadgen --target host:port --host HOST [--path /] --rate RPS --connections N --seconds S [--warmup S]");
+    Console.Error.WriteLine("usage: loadgen --target host:port --host HOST [--path /] --rate RPS --connections N --seconds S [--warmup S] [--fresh]");
+    Console.Error.WriteLine("       (--fresh: a new connection for every request, opened at its intended send time; it asks the server to close)");
     Console.Error.WriteLine("       loadgen --stall-probe SECONDS   (0 < SECONDS <= 60)");
     return 2;
 }
@@ -30,24 +31,31 @@ if (Stopwatch.Frequency != 1_000_000_000)
 }
 Native.prctl(29 /* PR_SET_TIMERSLACK */, 1, 0, 0, 0);
 
-var request = Encoding.ASCII.GetBytes($"GET {opts.Path} HTTP/1.1\r\nHost: {opts.Host}\r\nUser-Agent: fedmesh-loadgen\r\n\r\n");
-var sockets = new Socket[opts.Connections];
-for (var i = 0; i < sockets.Length; i++)
-{
-    var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-    s.Connect(opts.Target);
-    sockets[i] = s;
-}
+var request = Encoding.ASCII.GetBytes($"GET {opts.Path} HTTP/1.1\r\nHost: {opts.Host}\r\nUser-Agent: fedmesh-loadgen\r\n"
+    + (opts.Fresh ? "Connection: close\r\n" : "") + "\r\n");
+var sockets = new Socket?[opts.Connections];
+if (!opts.Fresh)
+    for (var i = 0; i < sockets.Length; i++)
+        sockets[i] = Open(opts.Target);
 
 // Warm-up at the same rate (JIT, pools), then the measured run on a fresh schedule.
 if (opts.Warmup > 0)
-    Run(sockets, request, opts.Rate, opts.Warmup, record: false);
-var result = Run(sockets, request, opts.Rate, opts.Seconds, record: true);
-foreach (var s in sockets) s.Dispose();
+    Run(sockets, opts.Target, request, opts.Rate, opts.Warmup, record: false);
+var result = Run(sockets, opts.Target, request, opts.Rate, opts.Seconds, record: true);
+foreach (var s in sockets) s?.Dispose();
 Console.WriteLine(JsonSerializer.Serialize(result));
 return result.Errors > 0 && result.Requests == 0 ? 1 : 0;
 
-static Result Run(Socket[] sockets, byte[] request, double rate, double seconds, bool record)
+static Socket Open(IPEndPoint target)
+{
+    var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+    s.Connect(target);
+    return s;
+}
+
+// sockets: one kept-alive connection per thread, or nulls: each request on a connection of its own (--fresh), whose
+// opening counts in its time.
+static Result Run(Socket?[] sockets, IPEndPoint target, byte[] request, double rate, double seconds, bool record)
 {
     var n = sockets.Length;
     var total = (long)(rate * seconds);
@@ -63,15 +71,18 @@ static Result Run(Socket[] sockets, byte[] request, double rate, double seconds,
         threads[c] = new Thread(() =>
         {
             var buffer = new byte[64 * 1024];
-            var reader = new ResponseReader(sockets[conn], buffer);
+            var kept = sockets[conn];
+            var reader = kept is null ? null : new ResponseReader(kept, buffer);
             for (long k = conn; k < total; k += n)
             {
                 var intended = start + (long)(k * periodNs);
                 Native.SleepUntil(intended);
+                var socket = kept;
                 try
                 {
-                    sockets[conn].Send(request);
-                    var status = reader.ReadResponse();
+                    socket ??= Open(target);
+                    socket.Send(request);
+                    var status = (reader ?? new ResponseReader(socket, buffer)).ReadResponse();
                     var done = Stopwatch.GetTimestamp();
                     if (status is < 200 or >= 400) errors[conn]++;
                     else latencies[conn].Add(done - intended);
@@ -79,7 +90,13 @@ static Result Run(Socket[] sockets, byte[] request, double rate, double seconds,
                 catch (Exception e) when (e is SocketException or IOException)
                 {
                     errors[conn]++;
-                    return; // a broken connection ends its share of the schedule
+                    if (kept is not null)
+                        return; // a broken connection ends its share of the schedule
+                }
+                finally
+                {
+                    if (kept is null)
+                        socket?.Dispose();
                 }
             }
         }) { IsBackground = true, Name = $"conn-{conn}" };
@@ -144,16 +161,25 @@ internal sealed record StallResult(double Seconds, double LostPct, double Stalls
 /// <summary>Latency figures in microseconds, measured from each request's intended send time.</summary>
 internal sealed record Result(int Requests, int Errors, double Seconds, double Rps, double P50Us, double P90Us, double P99Us, double P999Us, double MaxUs);
 
-internal sealed record Options(IPEndPoint Target, string Host, string Path, double Rate, int Connections, double Seconds, double Warmup)
+internal sealed record Options(IPEndPoint Target, string Host, string Path, double Rate, int Connections, double Seconds, double Warmup, bool Fresh)
 {
     public static Options? Parse(string[] args)
     {
         var map = new Dictionary<string, string>();
-        for (var i = 0; i + 1 < args.Length; i += 2) map[args[i].TrimStart('-')] = args[i + 1];
+        var fresh = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--fresh")
+                fresh = true;
+            else if (i + 1 < args.Length)
+                map[args[i].TrimStart('-')] = args[++i];
+            else
+                return null;
+        }
         if (!map.TryGetValue("target", out var target) || !IPEndPoint.TryParse(target, out var ep)) return null;
         return new Options(ep, map.GetValueOrDefault("host", target), map.GetValueOrDefault("path", "/"),
             double.Parse(map.GetValueOrDefault("rate", "1000")), int.Parse(map.GetValueOrDefault("connections", "16")),
-            double.Parse(map.GetValueOrDefault("seconds", "10")), double.Parse(map.GetValueOrDefault("warmup", "0")));
+            double.Parse(map.GetValueOrDefault("seconds", "10")), double.Parse(map.GetValueOrDefault("warmup", "0")), fresh);
     }
 }
 
