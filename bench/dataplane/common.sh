@@ -1,7 +1,12 @@
 # Sourced by bench/dataplane/run.sh and held.sh (so by every script that works on a held run): small helpers they share.
 
-# A free TCP port on 127.0.0.1.
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# N free TCP ports on 127.0.0.1, distinct: all N are held at once while they are picked. (Picked one at a time, two
+# could be the same port, and are, once tens of thousands of closed connections crowd the ephemeral range: one proxy
+# then fails to bind and the other answers in its place.)
+free_ports() { python3 -c 'import socket, sys; held = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in held: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in held))' "$1"; }
+free_port() { free_ports 1; }
 
 # A process and its children (an nginx master and its workers).
 children() { echo "$1 $(pgrep -P "$1" | tr '\n' ' ')"; }

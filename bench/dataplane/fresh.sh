@@ -8,16 +8,19 @@
 # Prints per round, then medians with FedMesh's ratios to nginx and HAProxy doing the same hop.
 # Needs a held run with the rows:
 #   BENCH_ONLY="fedmesh fedmesh-x nginx-mtls nginx-x haproxy-mtls haproxy-x" BENCH_HOLD=900 BENCH_OUT=/tmp/b bench/dataplane/run.sh &
-#   BENCH_OUT=/tmp/b bench/dataplane/fresh.sh [ROUNDS]   # default 4; ~1 min a round; then rm /tmp/b/hold
+#   BENCH_OUT=/tmp/b bench/dataplane/fresh.sh [ROUNDS] [ROW...]   # default 4 rounds of those six rows; ~1.5 min a round
+#   (then rm /tmp/b/hold)
 set -euo pipefail
 work=${BENCH_OUT:?set BENCH_OUT to the directory of a held run of bench/dataplane/run.sh}
 . "$(dirname "${BASH_SOURCE[0]}")/held.sh"
 rounds=${1:-4}
+shift || true
 seconds=${FRESH_SECONDS:-4}
 in_range ROUNDS "$rounds"
 in_range FRESH_SECONDS "$seconds"
 need_targets
-rows=(fedmesh nginx-mtls haproxy-mtls fedmesh-x nginx-x haproxy-x)
+rows=("$@")
+[ ${#rows[@]} -gt 0 ] || rows=(fedmesh nginx-mtls haproxy-mtls fedmesh-x nginx-x haproxy-x)
 declare -A target host pids
 held_rows direct "${rows[@]}"
 results="$work/fresh.$(date +%H%M%S)"
@@ -62,9 +65,8 @@ for row in added:
     a50, a99 = med(added[row][0]), med(added[row][1])
     rps, cpu = med(sat[row][0]), med(sat[row][1])
     cells = []
-    for peer in peers.get(row, ()):
-        cells.append(f"{a50 / med(added[peer][0]):.2f}, {cpu / med(sat[peer][1]):.2f}")
-    cells += ["–"] * (2 - len(cells))
+    for peer in peers.get(row, ("", "")):
+        cells.append(f"{a50 / med(added[peer][0]):.2f}, {cpu / med(sat[peer][1]):.2f}" if peer in added else "–")
     print(f"| {row} | {a50:.0f} | {a99:.0f} | {rps:,.0f} | {cpu:.1f} | " + " | ".join(cells) + " |")
 if errors:
     print(f"{errors} requests failed")

@@ -29,7 +29,7 @@ fm_target=${target[fedmesh-x]}; fm_host=${host[fedmesh-x]}; fm_pids=${pids[fedme
 # The peers, written from the held rows' configurations (h2_chains.py): nginx-x's front with an h2c listener (HTTP/1.1
 # on to the held run's nginx-x gateway), and nginx's and HAProxy's chains with HTTP/2 on every leg. Each process pinned
 # as run.sh pins the proxies; gateways first.
-port=$(free_port); ngx_a=$(free_port); ngx_b=$(free_port); ha_a=$(free_port); ha_b=$(free_port)
+read -r port ngx_a ngx_b ha_a ha_b < <(free_ports 5)
 python3 "$here/h2_chains.py" "$work" "$port" "$ngx_a" "$ngx_b" "$ha_a" "$ha_b"
 started=()
 trap 'kill ${started[*]} 2>/dev/null || true' EXIT

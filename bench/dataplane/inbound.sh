@@ -40,7 +40,7 @@ metadata: { name: benchin, namespace: default, labels: { fedmesh.io/exported: "t
 spec: { ports: [ { port: 80 } ] }
 EOF
 "$fedmesh" apply -f "$work/benchin.yaml" --cluster west >/dev/null
-outbound=$(free_port); inbound=$(free_port); admin=$(free_port)
+read -r outbound inbound admin < <(free_ports 3)
 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 taskset -c $PX_CPU nice -n "$NICE" "$dataplane" proxy \
   --Cluster west --TrustDomain fedmesh.local --Namespace default --Service benchin --Instance benchin-0 \
   --Outbound "127.0.0.1:$outbound" --Inbound "127.0.0.1:$inbound" --AdminListen "127.0.0.1:$admin" \
@@ -65,7 +65,7 @@ target[fedmesh-x-inbound]=${target[fedmesh-x]}; host[fedmesh-x-inbound]=benchin-
 
 # nginx with the same third hop, so the chains compare process for process (nginx_chain.py): nginx-x's front and
 # gateway again (a3, b3), and c in the sidecar's place (mTLS in, plain HTTP/1.1 to the origin). Pinned likewise.
-port_a=$(free_port); port_b=$(free_port); port_c=$(free_port)
+read -r port_a port_b port_c < <(free_ports 3)
 python3 "$here/nginx_chain.py" "$work" "${target[direct]}" "$port_a" "$port_b" "$port_c"
 for n in c b3 a3; do
   taskset -c $PX_CPU nice -n "$NICE" nginx -p "$work/nginx-$n" -c "$work/nginx-$n/nginx.conf" -g 'daemon off;' 2>"$work/nginx-$n/stderr.log" &

@@ -84,9 +84,7 @@ dotnet build "$here/loadgen/FedMesh.Bench.LoadGen.csproj" -c Release -o "$work/l
 LOADGEN="$work/loadgen/FedMesh.Bench.LoadGen"
 
 # ---------------------------------------------------------------- ports
-P_DIRECT=$(free_port); P_STATUS=$(free_port); P_TLS_E=$(free_port); P_TLS_W=$(free_port)
-P_NGX=$(free_port); P_NGX_TLS=$(free_port); P_NGX_X=$(free_port); P_NGX_B=$(free_port)
-P_HA=$(free_port); P_HA_TLS=$(free_port); P_HA_X=$(free_port); P_HA_B=$(free_port)
+read -r P_DIRECT P_STATUS P_TLS_E P_TLS_W P_NGX P_NGX_TLS P_NGX_X P_NGX_B P_HA P_HA_TLS P_HA_X P_HA_B < <(free_ports 12)
 
 # ---------------------------------------------------------------- federation (also our CA)
 log "starting the FedMesh local federation (east: proxy; west: gateway)"
