@@ -15,7 +15,9 @@ The front and the gateway share a core, so a segment also holds the previous pro
 sleeps. Median per segment in µs, and "proxies": a whole request's time less the origin's segment. That last is the
 time the proxies themselves added to the request, without what happened on the origin's side (the origin shares its
 core with the load generator, and a woken origin that waits there for its turn delays every row's request alike): its
-p50 and p99 are given too ("own50", "own99"), the tail a proxy adds of its own.
+p50 and p99 are given too ("own50", "own99"), the tail a proxy adds of its own, but only over those requests: one
+that overlapped another (a hop already awake when it came, so not woken for it) makes no cycle, and those are often
+the slow ones; "own_tail" is the share of the slowest 1 % of all requests that the cycles hold.
 
 And each hop's own work on the way: the time from one of its receives returning data to its next send (a write,
 writev or sendto), which is the proxy's parsing, routing and encryption between the two system calls; median per
@@ -184,6 +186,17 @@ def main():
         own = [(c[-1] - c[0]) - (c[origin_at] - c[origin_at - 1]) for c in cycles]
         out["segments"]["proxies"] = median(own)
         out["own50"], out["own99"] = quantile(own, .5), quantile(own, .99)
+        # How far the cycles speak for the tail: a request that overlapped another (a hop already awake when it came)
+        # makes no cycle, and those are often the slow ones. A cycle is a request's when its first wake-up came within
+        # 50 µs of that request's send.
+        sends = sorted(start for start, _ in requests)
+        in_cycle = set()
+        for c in cycles:
+            i = bisect.bisect_right(sends, c[0]) - 1
+            if i >= 0 and c[0] - sends[i] < 50:
+                in_cycle.add(sends[i])
+        slow = [start for start, end in requests if p99 is not None and end - start >= p99]
+        out["own_tail"] = round(sum(start in in_cycle for start in slow) / len(slow), 2) if slow else None
     for hop, steps in work.items():
         if steps:
             out.setdefault("work", {})[hop] = round(median(steps), 2)

@@ -123,7 +123,9 @@ for row in rows:
         share = sum(l["cycles"] for l in split) / sum(l["n"] for l in split)
         work = [l["work"] for l in split if "work" in l]
         own = ("; own work per step: " + ", ".join(f"{hop} {median(w[hop] for w in work if hop in w):.2f}" for hop in work[0])) if work else ""
-        print(f"  {row}: " + ", ".join(f"{n} {median(l['segments'][n] for l in split):.0f}" for n in names) + f" ({share:.0%} of requests){own}")
+        tail = [l["own_tail"] for l in split if l.get("own_tail") is not None]
+        held = f", {median(tail):.0%} of the slowest 1 %" if tail else ""
+        print(f"  {row}: " + ", ".join(f"{n} {median(l['segments'][n] for l in split):.0f}" for n in names) + f" ({share:.0%} of requests{held}){own}")
 # How much of each row's tail the host made: requests during which another program ran (kclock.py's "disturbed").
 print("\nother programs' runs of 50 µs or more (kernel's clock): share of requests they overlapped, of the slowest 1 %,"
       " and what ran longest (ms in the round; the round with most):")
