@@ -2,8 +2,9 @@
 # Callers that open a connection for every request (scripts, health checkers, clients without a pool): what each
 # proxy costs when it must accept, set up and close a client connection per request. The upstream side stays pooled.
 # Rounds; each measures every row once, in turn:
-#   500 rps, each request on a new connection opened at its intended send time (the load generator's --fresh), for
-#   FRESH_SECONDS (default 4): p50 and p99 added over direct's in the round (µs; the connection's opening included);
+#   FRESH_RATE rps (default 500), each request on a new connection opened at its intended send time (the load
+#   generator's --fresh), for FRESH_SECONDS (default 4): p50 and p99 added over direct's in the round (µs; the
+#   connection's opening included);
 #   saturation (wrk -c16 with "Connection: close", the same length): rps, and CPU µs per request of the row's processes.
 # Prints per round, then medians with FedMesh's ratios to nginx and HAProxy doing the same hop.
 # Needs a held run with the rows:
@@ -16,8 +17,10 @@ work=${BENCH_OUT:?set BENCH_OUT to the directory of a held run of bench/dataplan
 rounds=${1:-4}
 shift || true
 seconds=${FRESH_SECONDS:-4}
+rate=${FRESH_RATE:-500}
 in_range ROUNDS "$rounds"
 in_range FRESH_SECONDS "$seconds"
+[[ "$rate" =~ ^[1-9][0-9]{0,3}$ ]] || { echo "$script: FRESH_RATE must be 1 to 9999 requests a second, not '$rate'" >&2; exit 2; }
 need_targets
 rows=("$@")
 [ ${#rows[@]} -gt 0 ] || rows=(fedmesh nginx-mtls haproxy-mtls fedmesh-x nginx-x haproxy-x)
@@ -29,7 +32,7 @@ results="$work/fresh.$(date +%H%M%S)"
 lg() { nice -n "$NICE" taskset -c $LG_CPU "$loadgen" --target "${target[$1]}" --host "${host[$1]}" --path /1k --fresh "${@:2}"; }
 for round in $(seq 1 "$rounds"); do
   for r in direct "${rows[@]}"; do
-    lg "$r" --rate 500 --connections 16 --seconds "$seconds" --warmup 1 \
+    lg "$r" --rate "$rate" --connections 16 --seconds "$seconds" --warmup 1 \
       | jq -c --arg row "$r" --argjson round "$round" '{row:$row, round:$round, p50:.P50Us, p99:.P99Us, errors:.Errors}' >>"$results.latency"
   done
   for r in "${rows[@]}"; do
@@ -57,7 +60,7 @@ for line in open(base + ".saturation"):
 errors = sum(l["errors"] for l in lat)
 peers = {"fedmesh": ("nginx-mtls", "haproxy-mtls"), "fedmesh-x": ("nginx-x", "haproxy-x")}
 med = lambda v: median(v) if v else float("nan")
-print(f"a new client connection per request; medians over {len(direct)} rounds (direct's p50 / p99 "
+print(f"a new client connection per request; medians over {len(direct)} rounds (direct's p50 / p99 at the fixed rate "
       f"{med([d['p50'] for d in direct.values()]):.0f} / {med([d['p99'] for d in direct.values()]):.0f} µs)")
 print("| row | added p50 µs | added p99 µs | max rps | CPU µs/req | ÷ nginx: p50, CPU | ÷ HAProxy: p50, CPU |")
 print("|---|---|---|---|---|---|---|")
