@@ -42,9 +42,11 @@ for round in $(seq 1 "$rounds"); do
   echo "$script: round $round/$rounds done" >&2
 done
 
-python3 - "$results" <<'PY'
+python3 - "$results" "$(dirname "${BASH_SOURCE[0]}")" <<'PY'
 import json, sys, collections
 from statistics import median
+sys.path.insert(0, sys.argv[2])
+from report import added as over_direct  # run.sh's rule: a round where direct's percentile is the larger is left out
 base = sys.argv[1]
 lat = [json.loads(l) for l in open(base + ".latency") if l.strip()]
 direct = {l["round"]: l for l in lat if l["row"] == "direct"}
@@ -52,7 +54,8 @@ added = collections.defaultdict(lambda: ([], []))
 for l in lat:
     if l["row"] != "direct":
         for i, k in enumerate(("p50", "p99")):
-            added[l["row"]][i].append(l[k] - direct[l["round"]][k])
+            if (v := over_direct(l[k], direct[l["round"]][k])) is not None:
+                added[l["row"]][i].append(v)
 sat = collections.defaultdict(lambda: ([], []))
 for line in open(base + ".saturation"):
     f = line.split()
@@ -64,7 +67,7 @@ print(f"a new client connection per request; medians over {len(direct)} rounds (
       f"{med([d['p50'] for d in direct.values()]):.0f} / {med([d['p99'] for d in direct.values()]):.0f} µs)")
 print("| row | added p50 µs | added p99 µs | max rps | CPU µs/req | ÷ nginx: p50, CPU | ÷ HAProxy: p50, CPU |")
 print("|---|---|---|---|---|---|---|")
-for row in added:
+for row in dict.fromkeys(l["row"] for l in lat if l["row"] != "direct"):
     a50, a99 = med(added[row][0]), med(added[row][1])
     rps, cpu = med(sat[row][0]), med(sat[row][1])
     cells = []

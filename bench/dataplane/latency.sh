@@ -68,22 +68,22 @@ stalls = {l["round"]: l for l in lines if l["row"] == "stalls"}
 errors = sum(l["errors"] for l in lines if l["row"] != "stalls")
 PEERS = {"fedmesh": ("nginx-mtls", "haproxy-mtls"), "fedmesh-x": ("nginx-x", "haproxy-x")}
 # The stall probe's column goes with the first table only (one probe per round).
-# The last table's figures are the proxies' own time (kclock.py's "own50"/"own99"), added by themselves: direct has none.
-for clock, p50, p99, how, with_stalls in (
-        ("load generator's clock", "p50", "p99", "from each request's intended send time to its answer read", True),
-        ("kernel's clock", "kp50", "kp99", "from each request's send to the kernel's wake-up of its thread by the answer", False),
-        ("kernel's clock, undisturbed requests only", "kp50u", "kp99u", "the same, of the requests during which no other program ran 50 µs or more on either core", False),
-        ("kernel's clock, the proxies' own segments", "own50", "own99", "each request's time less the origin's segment, of the requests whose every hop woke once, in order; not over direct's", False)):
+# The last table's figures are the proxies' own time (kclock.py's "own50"/"own99"), added by themselves: not over
+# direct's, which has none.
+for clock, p50, p99, how, with_stalls, over_direct in (
+        ("load generator's clock", "p50", "p99", "from each request's intended send time to its answer read", True, True),
+        ("kernel's clock", "kp50", "kp99", "from each request's send to the kernel's wake-up of its thread by the answer", False, True),
+        ("kernel's clock, undisturbed requests only", "kp50u", "kp99u", "the same, of the requests during which no other program ran 50 µs or more on either core", False, True),
+        ("kernel's clock, the proxies' own segments", "own50", "own99", "each request's time less the origin's segment, of the requests whose every hop woke once, in order; not over direct's", False, False)):
     # A measurement whose kernel record failed (kclock.py printed null) has no kernel figures: "–", and left out. So
     # does a percentile below direct's in its round (report.added: direct hit by a stall longer than anything the row
     # met, so the time a proxy added cannot be told from it).
-    own = p50 == "own50"
-    over = {(l["row"], l["round"]): ((l[p50], l[p99]) if own else
-                                     (added(l[p50], direct[l["round"]][p50]), added(l[p99], direct[l["round"]][p99])))
-            for l in lines if l["row"] in rows and l.get(p50) is not None and (own or direct[l["round"]].get(p50) is not None)}
+    over = {(l["row"], l["round"]): ((added(l[p50], direct[l["round"]][p50]), added(l[p99], direct[l["round"]][p99]))
+                                     if over_direct else (l[p50], l[p99]))
+            for l in lines if l["row"] in rows and l.get(p50) is not None and (not over_direct or direct[l["round"]].get(p50) is not None)}
     cell = lambda v: "–" if v is None else f"{v:.0f}"
     print(f"added latency at 1,000 rps over 16 connections on the {clock} ({how}), µs ("
-          + ("p50 / p99" if own else "p50 / p99 over direct's in the same round") + ")"
+          + ("p50 / p99 over direct's in the same round" if over_direct else "p50 / p99") + ")"
           + ("; proxy core's stalls after the round" if with_stalls else ""))
     print("| round | direct p50 / p99 | " + " | ".join(rows) + (" | stalls ≥ 200 µs/s, ≥ 1 ms/s, longest µs |" if with_stalls else " |"))
     print("|---|---|" + "---|" * len(rows) + ("---|" if with_stalls else ""))
