@@ -11,11 +11,14 @@ namespace FedMesh.Core.Forwarding;
 // itself (so a request waiting for its upstream waits in the connection's state machine), and the rest handed to Kestrel.
 public abstract partial class Http11Relay
 {
-    private async Task RunAsync(ConnectionContext connection, ConnectionDelegate next)
+    /// <summary>
+    /// Relays <paramref name="connection"/>'s plain requests until it closes, or hands it, from the first request it
+    /// does not take, to <paramref name="next"/> (Kestrel) and returns. <paramref name="closing"/> asks it to close: the
+    /// server is stopping; between requests it closes at once. The caller disposes of the connection unless it was handed on.
+    /// </summary>
+    public async Task RunAsync(ConnectionContext connection, ConnectionDelegate next, CancellationToken closing)
     {
         var exchange = new RelayExchange(connection);
-        // The server stopping asks each connection to close: between requests, this one does at once.
-        var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closing);
         while (!closing.IsCancellationRequested)
         {

@@ -2,7 +2,10 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Text;
 using FedMesh.Core.Telemetry;
+using FedMesh.Core.Transport;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace FedMesh.Core.Forwarding;
@@ -57,7 +60,8 @@ public abstract partial class Http11Relay
     }
 
     /// <summary>The connection middleware: relays what it can, then hands the connection to <paramref name="next"/>.</summary>
-    public Func<ConnectionDelegate, ConnectionDelegate> Middleware => next => connection => RunAsync(connection, next);
+    public Func<ConnectionDelegate, ConnectionDelegate> Middleware => next => connection =>
+        RunAsync(connection, next, connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default);
 
     /// <summary>
     /// False leaves the request, and the rest of its connection, to Kestrel. <paramref name="reusable"/> is the
@@ -148,5 +152,23 @@ public abstract partial class Http11Relay
                 parent = default;
         }
         return MeshTracing.Source.StartActivity(_spanName, _spanKind, parent);
+    }
+}
+
+/// <summary>Installing an <see cref="Http11Relay"/> on a listener.</summary>
+public static class Http11RelayListening
+{
+    /// <summary>
+    /// Puts the relay <paramref name="relay"/> returns in front of <paramref name="listen"/>'s HTTP/1.1 connections (null:
+    /// none yet, Kestrel takes them). On a shared port (<see cref="SharedPortEndPoint"/>) it runs ahead of Kestrel's
+    /// dispatch, on the thread that accepted the connection (<see cref="SharedPortEndPoint.Front"/>), and Kestrel gets
+    /// only the connections it hands on; elsewhere it is a connection middleware.
+    /// </summary>
+    public static void UseRelay(this ListenOptions listen, Func<Http11Relay?> relay)
+    {
+        if (listen.EndPoint is SharedPortEndPoint shared)
+            shared.Front = (connection, handOff, closing) => relay() is { } built ? built.RunAsync(connection, handOff, closing) : handOff(connection);
+        else
+            listen.Use(next => relay()?.Middleware(next) ?? next);
     }
 }

@@ -19,6 +19,14 @@ internal delegate Task<RoutedConnection?> ConnectionRouter(Socket accepted, Canc
 internal readonly record struct RoutedConnection(HttpProtocols Protocol, ConnectionContext Connection);
 
 /// <summary>
+/// Serves a shared port's connections of one protocol ahead of Kestrel (<see cref="SharedPortEndPoint.Front"/>): runs
+/// on the thread that routed the connection, and gives it to Kestrel with <paramref name="handOff"/> (from then on
+/// Kestrel owns it) or returns without (the port then disposes of it). <paramref name="closing"/> is cancelled when the
+/// port stops: the front then closes its connections as soon as each is between requests.
+/// </summary>
+public delegate Task ConnectionFront(ConnectionContext connection, ConnectionDelegate handOff, CancellationToken closing);
+
+/// <summary>
 /// One protocol's half of a <see cref="SharedPort"/>: the address and the protocol its connections speak. Shown as the
 /// address alone, so Kestrel reports the port as usual.
 /// </summary>
@@ -26,6 +34,14 @@ public abstract class SharedPortEndPoint(IPEndPoint address, HttpProtocols proto
 {
     public IPEndPoint Address { get; } = address;
     public HttpProtocols Protocol { get; } = protocol;
+
+    /// <summary>
+    /// What serves this endpoint's connections before Kestrel does, if anything. Kestrel's own dispatch costs each
+    /// connection two trips through the thread pool before its first byte is read; a front (the HTTP/1.1 relay) starts
+    /// on the thread that accepted and routed it, so a caller that opens a connection per request is served without
+    /// them. Set while configuring the endpoint, before it is bound.
+    /// </summary>
+    public ConnectionFront? Front { get; set; }
 
     public override AddressFamily AddressFamily => Address.AddressFamily;
 
@@ -44,7 +60,7 @@ internal sealed class SharedPorts(SocketTransportOptions transport, ILogger logg
     public IConnectionListener Open(SharedPortEndPoint endpoint, ConnectionRouter route, Func<IPEndPoint, EndPoint> endpointOf)
     {
         var port = _ports.GetOrAdd(endpoint.Address, address => new SharedPort(transport, address, route, logger, () => _ports.TryRemove(address, out _)));
-        return port.Open(endpoint.Protocol, endpointOf);
+        return port.Open(endpoint.Protocol, endpoint.Front, endpointOf);
     }
 }
 
@@ -52,7 +68,10 @@ internal sealed class SharedPorts(SocketTransportOptions transport, ILogger logg
 /// One bound socket shown to Kestrel as two endpoints, one per protocol: its accept loop hands each
 /// socket to a <see cref="ConnectionRouter"/> and queues the result for the endpoint of its protocol.
 /// Kestrel decides HTTP/1.1 or HTTP/2 per endpoint, not per connection, unless it ran TLS itself; this is
-/// how a port that does its own protocol detection (or its own TLS) still serves both.
+/// how a port that does its own protocol detection (or its own TLS) still serves both. A protocol with a
+/// <see cref="ConnectionFront"/> has its connections run by it first; the port tracks those itself, and on stopping
+/// asks them to close and waits for them (aborting them when the server's shutdown timeout ends), as Kestrel does with
+/// its own.
 /// </summary>
 internal sealed partial class SharedPort
 {
@@ -67,6 +86,11 @@ internal sealed partial class SharedPort
     private readonly Channel<ConnectionContext> _http1 = Channel.CreateUnbounded<ConnectionContext>();
     private readonly Channel<ConnectionContext> _http2 = Channel.CreateUnbounded<ConnectionContext>();
     private readonly CancellationTokenSource _stop = new();
+    private readonly ConnectionFront?[] _fronts = new ConnectionFront?[2]; // by queue: HTTP/1.1, HTTP/2
+    private readonly ConcurrentDictionary<ConnectionContext, byte> _running = new(); // connections a front holds
+    private readonly CancellationTokenSource _draining = new(); // the fronts' "closing"
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationTokenRegistration _abortAtTimeout;
     private Socket? _socket;
     private IPEndPoint? _bound;
     private int _open;
@@ -81,8 +105,11 @@ internal sealed partial class SharedPort
         _closed = closed;
     }
 
-    /// <summary>Opens the endpoint of <paramref name="protocol"/>; the first one binds the socket. <paramref name="endpointOf"/> names it from the address bound.</summary>
-    public IConnectionListener Open(HttpProtocols protocol, Func<IPEndPoint, EndPoint> endpointOf)
+    /// <summary>
+    /// Opens the endpoint of <paramref name="protocol"/>, served by <paramref name="front"/> (if any) before Kestrel; the
+    /// first one binds the socket. <paramref name="endpointOf"/> names it from the address bound.
+    /// </summary>
+    public IConnectionListener Open(HttpProtocols protocol, ConnectionFront? front, Func<IPEndPoint, EndPoint> endpointOf)
     {
         lock (_lock)
         {
@@ -95,11 +122,17 @@ internal sealed partial class SharedPort
                 _ = AcceptLoopAsync(socket);
             }
             _open++;
-            return new ProtocolListener(this, endpointOf(_bound!), protocol == HttpProtocols.Http2 ? _http2 : _http1);
+            var http2 = protocol == HttpProtocols.Http2;
+            _fronts[http2 ? 1 : 0] = front;
+            var named = endpointOf(_bound!);
+            if (named is SharedPortEndPoint shared)
+                shared.Front = front; // a rebind keeps it
+            return new ProtocolListener(this, named, http2 ? _http2 : _http1);
         }
     }
 
-    private void Close()
+    /// <summary>Closes the port once its last endpoint is unbound; <paramref name="shutdownTimeout"/> ends the fronts' connections' grace.</summary>
+    private void Close(CancellationToken shutdownTimeout)
     {
         lock (_lock)
         {
@@ -112,6 +145,11 @@ internal sealed partial class SharedPort
             _http2.Writer.TryComplete();
             _closed();
         }
+        // Outside the lock: cancelling runs the fronts' continuations.
+        _draining.Cancel();
+        _abortAtTimeout = shutdownTimeout.Register(static port => ((SharedPort)port!).AbortRunning(), this);
+        if (_running.IsEmpty && _drained.TrySetResult())
+            _abortAtTimeout.Dispose();
         // Connections routed but never accepted (the server is stopping) are closed.
         foreach (var queue in (ReadOnlySpan<Channel<ConnectionContext>>)[_http1, _http2])
         {
@@ -152,6 +190,23 @@ internal sealed partial class SharedPort
         }
     }
 
+    /// <summary>Aborts the connections the fronts still hold: the server's shutdown timeout has ended.</summary>
+    private void AbortRunning()
+    {
+        foreach (var connection in _running.Keys)
+            connection.Abort(new ConnectionAbortedException("the server is stopping"));
+    }
+
+    /// <summary>Completes once the port is closed and the fronts hold no connection.</summary>
+    private Task Drained
+    {
+        get
+        {
+            lock (_lock)
+                return _socket is null && _open == 0 && _draining.IsCancellationRequested ? _drained.Task : Task.CompletedTask;
+        }
+    }
+
     private async Task DispatchAsync(Socket socket)
     {
         RoutedConnection? routed;
@@ -168,13 +223,54 @@ internal sealed partial class SharedPort
         }
         if (routed is not { } connection)
             return;
-        var queue = connection.Protocol == HttpProtocols.Http2 ? _http2 : _http1;
-        if (!queue.Writer.TryWrite(connection.Connection))
-            await DropAsync(connection.Connection).ConfigureAwait(false); // the port closed meanwhile
+        var http2 = connection.Protocol == HttpProtocols.Http2;
+        var queue = http2 ? _http2 : _http1;
+        if (_fronts[http2 ? 1 : 0] is { } front)
+            await RunFrontAsync(connection.Connection, front, queue).ConfigureAwait(false);
+        else
+            await HandOff(connection.Connection, queue).ConfigureAwait(false);
+    }
+
+    /// <summary>Gives <paramref name="connection"/> to Kestrel, through the endpoint's queue.</summary>
+    private static Task HandOff(ConnectionContext connection, Channel<ConnectionContext> queue) =>
+        queue.Writer.TryWrite(connection) ? Task.CompletedTask : DropAsync(connection); // else the port closed meanwhile
+
+    private async Task RunFrontAsync(ConnectionContext connection, ConnectionFront front, Channel<ConnectionContext> queue)
+    {
+        _running.TryAdd(connection, 0);
+        var handedOff = false;
+        try
+        {
+            await front(connection, handed =>
+            {
+                handedOff = true;
+                return HandOff(handed, queue);
+            }, _draining.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // The front handles its own failures; this is the backstop that keeps the exception observed.
+            FrontFailed(_logger, connection.RemoteEndPoint?.ToString() ?? "?", e.Message);
+            connection.Abort(new ConnectionAbortedException("serving the connection failed: " + e.Message, e));
+        }
+        try
+        {
+            if (!handedOff)
+                await connection.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _running.TryRemove(connection, out _);
+            if (_draining.IsCancellationRequested && _running.IsEmpty && _drained.TrySetResult())
+                _abortAtTimeout.Dispose();
+        }
     }
 
     [LoggerMessage(1, LogLevel.Warning, "accepting a connection on {Address} failed: {Reason}")]
     private static partial void AcceptFailed(ILogger logger, string address, string reason);
+
+    [LoggerMessage(2, LogLevel.Warning, "serving the connection from {Remote} failed: {Reason}")]
+    private static partial void FrontFailed(ILogger logger, string remote, string reason);
 
     /// <summary>What Kestrel sees of the shared port: one protocol's connections.</summary>
     private sealed class ProtocolListener(SharedPort port, EndPoint endpoint, Channel<ConnectionContext> queue) : IConnectionListener
@@ -195,13 +291,19 @@ internal sealed partial class SharedPort
             }
         }
 
+        /// <summary>The last endpoint's unbinding closes the port; <paramref name="cancellationToken"/> is the server's shutdown timeout.</summary>
         public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
         {
             if (Interlocked.Exchange(ref _closed, 1) == 0)
-                port.Close();
+                port.Close(cancellationToken);
             return ValueTask.CompletedTask;
         }
 
-        public ValueTask DisposeAsync() => UnbindAsync();
+        /// <summary>Waits, once the port is closed, for the fronts' connections to end (Kestrel has already waited for its own).</summary>
+        public async ValueTask DisposeAsync()
+        {
+            await UnbindAsync().ConfigureAwait(false);
+            await port.Drained.ConfigureAwait(false);
+        }
     }
 }

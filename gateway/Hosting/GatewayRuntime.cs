@@ -110,7 +110,7 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
             kestrel.ListenTls(IPEndPoint.Parse(options.Listen), tls.HandshakeOptions(), bound: listen =>
             {
                 listeners[0] = listen;
-                listen.Use(next => relay!.Middleware(next)); // the HTTP/1.1 half: plain forwards relayed as bytes
+                listen.UseRelay(() => relay); // the HTTP/1.1 half: plain forwards relayed as bytes, ahead of Kestrel
             });
             kestrel.Listen(IPEndPoint.Parse(options.AdminListen), listen =>
             {

@@ -43,7 +43,7 @@ internal sealed class Listener : IAsyncDisposable
         Func<TimeSpan, TimeSpan, Http11Relay?>? relay = null)
     {
         Http11Relay? built = null; // connections arrive only once the app is built and started
-        void Relayed(ListenOptions listen) => listen.Use(next => built?.Middleware(next) ?? next);
+        void Relayed(ListenOptions listen) => listen.UseRelay(() => built);
         var detect = protocols == HttpProtocols.Http1AndHttp2 && tls is null;
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddSingleton(loggerFactory);

@@ -7,15 +7,22 @@ namespace FedMesh.Core.Tests.Forwarding;
 
 /// <summary>
 /// The byte relay's own duties, on a Kestrel front whose relay sends everything but <c>/kestrel…</c> to a scripted
-/// upstream: its timeouts, what it reports for each request, and its answers when the upstream fails.
+/// upstream: its timeouts, what it reports for each request, and its answers when the upstream fails. Run twice: ahead
+/// of Kestrel on a shared port, as the product's listeners run it, and as Kestrel's connection middleware.
 /// </summary>
-public sealed class Http11RelayTests
+public abstract class Http11RelayTests
 {
+    /// <summary>Whether the relay runs ahead of Kestrel (<see cref="Core.Transport.SharedPortEndPoint.Front"/>).</summary>
+    protected abstract bool Ahead { get; }
+
+    private Task<RelayFront> StartAsync(string prefix, TimeSpan? activityTimeout = null, TimeSpan? keepAlive = null, TimeSpan? headTimeout = null) =>
+        RelayFront.StartAsync(prefix, activityTimeout, keepAlive, headTimeout, Ahead);
+
     [Fact]
     public async Task EveryRelayedRequest_IsReportedOnceWithTheStatusTheCallerSaw()
     {
         await using var upstream = ScriptedUpstream.Answering(_ => "HTTP/1.1 418 Teapot\r\nContent-Length: 2\r\n\r\nno");
-        await using var front = await RelayFront.StartAsync(upstream.Prefix);
+        await using var front = await StartAsync(upstream.Prefix);
         await using var client = await front.ConnectAsync();
 
         await client.SendAsync("GET /a HTTP/1.1\r\nHost: svc\r\n\r\nGET /b HTTP/1.1\r\nHost: svc\r\n\r\n");
@@ -31,7 +38,7 @@ public sealed class Http11RelayTests
     public async Task OwnersSlot_IsKeptAcrossTheRequestsOfAConnection_AndNewForAnother()
     {
         await using var upstream = ScriptedUpstream.Answering(_ => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-        await using var front = await RelayFront.StartAsync(upstream.Prefix);
+        await using var front = await StartAsync(upstream.Prefix);
         await using (var first = await front.ConnectAsync())
         {
             for (var i = 0; i < 3; i++)
@@ -57,7 +64,7 @@ public sealed class Http11RelayTests
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
-        await using var front = await RelayFront.StartAsync($"http://127.0.0.1:{port}");
+        await using var front = await StartAsync($"http://127.0.0.1:{port}");
         await using var client = await front.ConnectAsync();
 
         await client.SendAsync("GET /a HTTP/1.1\r\nHost: svc\r\n\r\n");
@@ -79,7 +86,7 @@ public sealed class Http11RelayTests
             await c.ReadRequestAsync();
             await c.WaitClosedByPeerAsync();
         });
-        await using var front = await RelayFront.StartAsync(upstream.Prefix, activityTimeout: TimeSpan.FromMilliseconds(300));
+        await using var front = await StartAsync(upstream.Prefix, activityTimeout: TimeSpan.FromMilliseconds(300));
         await using var client = await front.ConnectAsync();
 
         await client.SendAsync("GET /a HTTP/1.1\r\nHost: svc\r\n\r\n");
@@ -98,7 +105,7 @@ public sealed class Http11RelayTests
             await c.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly some");
             c.Close();
         });
-        await using var front = await RelayFront.StartAsync(upstream.Prefix);
+        await using var front = await StartAsync(upstream.Prefix);
         await using var client = await front.ConnectAsync();
 
         await client.SendAsync("GET /a HTTP/1.1\r\nHost: svc\r\n\r\n");
@@ -113,7 +120,7 @@ public sealed class Http11RelayTests
         await using var upstream = ScriptedUpstream.Answering(_ => "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
         // The keep-alive also runs from the connection's start until its first request (as Kestrel's does): 1 s leaves
         // room for a test run so busy that the request goes out a few hundred milliseconds after the connect.
-        await using var front = await RelayFront.StartAsync(upstream.Prefix, keepAlive: TimeSpan.FromSeconds(1));
+        await using var front = await StartAsync(upstream.Prefix, keepAlive: TimeSpan.FromSeconds(1));
         await using var client = await front.ConnectAsync();
 
         await client.SendAsync("GET /a HTTP/1.1\r\nHost: svc\r\n\r\n");
@@ -126,7 +133,7 @@ public sealed class Http11RelayTests
     public async Task ServerStopping_ClosesAnIdleConnectionAtOnce()
     {
         await using var upstream = ScriptedUpstream.Answering(_ => "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-        await using var front = await RelayFront.StartAsync(upstream.Prefix);
+        await using var front = await StartAsync(upstream.Prefix);
         await using var client = await front.ConnectAsync();
         await client.SendAsync("GET /a HTTP/1.1\r\nHost: svc\r\n\r\n");
         await client.ReadResponseAsync();
@@ -138,9 +145,58 @@ public sealed class Http11RelayTests
     }
 
     [Fact]
+    public async Task ServerStopping_LetsARequestInFlightFinish_ThenClosesItsConnection()
+    {
+        var answer = new TaskCompletionSource();
+        await using var upstream = ScriptedUpstream.Start(async connection =>
+        {
+            while (await connection.ReadRequestAsync() is not null)
+            {
+                await answer.Task.WaitAsync(connection.Token);
+                await connection.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate");
+            }
+        });
+        await using var front = await StartAsync(upstream.Prefix);
+        await using var client = await front.ConnectAsync();
+        await client.SendAsync("GET /a HTTP/1.1\r\nHost: svc\r\n\r\n");
+        await upstream.NextRequestAsync();
+
+        var stopping = front.StopAsync(TimeSpan.FromSeconds(20));
+        await Task.Delay(200);
+        Assert.False(stopping.IsCompleted); // it waits for the request
+        answer.SetResult();
+        var response = await client.ReadResponseAsync();
+
+        Assert.Equal(("HTTP/1.1 200 OK", "late"), (response.StartLine, response.BodyText));
+        Assert.True(await client.ClosedAsync());
+        await stopping.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal([(200, ForwarderError.None)], front.Relay.Completions.Select(c => (c.Status, c.Error)));
+    }
+
+    [Fact]
+    public async Task ServerStopping_AbortsARequestStillInFlightWhenTheShutdownTimeoutEnds()
+    {
+        var abandoned = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upstream = ScriptedUpstream.Start(async connection =>
+        {
+            await connection.ReadRequestAsync();
+            abandoned.SetResult(await connection.WaitClosedByPeerAsync()); // never answers
+        });
+        await using var front = await StartAsync(upstream.Prefix);
+        await using var client = await front.ConnectAsync();
+        await client.SendAsync("GET /a HTTP/1.1\r\nHost: svc\r\n\r\n");
+        await upstream.NextRequestAsync();
+
+        await front.StopAsync(TimeSpan.FromMilliseconds(300)).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(await client.ClosedAsync());
+        Assert.True(await abandoned.Task.WaitAsync(ScriptedUpstream.Deadline)); // the upstream exchange was abandoned too
+    }
+
+    [Fact]
     public async Task HeadThatNeverFinishes_IsClosedAfterTheHeadTimeout()
     {
-        await using var front = await RelayFront.StartAsync("http://127.0.0.1:9", headTimeout: TimeSpan.FromMilliseconds(300));
+        await using var front = await StartAsync("http://127.0.0.1:9", headTimeout: TimeSpan.FromMilliseconds(300));
         await using var client = await front.ConnectAsync();
 
         await client.SendAsync("GET /a HTTP/1.1\r\nHost: svc\r\n");
@@ -153,7 +209,7 @@ public sealed class Http11RelayTests
     public async Task RequestTheOwnerDoesNotRoute_AndTheRestOfTheConnection_AreKestrels()
     {
         await using var upstream = ScriptedUpstream.Answering(_ => "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-        await using var front = await RelayFront.StartAsync(upstream.Prefix);
+        await using var front = await StartAsync(upstream.Prefix);
         await using var client = await front.ConnectAsync();
 
         await client.SendAsync("GET /a HTTP/1.1\r\nHost: svc\r\n\r\n");
@@ -182,7 +238,7 @@ public sealed class Http11RelayTests
     [InlineData("GET /a HTTP/1.1\r\nHost: svc\r\nx-value: caf\u00e9\r\n\r\n")]
     public async Task RequestsOutsideThePlainShape_GoToKestrelUntouched(string request)
     {
-        await using var front = await RelayFront.StartAsync("http://127.0.0.1:9");
+        await using var front = await StartAsync("http://127.0.0.1:9");
         await using var client = await front.ConnectAsync();
 
         await client.SendAsync(request);
@@ -191,4 +247,14 @@ public sealed class Http11RelayTests
         Assert.DoesNotContain("502", response.StartLine); // not relayed (nothing listens upstream)
         Assert.Empty(front.Relay.Completions);
     }
+}
+
+public sealed class Http11RelayAheadOfKestrelTests : Http11RelayTests
+{
+    protected override bool Ahead => true;
+}
+
+public sealed class Http11RelayAsMiddlewareTests : Http11RelayTests
+{
+    protected override bool Ahead => false;
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using FedMesh.Core.Common;
 using FedMesh.Core.Forwarding;
 using FedMesh.Tests.Shared;
 using Microsoft.AspNetCore.Builder;
@@ -55,7 +56,10 @@ internal sealed class ConnectionState
     public int Requests { get; set; }
 }
 
-/// <summary>A Kestrel front on 127.0.0.1 with a <see cref="TestRelay"/>; what the relay leaves gets a 299 from the handler.</summary>
+/// <summary>
+/// A Kestrel front on 127.0.0.1 with a <see cref="TestRelay"/>; what the relay leaves gets a 299 from the handler. The
+/// relay runs ahead of Kestrel on a shared port (the product's listeners), or as Kestrel's connection middleware.
+/// </summary>
 internal sealed class RelayFront : IAsyncDisposable
 {
     public const string Caller = "spiffe://fedmesh.local/cluster/east/ns/default/sa/front";
@@ -73,17 +77,26 @@ internal sealed class RelayFront : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; }
 
-    public static async Task<RelayFront> StartAsync(string prefix, TimeSpan? activityTimeout = null, TimeSpan? keepAlive = null, TimeSpan? headTimeout = null)
+    public static async Task<RelayFront> StartAsync(string prefix, TimeSpan? activityTimeout = null, TimeSpan? keepAlive = null, TimeSpan? headTimeout = null,
+        bool ahead = true)
     {
         var relay = new TestRelay(ForwardingFront.CreateClient(), prefix, activityTimeout ?? TimeSpan.FromSeconds(10),
             keepAlive ?? TimeSpan.FromSeconds(30), headTimeout ?? TimeSpan.FromSeconds(30));
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l =>
+        if (ahead)
         {
-            l.Protocols = HttpProtocols.Http1;
-            l.Use(relay.Middleware);
-        }));
+            builder.Services.AddCleartextProtocolDetection();
+            builder.WebHost.ConfigureKestrel(k => k.ListenHttp1AndH2c(new IPEndPoint(IPAddress.Loopback, 0), http1: l => l.UseRelay(() => relay)));
+        }
+        else
+        {
+            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l =>
+            {
+                l.Protocols = HttpProtocols.Http1;
+                l.UseRelay(() => relay);
+            }));
+        }
         var app = builder.Build();
         app.Run(context =>
         {
@@ -103,6 +116,13 @@ internal sealed class RelayFront : IAsyncDisposable
     }
 
     public Task StopAsync() => _app.StopAsync();
+
+    /// <summary>Stops the server, ending its connections' grace after <paramref name="timeout"/>.</summary>
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        using var stopping = new CancellationTokenSource(timeout);
+        await _app.StopAsync(stopping.Token);
+    }
 
     public async ValueTask DisposeAsync()
     {
