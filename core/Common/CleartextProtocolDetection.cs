@@ -74,12 +74,24 @@ public sealed class CleartextProtocolDetection : IConnectionListenerFactory, ICo
 
     private async Task<RoutedConnection?> RouteAsync(Socket socket, CancellationToken stopping)
     {
-        var first = new byte[PrefaceStart.Length];
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        timeout.CancelAfter(DetectionTimeout);
         // On FedMesh's socket loop where there is one: an HTTP/1.1 connection stays there, read through a stream
         // connection; HTTP/2 goes back to Kestrel's socket transport.
         var loop = SocketLoop.Available ? (LoopStream)LoopStream.For(socket) : null;
+        try
+        {
+            // The first bytes have usually arrived with the connection: then no timer is set, nor a buffer made.
+            if (loop is not null && DetectArrived(loop) is { } arrived)
+                return new RoutedConnection(arrived, Connection(socket, loop, arrived));
+        }
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        {
+            await loop!.DisposeAsync().ConfigureAwait(false);
+            socket.Dispose();
+            return null;
+        }
+        var first = new byte[PrefaceStart.Length];
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        timeout.CancelAfter(DetectionTimeout);
         try
         {
             while (true)
@@ -107,6 +119,14 @@ public sealed class CleartextProtocolDetection : IConnectionListenerFactory, ICo
             socket.Dispose();
             return null;
         }
+    }
+
+    /// <summary>The protocol, if the bytes in already tell it (a connection closed at once is HTTP/1.1: Kestrel sees the end).</summary>
+    private static HttpProtocols? DetectArrived(LoopStream loop)
+    {
+        Span<byte> first = stackalloc byte[PrefaceStart.Length];
+        var n = loop.Peek(first);
+        return n < 0 ? null : n == 0 ? HttpProtocols.Http1 : Detect(first[..n]);
     }
 
     private ConnectionContext Connection(Socket socket, LoopStream? loop, HttpProtocols protocol)
