@@ -219,7 +219,8 @@ internal sealed partial class LoopStream : Stream
     {
         if (!disposing || Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        LeaveLoop();
+        // The descriptor is this stream's alone: closing it below takes it out of epoll, so only the loop's slot is let go.
+        _loop.Forget(this);
         // What still waits fails now (the loop will not see this socket again).
         if (Signal(ref _read, Ended))
             _reading.Complete();

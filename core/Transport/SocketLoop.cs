@@ -94,7 +94,7 @@ internal sealed unsafe class SocketLoop
         if (Libc.EpollCtl(_epoll, Libc.EpollCtlAdd, fd, ev) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            Release(stream);
+            Forget(stream);
             throw new IOException($"epoll_ctl(ADD) failed: errno {errno}");
         }
     }
@@ -103,10 +103,14 @@ internal sealed unsafe class SocketLoop
     public void Remove(LoopStream stream, int fd)
     {
         Libc.EpollCtl(_epoll, Libc.EpollCtlDel, fd, null);
-        Release(stream);
+        Forget(stream);
     }
 
-    private void Release(LoopStream stream)
+    /// <summary>
+    /// Lets go of <paramref name="stream"/>'s slot, leaving its descriptor in epoll: for a descriptor about to be closed,
+    /// which leaves epoll by itself (its events already taken carry the old generation, and are dropped).
+    /// </summary>
+    public void Forget(LoopStream stream)
     {
         lock (_gate)
         {

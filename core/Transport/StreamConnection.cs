@@ -32,6 +32,7 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe
     private readonly CancellationTokenSource _closed = new();
     private ConnectionAbortedException? _abortReason;
     private Task _receiving = Task.CompletedTask;
+    private int _socketShut; // shut down both ways
     private int _socketClosed;
     private int _disposed;
 
@@ -128,6 +129,15 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe
     {
         if (Interlocked.Exchange(ref _socketClosed, 1) != 0)
             return;
+        ShutDown();
+        _transport.Dispose();
+    }
+
+    /// <summary>Sends the FIN, and ends what the socket still reads: a waiting receive sees the end of the stream.</summary>
+    private void ShutDown()
+    {
+        if (Interlocked.Exchange(ref _socketShut, 1) != 0)
+            return;
         try
         {
             _socket.Shutdown(SocketShutdown.Both);
@@ -135,7 +145,6 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
         }
-        _transport.Dispose();
     }
 
     public override async ValueTask DisposeAsync()
@@ -146,8 +155,15 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe
         _input.Reader.Complete();
         if (_ssl is { IsAuthenticated: true } ssl && Volatile.Read(ref _abortReason) is null && Volatile.Read(ref _socketClosed) == 0)
             await SendCloseNotifyAsync(ssl).ConfigureAwait(false);
-        CloseSocket();
+        // On FedMesh's loop, a receive still waiting ends with the stream once the socket is shut down (Linux reads a
+        // shut socket as ended), before the descriptor closes: closing it first would fail the receive with an
+        // exception, for every connection closed from this side. Elsewhere the close itself ends it.
+        if (_transport is LoopStream)
+            ShutDown();
+        else
+            CloseSocket();
         await _receiving.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        CloseSocket();
         await _stream.DisposeAsync().ConfigureAwait(false);
         // _closed is not disposed: its Cancel may still be queued, and a token source without a timer holds nothing.
     }

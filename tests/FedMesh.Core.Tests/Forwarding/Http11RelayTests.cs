@@ -194,6 +194,19 @@ public abstract class Http11RelayTests
     }
 
     [Fact]
+    public async Task ClientSilentAfterConnecting_IsServedWhenItSpeaks()
+    {
+        await using var upstream = ScriptedUpstream.Answering(_ => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        await using var front = await StartAsync(upstream.Prefix);
+        await using var client = await front.ConnectAsync();
+
+        await Task.Delay(1500); // the port hands a connection over once its first bytes arrive (SharedPort.DeferAccept)
+        await client.SendAsync("GET /a HTTP/1.1\r\nHost: svc\r\n\r\n");
+
+        Assert.Equal("HTTP/1.1 200 OK", (await client.ReadResponseAsync()).StartLine);
+    }
+
+    [Fact]
     public async Task HeadThatNeverFinishes_IsClosedAfterTheHeadTimeout()
     {
         await using var front = await StartAsync("http://127.0.0.1:9", headTimeout: TimeSpan.FromMilliseconds(300));
