@@ -11,6 +11,7 @@
 # the kernel's and OpenSSL's shares should match, and the rest is each program's own.
 #   BENCH_ONLY="fedmesh-x nginx-x" BENCH_HOLD=900 BENCH_OUT=/tmp/b bench/dataplane/run.sh &   # wait for /tmp/b/targets
 #   BENCH_OUT=/tmp/b bench/dataplane/anatomy.sh fedmesh-x nginx-x                             # ~1 minute; then rm /tmp/b/hold
+# ANATOMY_CLOSE=1 sends every request with "Connection: close": the cost of a connection per request (fresh.sh's callers).
 # Needs perf (Debian's linux-perf, installed if missing) and root.
 set -euo pipefail
 work=${BENCH_OUT:?set BENCH_OUT to the directory of a held run of bench/dataplane/run.sh}
@@ -18,6 +19,11 @@ seconds=${ANATOMY_SECONDS:-4}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/held.sh"
 in_range ANATOMY_SECONDS "$seconds"
+case ${ANATOMY_CLOSE:-0} in
+  0) close=() ;;
+  1) close=(-H "Connection: close") ;;
+  *) echo "$script: ANATOMY_CLOSE must be 0 or 1, not '$ANATOMY_CLOSE'" >&2; exit 2 ;;
+esac
 [ $# -ge 1 ] || { echo "usage: BENCH_OUT=DIR bench/dataplane/anatomy.sh ROW... (rows of DIR/targets, e.g. fedmesh-x nginx-x)" >&2; exit 2; }
 need_targets
 command -v perf >/dev/null || { echo "installing linux-perf" >&2; apt-get install -y -qq linux-perf >/dev/null; }
@@ -29,7 +35,7 @@ calls=(recvfrom recvmsg read readv sendto sendmsg write writev epoll_wait futex)
 events=$(printf 'syscalls:sys_enter_%s,' "${calls[@]}")
 
 # load ROW SECONDS: wrk on the row's address; prints the requests served.
-load() { wrk_load "$2" -H "Host: ${host[$1]}" "http://${target[$1]}/1k"; }
+load() { wrk_load "$2" -H "Host: ${host[$1]}" "${close[@]}" "http://${target[$1]}/1k"; }
 switches() { awk '/^voluntary/ {v += $2} /^nonvoluntary/ {n += $2} END {print v + 0, n + 0}' /proc/"$1"/task/*/status; }
 per() { awk -v a="$1" -v n="$2" -v d="${3:-2}" 'BEGIN {printf "%.*f", d, a / n}'; }
 
@@ -59,7 +65,7 @@ for row in "$@"; do
   declare -A tids=()
   for p in "${busy[@]}"; do for t in /proc/"$p"/task/*; do tids[${t##*/}]=$p; done; done
   requests=$(perf stat --per-thread -x, -o "$out/$row.stat" -e "${events%,}" -p "$(IFS=,; echo "${busy[*]}")" -- \
-    bash -c "$(declare -f wrk_load); NICE=$NICE LG_CPU=$LG_CPU; wrk_load $seconds -H 'Host: ${host[$row]}' 'http://${target[$row]}/1k'")
+    bash -c "$(declare -f wrk_load); NICE=$NICE LG_CPU=$LG_CPU; wrk_load $seconds -H 'Host: ${host[$row]}' ${close[*]:+-H 'Connection: close'} 'http://${target[$row]}/1k'")
   [ "${requests:-0}" -gt 0 ] || { echo "$script: $row answered no request" >&2; exit 1; }
   for p in "${busy[@]}"; do
     # perf's per-thread lines: "comm-tid,count,unit,event,...".
@@ -71,7 +77,7 @@ for row in "$@"; do
 
   # Pass 3: where the CPU goes.
   perf record -q -F 2999 -o "$out/$row.data" -p "$(IFS=,; echo "${busy[*]}")" -- \
-    bash -c "$(declare -f wrk_load); NICE=$NICE LG_CPU=$LG_CPU; wrk_load $seconds -H 'Host: ${host[$row]}' 'http://${target[$row]}/1k'" >/dev/null 2>&1
+    bash -c "$(declare -f wrk_load); NICE=$NICE LG_CPU=$LG_CPU; wrk_load $seconds -H 'Host: ${host[$row]}' ${close[*]:+-H 'Connection: close'} 'http://${target[$row]}/1k'" >/dev/null 2>&1
   for p in "${busy[@]}"; do
     echo "$row $p: CPU per request by owner"
     perf report -q -i "$out/$row.data" --pid "$p" --no-children -F overhead,dso,sym --stdio 2>/dev/null | python3 "$here/anatomy.py" "${cpu[$p]}"

@@ -11,7 +11,8 @@ using Yarp.ReverseProxy.Forwarder;
 namespace FedMesh.Core.Forwarding;
 
 /// <summary>
-/// Relays plain HTTP/1.1 exchanges as bytes, below Kestrel's HTTP layer (a connection middleware). The request head is
+/// Relays plain HTTP/1.1 exchanges as bytes, below Kestrel's HTTP layer: ahead of Kestrel on a shared port (the data
+/// plane's listeners; <see cref="Http11RelayListening.UseRelay"/>), else as a connection middleware. The request head is
 /// checked and passed upstream with only the hop's own fields changed: Host (kept or rewritten), <c>x-fedmesh-caller</c>
 /// (replaced or kept), hop-by-hop fields dropped. The response head and body come back the same way. No header
 /// dictionary, HttpContext or middleware is built for such a request.
