@@ -152,6 +152,19 @@ internal sealed partial class LoopStream : Stream
     }
 
     /// <summary>
+    /// For a listening socket's stream: a connection waiting to be accepted, or null when there is none, the socket then
+    /// marked not ready (as by a read that finds nothing) so that a zero-byte read waits for the next one.
+    /// </summary>
+    public Socket? TryAccept()
+    {
+        var state = Volatile.Read(ref _read);
+        if (_socket.Poll(0, SelectMode.SelectRead))
+            return _socket.Accept();
+        NotReady(ref _read, state);
+        return null;
+    }
+
+    /// <summary>
     /// Takes the socket out of the loop and gives it back, open, for .NET's own operations (nothing may be waiting
     /// here); the stream is done with.
     /// </summary>

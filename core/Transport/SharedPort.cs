@@ -92,6 +92,7 @@ internal sealed partial class SharedPort
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenRegistration _abortAtTimeout;
     private Socket? _socket;
+    private LoopStream? _listening; // the socket on FedMesh's loop, where there is one (it owns the socket)
     private IPEndPoint? _bound;
     private int _open;
 
@@ -120,7 +121,8 @@ internal sealed partial class SharedPort
                 socket.Listen(_transport.Backlog);
                 _socket = socket;
                 _bound = (IPEndPoint)socket.LocalEndPoint!;
-                _ = AcceptLoopAsync(socket);
+                _listening = SocketLoop.Available ? (LoopStream)LoopStream.For(socket) : null;
+                _ = AcceptLoopAsync(socket, _listening);
             }
             _open++;
             var http2 = protocol == HttpProtocols.Http2;
@@ -164,7 +166,10 @@ internal sealed partial class SharedPort
             if (--_open > 0 || _socket is null)
                 return;
             _stop.Cancel();
-            _socket.Dispose();
+            if (_listening is not null)
+                _listening.Dispose();
+            else
+                _socket.Dispose();
             _socket = null;
             _http1.Writer.TryComplete();
             _http2.Writer.TryComplete();
@@ -189,16 +194,29 @@ internal sealed partial class SharedPort
         await connection.DisposeAsync().ConfigureAwait(false);
     }
 
-    private async Task AcceptLoopAsync(Socket listen)
+    /// <summary>
+    /// Accepts and dispatches connections until the port closes. On FedMesh's socket loop (<paramref name="loop"/>) the
+    /// loop's thread accepts, as nginx's worker does, and routes each connection (and, with a front, serves its first
+    /// request, whose bytes are there: <see cref="DeferAccept"/>) without another thread's wake-up; elsewhere .NET's
+    /// socket engine accepts.
+    /// </summary>
+    private async Task AcceptLoopAsync(Socket listen, LoopStream? loop)
     {
         while (!_stop.IsCancellationRequested)
         {
-            Socket accepted;
+            Socket? accepted;
             try
             {
-                accepted = await listen.AcceptAsync(_stop.Token).ConfigureAwait(false);
+                if (loop is null)
+                    accepted = await listen.AcceptAsync(_stop.Token).ConfigureAwait(false);
+                else if ((accepted = loop.TryAccept()) is null)
+                {
+                    await loop.ReadAsync(Memory<byte>.Empty, _stop.Token).ConfigureAwait(false); // the next connection
+                    continue;
+                }
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException { SocketErrorCode: SocketError.OperationAborted })
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException { SocketErrorCode: SocketError.OperationAborted }
+                || _stop.IsCancellationRequested)
             {
                 return;
             }
