@@ -175,9 +175,10 @@ internal sealed partial class SharedPort
             _http2.Writer.TryComplete();
             _closed();
         }
-        // Outside the lock: cancelling runs the fronts' continuations.
-        _draining.Cancel();
+        // Outside the lock: cancelling runs the fronts' continuations. The registration is in place before any front
+        // sees the port draining (and may be the last to end, disposing of it).
         _abortAtTimeout = shutdownTimeout.Register(static port => ((SharedPort)port!).AbortRunning(), this);
+        _draining.Cancel();
         if (_running.IsEmpty && _drained.TrySetResult())
             _abortAtTimeout.Dispose();
         // Connections routed but never accepted (the server is stopping) are closed.
