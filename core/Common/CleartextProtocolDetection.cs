@@ -74,24 +74,13 @@ public sealed class CleartextProtocolDetection : IConnectionListenerFactory, ICo
 
     private async Task<RoutedConnection?> RouteAsync(Socket socket, CancellationToken stopping)
     {
+        var first = new byte[PrefaceStart.Length];
+        // The detection's deadline, set only once the first bytes must be waited for: they have usually arrived with
+        // the connection (the port defers accepting until they do), and then no timer is made.
+        CancellationTokenSource? timeout = null;
         // On FedMesh's socket loop where there is one: an HTTP/1.1 connection stays there, read through a stream
         // connection; HTTP/2 goes back to Kestrel's socket transport.
         var loop = SocketLoop.Available ? (LoopStream)LoopStream.For(socket) : null;
-        try
-        {
-            // The first bytes have usually arrived with the connection: then no timer is set, nor a buffer made.
-            if (loop is not null && DetectArrived(loop) is { } arrived)
-                return new RoutedConnection(arrived, Connection(socket, loop, arrived));
-        }
-        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
-        {
-            await loop!.DisposeAsync().ConfigureAwait(false);
-            socket.Dispose();
-            return null;
-        }
-        var first = new byte[PrefaceStart.Length];
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        timeout.CancelAfter(DetectionTimeout);
         try
         {
             while (true)
@@ -99,17 +88,17 @@ public sealed class CleartextProtocolDetection : IConnectionListenerFactory, ICo
                 // Waits for the first bytes, and leaves them in the socket for Kestrel.
                 int n;
                 if (loop is null)
-                    n = await socket.ReceiveAsync(first, SocketFlags.Peek, timeout.Token).ConfigureAwait(false);
+                    n = await socket.ReceiveAsync(first, SocketFlags.Peek, (timeout ??= Deadline(stopping)).Token).ConfigureAwait(false);
                 else if ((n = loop.Peek(first)) < 0)
                 {
-                    await loop.ReadAsync(Memory<byte>.Empty, timeout.Token).ConfigureAwait(false);
+                    await loop.ReadAsync(Memory<byte>.Empty, (timeout ??= Deadline(stopping)).Token).ConfigureAwait(false);
                     continue;
                 }
                 var protocol = n == 0 ? HttpProtocols.Http1 : Detect(first.AsSpan(0, n)); // closed at once: Kestrel sees the end
                 if (protocol is { } known)
                     return new RoutedConnection(known, Connection(socket, loop, known));
                 // "P" or "PR" so far: the rest of the preface is on its way (a peek would return at once).
-                await Task.Delay(TimeSpan.FromMilliseconds(5), timeout.Token).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(5), (timeout ??= Deadline(stopping)).Token).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
@@ -119,14 +108,18 @@ public sealed class CleartextProtocolDetection : IConnectionListenerFactory, ICo
             socket.Dispose();
             return null;
         }
+        finally
+        {
+            timeout?.Dispose();
+        }
     }
 
-    /// <summary>The protocol, if the bytes in already tell it (a connection closed at once is HTTP/1.1: Kestrel sees the end).</summary>
-    private static HttpProtocols? DetectArrived(LoopStream loop)
+    /// <summary>Cancelled when the server stops or the connection has stayed silent past <see cref="DetectionTimeout"/>.</summary>
+    private static CancellationTokenSource Deadline(CancellationToken stopping)
     {
-        Span<byte> first = stackalloc byte[PrefaceStart.Length];
-        var n = loop.Peek(first);
-        return n < 0 ? null : n == 0 ? HttpProtocols.Http1 : Detect(first[..n]);
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        timeout.CancelAfter(DetectionTimeout);
+        return timeout;
     }
 
     private ConnectionContext Connection(Socket socket, LoopStream? loop, HttpProtocols protocol)

@@ -11,20 +11,13 @@ namespace FedMesh.Core.Transport;
 
 /// <summary>
 /// Turns one accepted socket into the connection Kestrel reads and the protocol it speaks, or null when
-/// the socket was dropped (the router has disposed of it). Runs once per socket, off the accept loop.
+/// the socket was dropped (the router has disposed of it). Runs once per socket, started by the accept loop on the
+/// accepting thread; the loop goes on accepting once the router first waits.
 /// </summary>
 internal delegate Task<RoutedConnection?> ConnectionRouter(Socket accepted, CancellationToken stopping);
 
 /// <summary>A connection ready for Kestrel, and which of the port's endpoints (one per protocol) takes it.</summary>
 internal readonly record struct RoutedConnection(HttpProtocols Protocol, ConnectionContext Connection);
-
-/// <summary>
-/// Serves a shared port's connections of one protocol ahead of Kestrel (<see cref="SharedPortEndPoint.Front"/>): runs
-/// on the thread that routed the connection, and gives it to Kestrel with <paramref name="handOff"/> (from then on
-/// Kestrel owns it) or returns without (the port then disposes of it). <paramref name="closing"/> is cancelled when the
-/// port stops: the front then closes its connections as soon as each is between requests.
-/// </summary>
-public delegate Task ConnectionFront(ConnectionContext connection, ConnectionDelegate handOff, CancellationToken closing);
 
 /// <summary>
 /// One protocol's half of a <see cref="SharedPort"/>: the address and the protocol its connections speak. Shown as the
@@ -86,11 +79,6 @@ internal sealed partial class SharedPort
     private readonly Channel<ConnectionContext> _http1 = Channel.CreateUnbounded<ConnectionContext>();
     private readonly Channel<ConnectionContext> _http2 = Channel.CreateUnbounded<ConnectionContext>();
     private readonly CancellationTokenSource _stop = new();
-    private readonly ConnectionFront?[] _fronts = new ConnectionFront?[2]; // by queue: HTTP/1.1, HTTP/2
-    private readonly ConcurrentDictionary<ConnectionContext, byte> _running = new(); // connections a front holds
-    private readonly CancellationTokenSource _draining = new(); // the fronts' "closing"
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private CancellationTokenRegistration _abortAtTimeout;
     private Socket? _socket;
     private LoopStream? _listening; // the socket on FedMesh's loop, where there is one (it owns the socket)
     private IPEndPoint? _bound;
@@ -146,7 +134,7 @@ internal sealed partial class SharedPort
             return;
         try
         {
-            listen.SetRawSocketOption(IpProtoTcp, TcpDeferAccept, BitConverter.GetBytes(DeferAcceptSeconds));
+            listen.SetRawSocketOption(Libc.IpProtoTcp, Libc.TcpDeferAccept, BitConverter.GetBytes(DeferAcceptSeconds));
         }
         catch (SocketException)
         {
@@ -155,8 +143,6 @@ internal sealed partial class SharedPort
     }
 
     internal const int DeferAcceptSeconds = 5;
-    internal const int IpProtoTcp = 6;
-    internal const int TcpDeferAccept = 9;
 
     /// <summary>Closes the port once its last endpoint is unbound; <paramref name="shutdownTimeout"/> ends the fronts' connections' grace.</summary>
     private void Close(CancellationToken shutdownTimeout)
@@ -175,12 +161,7 @@ internal sealed partial class SharedPort
             _http2.Writer.TryComplete();
             _closed();
         }
-        // Outside the lock: cancelling runs the fronts' continuations. The registration is in place before any front
-        // sees the port draining (and may be the last to end, disposing of it).
-        _abortAtTimeout = shutdownTimeout.Register(static port => ((SharedPort)port!).AbortRunning(), this);
-        _draining.Cancel();
-        if (_running.IsEmpty && _drained.TrySetResult())
-            _abortAtTimeout.Dispose();
+        DrainFronts(shutdownTimeout); // outside the lock: it runs the fronts' continuations
         // Connections routed but never accepted (the server is stopping) are closed.
         foreach (var queue in (ReadOnlySpan<Channel<ConnectionContext>>)[_http1, _http2])
         {
@@ -234,23 +215,6 @@ internal sealed partial class SharedPort
         }
     }
 
-    /// <summary>Aborts the connections the fronts still hold: the server's shutdown timeout has ended.</summary>
-    private void AbortRunning()
-    {
-        foreach (var connection in _running.Keys)
-            connection.Abort(new ConnectionAbortedException("the server is stopping"));
-    }
-
-    /// <summary>Completes once the port is closed and the fronts hold no connection.</summary>
-    private Task Drained
-    {
-        get
-        {
-            lock (_lock)
-                return _socket is null && _open == 0 && _draining.IsCancellationRequested ? _drained.Task : Task.CompletedTask;
-        }
-    }
-
     private async Task DispatchAsync(Socket socket)
     {
         RoutedConnection? routed;
@@ -279,42 +243,8 @@ internal sealed partial class SharedPort
     private static Task HandOff(ConnectionContext connection, Channel<ConnectionContext> queue) =>
         queue.Writer.TryWrite(connection) ? Task.CompletedTask : DropAsync(connection); // else the port closed meanwhile
 
-    private async Task RunFrontAsync(ConnectionContext connection, ConnectionFront front, Channel<ConnectionContext> queue)
-    {
-        _running.TryAdd(connection, 0);
-        var handedOff = false;
-        try
-        {
-            await front(connection, handed =>
-            {
-                handedOff = true;
-                return HandOff(handed, queue);
-            }, _draining.Token).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            // The front handles its own failures; this is the backstop that keeps the exception observed.
-            FrontFailed(_logger, connection.RemoteEndPoint?.ToString() ?? "?", e.Message);
-            connection.Abort(new ConnectionAbortedException("serving the connection failed: " + e.Message, e));
-        }
-        try
-        {
-            if (!handedOff)
-                await connection.DisposeAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _running.TryRemove(connection, out _);
-            if (_draining.IsCancellationRequested && _running.IsEmpty && _drained.TrySetResult())
-                _abortAtTimeout.Dispose();
-        }
-    }
-
     [LoggerMessage(1, LogLevel.Warning, "accepting a connection on {Address} failed: {Reason}")]
     private static partial void AcceptFailed(ILogger logger, string address, string reason);
-
-    [LoggerMessage(2, LogLevel.Warning, "serving the connection from {Remote} failed: {Reason}")]
-    private static partial void FrontFailed(ILogger logger, string remote, string reason);
 
     /// <summary>What Kestrel sees of the shared port: one protocol's connections.</summary>
     private sealed class ProtocolListener(SharedPort port, EndPoint endpoint, Channel<ConnectionContext> queue) : IConnectionListener

@@ -226,6 +226,8 @@ internal static unsafe class Libc
     public const int MsgPeek = 0x2;
     public const int SolSocket = 1;
     public const int SoError = 4;
+    public const int IpProtoTcp = 6;
+    public const int TcpDeferAccept = 9;
 
     [DllImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]
     public static extern int EpollCreate1(int flags);

@@ -37,50 +37,6 @@ public sealed class LoopStreamTests
     }
 
     [Fact]
-    public async Task ListeningSocket_TryAcceptTakesEachWaitingConnection_AndAZeroByteReadWaitsForTheNext()
-    {
-        var listen = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listen.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listen.Listen(8);
-        await using var stream = (LoopStream)LoopStream.For(listen);
-        Assert.Null(stream.TryAccept());
-        var waiting = stream.ReadAsync(Memory<byte>.Empty).AsTask();
-        await Task.Delay(50);
-        Assert.False(waiting.IsCompleted, "no connection yet");
-
-        using var first = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        using var second = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await first.ConnectAsync(listen.LocalEndPoint!);
-        await second.ConnectAsync(listen.LocalEndPoint!);
-        await first.SendAsync("a"u8.ToArray()); // the first bytes: the port's connections are handed over with them
-        await second.SendAsync("b"u8.ToArray());
-        await waiting.WaitAsync(Patience);
-        var accepted = new List<Socket>();
-        var deadline = DateTime.UtcNow + Patience;
-        while (accepted.Count < 2 && DateTime.UtcNow < deadline)
-        {
-            if (stream.TryAccept() is { } socket)
-                accepted.Add(socket);
-            else
-                await stream.ReadAsync(Memory<byte>.Empty).AsTask().WaitAsync(Patience);
-        }
-
-        Assert.Equal(2, accepted.Count);
-        Assert.Equal(new[] { first.LocalEndPoint, second.LocalEndPoint }.Order(new ByPort()), accepted.Select(a => a.RemoteEndPoint).Order(new ByPort()));
-        Assert.Null(stream.TryAccept());
-        var next = stream.ReadAsync(Memory<byte>.Empty).AsTask();
-        await Task.Delay(50);
-        Assert.False(next.IsCompleted, "both were taken: it waits for a third");
-        foreach (var socket in accepted)
-            socket.Dispose();
-    }
-
-    private sealed class ByPort : IComparer<EndPoint?>
-    {
-        public int Compare(EndPoint? x, EndPoint? y) => ((IPEndPoint)x!).Port.CompareTo(((IPEndPoint)y!).Port);
-    }
-
-    [Fact]
     public async Task ZeroByteRead_WaitsForData_WithoutTakingIt()
     {
         var (stream, peer) = await PairAsync();

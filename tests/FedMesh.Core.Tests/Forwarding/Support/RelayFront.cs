@@ -126,8 +126,7 @@ internal sealed class RelayFront : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
-            await _app.StopAsync(stopping.Token);
+        await StopAsync(TimeSpan.FromSeconds(5));
         await _app.DisposeAsync();
         Relay.Client.Dispose();
     }
