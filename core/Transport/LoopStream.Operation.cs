@@ -48,8 +48,8 @@ internal sealed partial class LoopStream
                 Settled();
                 return false;
             }
-            if (stream.Disposed && Signal(ref word, Ended))
-                Complete(); // disposed meanwhile, after its own look for a waiting operation
+            if ((stream.Disposed || read && stream.ReadEnded) && Signal(ref word, Ended))
+                Complete(); // disposed (or its reading ended) meanwhile, after its own look for a waiting operation
             return true;
         }
 
@@ -83,6 +83,11 @@ internal sealed partial class LoopStream
             ref var word = ref Word;
             while (true)
             {
+                if (read && stream.ReadEnded)
+                {
+                    Succeed(0); // ended from this side: as at the end of the stream
+                    return;
+                }
                 if (stream.Disposed)
                 {
                     Fail(stream.Failure(EBadF, read ? "reading" : "writing"));

@@ -36,9 +36,12 @@ internal sealed partial class LoopStream : Stream
     private int _read; // not ready until an event says so: adding a socket to epoll reports the data already there
     private int _write = Ready;
     private int _disposed;
+    private int _readEnded; // ended from this side (EndReading): every read returns 0, without a system call
     private readonly bool _client; // opened by this process: a read that waits expects an answer (BusyPolling)
 
     internal bool Disposed => Volatile.Read(ref _disposed) != 0;
+
+    internal bool ReadEnded => Volatile.Read(ref _readEnded) != 0;
 
     /// <summary>The stream's place in its loop (set by <see cref="SocketLoop.Add"/>).</summary>
     internal int Slot;
@@ -82,6 +85,8 @@ internal sealed partial class LoopStream : Stream
             return ValueTask.FromCanceled<int>(cancellationToken);
         while (true)
         {
+            if (ReadEnded)
+                return new ValueTask<int>(0);
             var state = Volatile.Read(ref _read);
             if ((state & Ready) == 0)
             {
@@ -154,14 +159,36 @@ internal sealed partial class LoopStream : Stream
     /// <summary>
     /// For a listening socket's stream: a connection waiting to be accepted, or null when there is none, the socket then
     /// marked not ready (as by a read that finds nothing) so that a zero-byte read waits for the next one.
+    /// <paramref name="signalled"/>: the loop has just reported the socket readable, so a connection is almost surely
+    /// there and is accepted at once; otherwise a zero-timeout poll asks first (a refused accept costs an exception).
     /// </summary>
-    public Socket? TryAccept()
+    public Socket? TryAccept(bool signalled = false)
     {
         var state = Volatile.Read(ref _read);
-        if (_socket.Poll(0, SelectMode.SelectRead))
-            return _socket.Accept();
+        if (signalled || _socket.Poll(0, SelectMode.SelectRead))
+        {
+            try
+            {
+                return _socket.Accept();
+            }
+            catch (SocketException e) when (signalled && e.SocketErrorCode == SocketError.WouldBlock)
+            {
+                // Gone meanwhile (the client reset it before it was taken): not ready, as below.
+            }
+        }
         NotReady(ref _read, state);
         return null;
+    }
+
+    /// <summary>
+    /// Ends reading from this side, as the peer's FIN would: a waiting read, and every read after, returns 0, without a
+    /// system call. For an owner that closes the connection itself, so that its receive loop ends as at the end of the
+    /// stream, without the round through the kernel that shutting the socket down and waiting for the event costs.
+    /// </summary>
+    public void EndReading()
+    {
+        if (Interlocked.Exchange(ref _readEnded, 1) == 0 && Signal(ref _read, Ended))
+            _reading.Complete();
     }
 
     /// <summary>

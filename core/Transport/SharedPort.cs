@@ -184,6 +184,7 @@ internal sealed partial class SharedPort
     /// </summary>
     private async Task AcceptLoopAsync(Socket listen, LoopStream? loop)
     {
+        var signalled = false; // the loop has just said a connection is waiting
         while (!_stop.IsCancellationRequested)
         {
             Socket? accepted;
@@ -191,11 +192,13 @@ internal sealed partial class SharedPort
             {
                 if (loop is null)
                     accepted = await listen.AcceptAsync(_stop.Token).ConfigureAwait(false);
-                else if ((accepted = loop.TryAccept()) is null)
+                else if ((accepted = loop.TryAccept(signalled)) is null)
                 {
                     await loop.ReadAsync(Memory<byte>.Empty, _stop.Token).ConfigureAwait(false); // the next connection
+                    signalled = true;
                     continue;
                 }
+                signalled = false;
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException { SocketErrorCode: SocketError.OperationAborted }
                 || _stop.IsCancellationRequested)

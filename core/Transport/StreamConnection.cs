@@ -32,7 +32,6 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe
     private readonly CancellationTokenSource _closed = new();
     private ConnectionAbortedException? _abortReason;
     private Task _receiving = Task.CompletedTask;
-    private int _socketShut; // shut down both ways
     private int _socketClosed;
     private int _disposed;
 
@@ -111,8 +110,10 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe
         finally
         {
             await writer.CompleteAsync(error).ConfigureAwait(false);
-            // Off this thread: the callbacks abort requests (RequestAborted), and the loop must not run them inline.
-            ThreadPool.UnsafeQueueUserWorkItem(static closed => closed.Cancel(), _closed, preferLocal: false);
+            if (Volatile.Read(ref _disposed) != 0)
+                _closed.Cancel(); // ended by the owner's disposal: nothing of the connection still runs, so nothing to abort
+            else // Off this thread: the callbacks abort requests (RequestAborted), and the loop must not run them inline.
+                ThreadPool.UnsafeQueueUserWorkItem(static closed => closed.Cancel(), _closed, preferLocal: false);
         }
     }
 
@@ -125,18 +126,10 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe
     /// <summary>A write failed: the peer is gone. Ends the connection as an abort would.</summary>
     internal void OnWriteFailed(Exception error) => Abort(new ConnectionAbortedException("writing to the connection failed: " + error.Message, error));
 
+    /// <summary>Sends the FIN and closes the socket; a receive still waiting sees the end of the stream, or fails.</summary>
     private void CloseSocket()
     {
         if (Interlocked.Exchange(ref _socketClosed, 1) != 0)
-            return;
-        ShutDown();
-        _transport.Dispose();
-    }
-
-    /// <summary>Sends the FIN, and ends what the socket still reads: a waiting receive sees the end of the stream.</summary>
-    private void ShutDown()
-    {
-        if (Interlocked.Exchange(ref _socketShut, 1) != 0)
             return;
         try
         {
@@ -145,6 +138,7 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
         }
+        _transport.Dispose();
     }
 
     public override async ValueTask DisposeAsync()
@@ -155,15 +149,22 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe
         _input.Reader.Complete();
         if (_ssl is { IsAuthenticated: true } ssl && Volatile.Read(ref _abortReason) is null && Volatile.Read(ref _socketClosed) == 0)
             await SendCloseNotifyAsync(ssl).ConfigureAwait(false);
-        // On FedMesh's loop, a receive still waiting ends with the stream once the socket is shut down (Linux reads a
-        // shut socket as ended), before the descriptor closes: closing it first would fail the receive with an
-        // exception, for every connection closed from this side. Elsewhere the close itself ends it.
-        if (_transport is LoopStream)
-            ShutDown();
+        // On FedMesh's loop a receive still waiting ends as at the end of the stream, in user space, and the descriptor
+        // closes after it (closing it first would fail the receive with an exception, for every connection closed from
+        // this side; shutting the socket down would cost a wake-up of the loop and two system calls more). The close
+        // sends the FIN. Elsewhere the close itself ends the receive.
+        if (_transport is LoopStream loop)
+        {
+            loop.EndReading();
+            await _receiving.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (Interlocked.Exchange(ref _socketClosed, 1) == 0)
+                _transport.Dispose();
+        }
         else
+        {
             CloseSocket();
-        await _receiving.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        CloseSocket();
+            await _receiving.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
         await _stream.DisposeAsync().ConfigureAwait(false);
         // _closed is not disposed: its Cancel may still be queued, and a token source without a timer holds nothing.
     }

@@ -116,11 +116,39 @@ public sealed class LoopStreamTests
         var loop = Assert.IsType<LoopStream>(stream);
         var reading = stream.ReadAsync(new byte[8]).AsTask();
 
-        loop.Socket.Shutdown(SocketShutdown.Both); // as StreamConnection closes a connection before disposing its stream
+        loop.Socket.Shutdown(SocketShutdown.Both); // as StreamConnection aborts a connection before disposing its stream
 
         Assert.Equal(0, await reading.WaitAsync(Patience));
         Assert.Equal(0, await peer.ReceiveAsync(new byte[8]).WaitAsync(Patience));
         await stream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task EndReading_EndsAWaitingReadAndLaterOnes_WhileWritesGoOn_AndDisposalSendsTheEnd()
+    {
+        var (stream, peer) = await PairAsync();
+        using var _ = peer;
+        var loop = Assert.IsType<LoopStream>(stream);
+        var reading = stream.ReadAsync(new byte[8]).AsTask();
+        await Task.Delay(50);
+        Assert.False(reading.IsCompleted, "nothing was sent yet");
+
+        loop.EndReading(); // as StreamConnection ends its receive loop when it closes a connection itself
+
+        Assert.Equal(0, await reading.WaitAsync(Patience));
+        await peer.SendAsync("late"u8.ToArray());
+        await Task.Delay(50);
+        Assert.Equal(0, await stream.ReadAsync(new byte[8]).AsTask().WaitAsync(Patience)); // ended, whatever comes
+        Assert.Equal(0, await stream.ReadAsync(Memory<byte>.Empty).AsTask().WaitAsync(Patience));
+        await stream.WriteAsync("still"u8.ToArray());
+        var got = new byte[5];
+        Assert.Equal(5, await peer.ReceiveAsync(got).WaitAsync(Patience));
+        Assert.Equal("still"u8.ToArray(), got);
+
+        await stream.DisposeAsync();
+        // The peer's unread bytes make the close a reset; before them, what was written arrived whole.
+        var after = await Record.ExceptionAsync(() => peer.ReceiveAsync(new byte[8]).WaitAsync(Patience));
+        Assert.True(after is null or SocketException { SocketErrorCode: SocketError.ConnectionReset }, $"the peer saw {after}");
     }
 
     [Fact]

@@ -41,6 +41,31 @@ public sealed class StreamConnectionTests
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ClosedFromThisSide_ThePeerSeesAnOrderlyEnd_AndConnectionClosedHasFiredOnceDisposed(bool waitForData)
+    {
+        var pool = new CountingPool();
+        var (connection, peer) = await ConnectAsync(pool, waitForData);
+        using var _ = peer;
+        var pipe = connection.Transport;
+        await peer.SendAsync("GET"u8.ToArray());
+        var read = await pipe.Input.ReadAsync().AsTask().WaitAsync(Patience);
+        pipe.Input.AdvanceTo(read.Buffer.End);
+        await pipe.Output.WriteAsync("answer"u8.ToArray());
+        await Task.Delay(50); // the receive loop waits again
+
+        await connection.DisposeAsync().AsTask().WaitAsync(Patience);
+
+        // Its receive loop ended as at the end of the stream, on the disposing thread: nothing was left to run later.
+        Assert.True(connection.ConnectionClosed.IsCancellationRequested);
+        Assert.Equal(0, pool.Outstanding);
+        var answer = new byte[16];
+        Assert.Equal(6, await peer.ReceiveAsync(answer).WaitAsync(Patience));
+        Assert.Equal(0, await peer.ReceiveAsync(answer).WaitAsync(Patience)); // a FIN, not a reset
+    }
+
+    [Theory]
     [InlineData(true, 0)]
     [InlineData(false, 1)]
     public async Task IdleConnection_HoldsABufferOnlyWhenNotWaitingForData(bool waitForData, int buffersWhileIdle)
