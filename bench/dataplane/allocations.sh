@@ -4,7 +4,8 @@
 # Needs a held bench run with the JIT-compiled data plane (a NativeAOT process has no EventPipe to trace):
 #   BENCH_PROXY=jit BENCH_ONLY="fedmesh fedmesh-x" BENCH_HOLD=900 BENCH_OUT=/tmp/b bench/dataplane/run.sh &
 #   BENCH_OUT=/tmp/b bench/dataplane/allocations.sh [fedmesh|fedmesh-x] [proxy|gateway]   # then rm /tmp/b/hold
-# Environment: ALLOC_RATE (requests per second, default 3000) and ALLOC_SECONDS (default 5).
+# Environment: ALLOC_RATE (requests per second, default 3000), ALLOC_SECONDS (default 5), and ALLOC_FRESH=1 for a new
+# client connection per request (the load generator's --fresh), to see what a connection costs.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 work=${BENCH_OUT:?set BENCH_OUT to the directory of a held BENCH_PROXY=jit run of bench/dataplane/run.sh}
@@ -12,6 +13,11 @@ row=${1:-fedmesh}
 part=${2:-proxy}
 rate=${ALLOC_RATE:-3000}
 seconds=${ALLOC_SECONDS:-5}
+case ${ALLOC_FRESH:-0} in
+  0) fresh=() ;;
+  1) fresh=(--fresh) ;;
+  *) echo "allocations: ALLOC_FRESH must be 0 or 1, not '$ALLOC_FRESH'" >&2; exit 2 ;;
+esac
 [ -f "$work/targets" ] || { echo "allocations: $work/targets is missing: is a BENCH_HOLD run holding?" >&2; exit 1; }
 read -r _ target host pids < <(awk -v r="$row" '$1==r' "$work/targets") || { echo "allocations: no row $row in $work/targets" >&2; exit 1; }
 case $part in
@@ -30,14 +36,14 @@ loadgen="$work/loadgen/FedMesh.Bench.LoadGen"
 trace="$work/allocations-$row-$part.nettrace"
 
 # Warm up first (JIT tiers, pools), then trace a window that holds the whole measured load.
-taskset -c 0 "$loadgen" --target "$target" --host "$host" --path /1k --rate "$rate" --connections 16 --seconds 3 >/dev/null
+taskset -c 0 "$loadgen" --target "$target" --host "$host" --path /1k --rate "$rate" --connections 16 --seconds 3 "${fresh[@]}" >/dev/null
 rm -f "$trace"
 # GC keyword (0x1) at verbose level (5): one AllocationTick event about every 100 KB allocated, with its stack.
 dotnet-trace collect -p "$pid" --providers "Microsoft-Windows-DotNETRuntime:0x1:5" --duration "00:00:00:$((seconds + 2))" \
   -o "$trace" >"$work/allocations-trace.log" 2>&1 &
 tracer=$!
 sleep 1
-requests=$(taskset -c 0 "$loadgen" --target "$target" --host "$host" --path /1k --rate "$rate" --connections 16 --seconds "$seconds" --warmup 0 | jq .Requests)
+requests=$(taskset -c 0 "$loadgen" --target "$target" --host "$host" --path /1k --rate "$rate" --connections 16 --seconds "$seconds" --warmup 0 "${fresh[@]}" | jq .Requests)
 wait "$tracer" || { cat "$work/allocations-trace.log" >&2; exit 1; }
 echo "$row, $part (pid $pid), $rate rps for ${seconds}s:"
 "$work/allocations/FedMesh.Bench.Allocations" "$trace" "$requests"

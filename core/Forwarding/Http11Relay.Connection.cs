@@ -18,7 +18,7 @@ public abstract partial class Http11Relay
     /// </summary>
     public async Task RunAsync(ConnectionContext connection, ConnectionDelegate next, CancellationToken closing)
     {
-        var exchange = new RelayExchange(connection);
+        using var exchange = new RelayExchange(connection);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closing);
         while (!closing.IsCancellationRequested)
         {

@@ -11,10 +11,14 @@ namespace FedMesh.Core.Forwarding;
 
 public abstract partial class Http11Relay
 {
-    /// <summary>One client connection's relay state: its pipes and the request under way, reused from request to request.</summary>
-    private sealed class RelayExchange(ConnectionContext connection)
+    /// <summary>
+    /// One client connection's relay state: its pipes and the request under way, reused from request to request. Its
+    /// buffers are the shared pool's, given back when the connection's relay ends (<see cref="Dispose"/>): a caller that
+    /// opens a connection per request would otherwise allocate them each time.
+    /// </summary>
+    private sealed class RelayExchange(ConnectionContext connection) : IDisposable
     {
-        private byte[] _outgoing = new byte[4096];
+        private byte[] _outgoing = ArrayPool<byte>.Shared.Rent(4096);
         private byte[] _headCopy = [];
         private string? _caller;
         private byte[] _callerField = [];
@@ -56,18 +60,36 @@ public abstract partial class Http11Relay
         {
             if (size > _outgoing.Length)
             {
-                var grown = new byte[Math.Max(size, _outgoing.Length * 2)];
+                var grown = ArrayPool<byte>.Shared.Rent(Math.Max(size, _outgoing.Length * 2));
                 _outgoing.AsSpan(0, OutgoingLength).CopyTo(grown);
+                ArrayPool<byte>.Shared.Return(_outgoing);
                 _outgoing = grown;
             }
             return _outgoing;
         }
 
-        /// <summary>Room to copy a head that spans several pipe segments.</summary>
+        /// <summary>Gives the buffers back to the pool; the relay is done with the connection.</summary>
+        public void Dispose()
+        {
+            OutgoingLength = HeadLength = 0;
+            foreach (var buffer in (ReadOnlySpan<byte[]>)[_outgoing, _headCopy])
+            {
+                if (buffer.Length > 0)
+                    ArrayPool<byte>.Shared.Return(buffer);
+            }
+            _outgoing = _headCopy = [];
+        }
+
+        /// <summary>Room to copy the client's head to (what it held is not kept when it grows).</summary>
         public byte[] HeadCopy(int size)
         {
             if (_headCopy.Length < size)
-                _headCopy = new byte[Math.Max(size, 4096)];
+            {
+                var old = _headCopy;
+                _headCopy = ArrayPool<byte>.Shared.Rent(Math.Max(size, 4096));
+                if (old.Length > 0)
+                    ArrayPool<byte>.Shared.Return(old);
+            }
             return _headCopy;
         }
 
@@ -120,7 +142,7 @@ public abstract partial class Http11Relay
             else if (!ReferenceEquals(caller, _caller))
             {
                 _caller = caller;
-                _callerField = Encoding.ASCII.GetBytes($"x-fedmesh-caller: {caller}\r\n");
+                _callerField = CallerField(caller);
             }
             var lineEnd = head.IndexOf("\r\n"u8) + 2;
             var host = target.Host is null ? head.Slice(_parsed.HostStart, _parsed.HostLength) : default;
@@ -218,10 +240,30 @@ public abstract partial class Http11Relay
         public void Commit() => _output.Advance(_written);
     }
 
+    /// <summary>
+    /// The <c>x-fedmesh-caller</c> field of <paramref name="caller"/>, encoded once for as long as the callers that come
+    /// are the same one (a proxy's are its workload's identity), instead of once per client connection.
+    /// </summary>
+    private static byte[] CallerField(string caller)
+    {
+        var last = _lastCallerField;
+        if (last is null || !string.Equals(last.Key, caller, StringComparison.Ordinal))
+        {
+            last = new EncodedField<string>(caller, Encoding.ASCII.GetBytes($"x-fedmesh-caller: {caller}\r\n"));
+            _lastCallerField = last;
+        }
+        return last.Field;
+    }
+
+    private static EncodedField<string>? _lastCallerField;
+
+    /// <summary>A field encoded for a key, published whole (one reference) so that no reader sees a key with another's field.</summary>
+    private sealed record EncodedField<TKey>(TKey Key, byte[] Field);
+
     /// <summary>The <c>Date</c> field for the current second, made once a second.</summary>
     private static class HttpDate
     {
-        private static (long Second, byte[] Field) _current = (0, []);
+        private static EncodedField<long> _current = new(0, []);
 
         public static ReadOnlySpan<byte> Field
         {
@@ -230,9 +272,9 @@ public abstract partial class Http11Relay
                 var now = DateTimeOffset.UtcNow;
                 var second = now.ToUnixTimeSeconds();
                 var current = _current;
-                if (current.Second != second)
+                if (current.Key != second)
                 {
-                    current = (second, Encoding.ASCII.GetBytes($"Date: {now:r}\r\n"));
+                    current = new EncodedField<long>(second, Encoding.ASCII.GetBytes($"Date: {now:r}\r\n"));
                     _current = current;
                 }
                 return current.Field;

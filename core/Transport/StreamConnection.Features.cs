@@ -72,7 +72,7 @@ internal sealed partial class StreamConnection : IConnectionIdFeature, IConnecti
 
     private FeatureCollection CreateFeatures()
     {
-        var features = new FeatureCollection();
+        var features = new FeatureCollection(_ssl is null ? 7 : 11); // its final size: no growing
         features.Set<IConnectionIdFeature>(this);
         features.Set<IConnectionTransportFeature>(this);
         features.Set<IConnectionItemsFeature>(this);

@@ -34,6 +34,7 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe
     private Task _receiving = Task.CompletedTask;
     private int _socketClosed;
     private int _disposed;
+    private IDictionary<object, object?>? _items;
 
     /// <param name="socket">The accepted socket.</param>
     /// <param name="transport">Its stream, which owns it (<see cref="LoopStream.For"/>).</param>
@@ -68,7 +69,11 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe
 
     public override string ConnectionId { get; set; }
     public override IFeatureCollection Features { get; }
-    public override IDictionary<object, object?> Items { get; set; } = new ConnectionItems();
+    public override IDictionary<object, object?> Items
+    {
+        get => _items ??= new ConnectionItems(); // made when first asked for: the relay never does
+        set => _items = value;
+    }
     public override IDuplexPipe Transport { get; set; } = null!;
     public override CancellationToken ConnectionClosed { get; set; }
     public override EndPoint? LocalEndPoint { get; set; }

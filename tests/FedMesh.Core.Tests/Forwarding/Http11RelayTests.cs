@@ -58,6 +58,35 @@ public abstract class Http11RelayTests
     }
 
     [Fact]
+    public async Task HeadsLargerThanTheRelaysBuffers_GoWhole_AndAConnectionAfterSendsOnlyItsOwnFields()
+    {
+        // A connection's buffers come from a shared pool and go back when it ends: a head that outgrows them, and the
+        // next connection that gets them, must each send exactly their own head.
+        await using var upstream = ScriptedUpstream.Answering(_ => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        await using var front = await StartAsync(upstream.Prefix);
+        var big = new string('b', 9000);
+        await using (var first = await front.ConnectAsync())
+        {
+            await first.SendAsync($"GET /big HTTP/1.1\r\nHost: svc\r\nx-big: {big}\r\n\r\n");
+            Assert.Equal("HTTP/1.1 200 OK", (await first.ReadResponseAsync()).StartLine);
+            await first.SendAsync("GET /small HTTP/1.1\r\nHost: svc\r\nx-n: 1\r\n\r\n");
+            Assert.Equal("HTTP/1.1 200 OK", (await first.ReadResponseAsync()).StartLine);
+        }
+        await using var second = await front.ConnectAsync();
+        await second.SendAsync("GET /next HTTP/1.1\r\nHost: svc\r\nx-n: 2\r\n\r\n");
+        Assert.Equal("HTTP/1.1 200 OK", (await second.ReadResponseAsync()).StartLine);
+
+        var seen = new[] { await upstream.NextRequestAsync(), await upstream.NextRequestAsync(), await upstream.NextRequestAsync() };
+        Assert.Equal([big], seen[0].Values("x-big"));
+        Assert.Empty(seen[1].Values("x-big"));
+        Assert.Equal(["1"], seen[1].Values("x-n"));
+        Assert.Empty(seen[2].Values("x-big"));
+        Assert.Equal(["2"], seen[2].Values("x-n"));
+        Assert.All(seen, request => Assert.Equal([RelayFront.Caller], request.Values("x-fedmesh-caller")));
+        Assert.Equal(3, front.Relay.Completions.Count(c => c.Status == 200)); // all three relayed, none left to Kestrel
+    }
+
+    [Fact]
     public async Task UpstreamRefusingTheConnection_Gets502WithTheOwnersBody()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
