@@ -164,20 +164,28 @@ internal sealed partial class LoopStream : Stream
     /// </summary>
     public Socket? TryAccept(bool signalled = false)
     {
-        var state = Volatile.Read(ref _read);
-        if (signalled || _socket.Poll(0, SelectMode.SelectRead))
+        while (true)
         {
-            try
+            var state = Volatile.Read(ref _read);
+            if (signalled || _socket.Poll(0, SelectMode.SelectRead))
             {
-                return _socket.Accept();
+                try
+                {
+                    return _socket.Accept();
+                }
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
+                {
+                    signalled = false;
+                    continue; // reset by its client while it waited: the next one, if any (no new event would say so)
+                }
+                catch (SocketException e) when (signalled && e.SocketErrorCode == SocketError.WouldBlock)
+                {
+                    // None after all: not ready, as below.
+                }
             }
-            catch (SocketException e) when (signalled && e.SocketErrorCode == SocketError.WouldBlock)
-            {
-                // Gone meanwhile (the client reset it before it was taken): not ready, as below.
-            }
+            NotReady(ref _read, state);
+            return null;
         }
-        NotReady(ref _read, state);
-        return null;
     }
 
     /// <summary>
