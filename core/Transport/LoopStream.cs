@@ -15,7 +15,8 @@ namespace FedMesh.Core.Transport;
 /// </para>
 /// <para>
 /// The stream owns its socket. Shutting the socket down (any thread) ends what waits (a read returns 0, a write fails);
-/// disposing takes it out of the loop, fails what waits, then closes it. Every system call holds the socket's handle,
+/// <see cref="EndReading"/> ends the reads alone, in user space; disposing takes it out of the loop, fails what waits,
+/// then closes it. Every system call holds the socket's handle,
 /// so a closed descriptor is never used (its number may already be another socket's). Connecting: LoopStream.Connect.cs.
 /// </para>
 /// </summary>
