@@ -86,6 +86,31 @@ internal sealed partial class LoopStream
             throw Failure(error, "connecting to " + address);
     }
 
+    /// <summary>
+    /// A connect to <paramref name="address"/> whose answer is taken only if it is in as the connect returns, as a local
+    /// peer's is (the kernel runs the loopback handshake on its way out): true when it was accepted, false when
+    /// refused, null when still under way. The socket is closed either way, and never joins a loop (joining would wake
+    /// it for the event that reports a connected socket): for a probe that needs only the answer.
+    /// </summary>
+    public static unsafe bool? ConnectAtOnce(IPEndPoint address)
+    {
+        using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { Blocking = false };
+        var fd = (int)socket.SafeHandle.DangerousGetHandle(); // the socket is this method's alone until it is closed
+        var raw = SocketAddressOf(address);
+        int result;
+        fixed (byte* p = raw)
+            result = Libc.Connect(fd, p, raw.Length);
+        if (result == 0)
+            return true;
+        var errno = Marshal.GetLastPInvokeError();
+        if (errno != Libc.EInProgress)
+            return false;
+        if (!socket.Poll(0, SelectMode.SelectWrite))
+            return null;
+        int error = 0, length = sizeof(int);
+        return Libc.GetSockOpt(fd, Libc.SolSocket, Libc.SoError, &error, &length) == 0 && error == 0;
+    }
+
     /// <summary>Starts the non-blocking connect: 0 when it is done at once, else its errno (EINPROGRESS: under way).</summary>
     private unsafe int StartConnect(byte[] address)
     {

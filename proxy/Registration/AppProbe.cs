@@ -1,4 +1,4 @@
-using System.Net.Sockets;
+using FedMesh.Core.Transport;
 using FedMesh.Proxy.Configuration;
 
 namespace FedMesh.Proxy.Registration;
@@ -11,20 +11,8 @@ internal static class AppProbe
         var delay = ProxyDefaults.RetryInitialDelay;
         while (true)
         {
-            using (var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-            {
-                attempt.CancelAfter(ProxyDefaults.ConnectTimeout);
-                using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-                try
-                {
-                    await socket.ConnectAsync(app.Host, app.Port, attempt.Token).ConfigureAwait(false);
-                    return;
-                }
-                catch (Exception e) when (e is SocketException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-                {
-                    // not listening yet
-                }
-            }
+            if (await TcpProbe.ReachableAsync(app.Host, app.Port, ProxyDefaults.ConnectTimeout, cancellationToken).ConfigureAwait(false))
+                return;
             await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, ProxyDefaults.RetryMaxDelay.Ticks));
         }

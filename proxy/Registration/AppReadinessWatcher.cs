@@ -1,4 +1,4 @@
-using System.Net.Sockets;
+using FedMesh.Core.Transport;
 
 namespace FedMesh.Proxy.Registration;
 
@@ -35,19 +35,6 @@ internal sealed class AppReadinessWatcher(Uri app, EndpointRegistrar registrar, 
         }
     }
 
-    private async Task<bool> ReachableAsync(CancellationToken cancellationToken)
-    {
-        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        attempt.CancelAfter(Timeout);
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            await socket.ConnectAsync(app.Host, app.Port, attempt.Token).ConfigureAwait(false);
-            return true;
-        }
-        catch (Exception e) when (e is SocketException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            return false;
-        }
-    }
+    private Task<bool> ReachableAsync(CancellationToken cancellationToken) =>
+        TcpProbe.ReachableAsync(app.Host, app.Port, Timeout, cancellationToken);
 }
