@@ -65,6 +65,7 @@ cleanup() {
   log "results in $work"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT HUP # a stopped run (kill, Ctrl-C) still stops its parts and gives the autogroups back
 
 # ---------------------------------------------------------------- build
 # fedmesh is built into the output directory, so editing the sources while a run goes on changes
