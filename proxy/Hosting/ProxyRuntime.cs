@@ -163,7 +163,7 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
             ProxyLog.Ready(_logger);
             DataPlaneMemory.ReleaseStartupGarbage();
             if (_registrar is not null)
-                await new AppReadinessWatcher(new Uri(_options.App), _registrar, _time).RunAsync(cancellationToken).ConfigureAwait(false);
+                await new AppReadinessWatcher(new Uri(_options.App), _registrar).RunAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

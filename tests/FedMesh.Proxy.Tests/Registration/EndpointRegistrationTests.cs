@@ -11,7 +11,10 @@ using FedMesh.Tests.Shared;
 
 namespace FedMesh.Proxy.Tests.Registration;
 
-/// <summary>In the local federation the proxy registers its endpoint once the app answers, and removes it on shutdown.</summary>
+/// <summary>
+/// In the local federation the proxy registers its endpoint once the app answers, marks it not ready while the app stops
+/// answering (and ready when it answers again), and removes it on shutdown.
+/// </summary>
 public sealed class EndpointRegistrationTests : IAsyncLifetime
 {
     private MeshFixture _mesh = null!;
@@ -101,5 +104,41 @@ public sealed class EndpointRegistrationTests : IAsyncLifetime
         await app.StartAsync();
 
         await Eventually.ReturnsAsync(() => ReadyAsync(http, proxy.AdminEndpoint), r => r.StatusCode == HttpStatusCode.OK, "/ready after the app started");
+    }
+
+    [Fact]
+    public async Task AppThatStopsAnswering_IsMarkedNotReadyInTheStore_AndReadyAgainWhenItAnswers()
+    {
+        var port = LoopbackPort.Free();
+        var app = await StartAppAsync(port);
+        var proxy = await _mesh.StartProxyAsync(_mesh.Options("echo", "echo-east-0", new Uri($"http://127.0.0.1:{port}"), _storeDir));
+        using var http = MeshFixture.DirectClient();
+        await Eventually.ReturnsAsync(() => ReadyAsync(http, proxy.AdminEndpoint), r => r.StatusCode == HttpStatusCode.OK, "/ready");
+        using var store = new LocalClusterStore("east", _storeDir);
+        Assert.True((await OursAsync(store)).Ready);
+
+        await app.DisposeAsync(); // refused from now on: three probes in a row, a second apart
+        await Eventually.ReturnsAsync(() => OursAsync(store), e => !e.Ready, "the endpoint marked not ready", TimeSpan.FromSeconds(15));
+
+        await using var again = await StartAppAsync(port);
+        await Eventually.ReturnsAsync(() => OursAsync(store), e => e.Ready, "the endpoint ready again", TimeSpan.FromSeconds(15));
+    }
+
+    private static async Task<EndpointEntry> OursAsync(LocalClusterStore store)
+    {
+        var registered = await store.GetAsync<Endpoints>("default", "echo");
+        Assert.NotNull(registered);
+        return Assert.Single(registered.Spec.Endpoints, e => e.Instance == "echo-east-0");
+    }
+
+    private static async Task<WebApplication> StartAppAsync(int port)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+        var app = builder.Build();
+        app.Run(c => c.Response.WriteAsync("app"));
+        await app.StartAsync();
+        return app;
     }
 }
