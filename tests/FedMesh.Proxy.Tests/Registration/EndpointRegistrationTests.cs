@@ -96,12 +96,7 @@ public sealed class EndpointRegistrationTests : IAsyncLifetime
         using (var store = new LocalClusterStore("east", _storeDir))
             Assert.Null(await store.GetAsync<Endpoints>("default", "echo"));
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
-        await using var app = builder.Build();
-        app.Run(c => c.Response.WriteAsync("late app"));
-        await app.StartAsync();
+        await using var app = await StartAppAsync(port);
 
         await Eventually.ReturnsAsync(() => ReadyAsync(http, proxy.AdminEndpoint), r => r.StatusCode == HttpStatusCode.OK, "/ready after the app started");
     }
