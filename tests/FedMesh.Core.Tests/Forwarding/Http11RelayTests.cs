@@ -31,7 +31,7 @@ public abstract partial class Http11RelayTests
         await client.ReadResponseAsync();
         var seen = await upstream.NextRequestAsync();
 
-        Assert.Equal([(418, ForwarderError.None), (418, ForwarderError.None)], front.Relay.Completions.Select(c => (c.Status, c.Error)));
+        Assert.Equal([(418, ForwarderError.None), (418, ForwarderError.None)], (await front.Relay.CompletionsAsync(2)).Select(c => (c.Status, c.Error)));
         Assert.Equal([RelayFront.Caller], seen.Values("x-fedmesh-caller"));
     }
 
@@ -52,6 +52,7 @@ public abstract partial class Http11RelayTests
         await second.SendAsync("GET /b HTTP/1.1\r\nHost: svc\r\n\r\n");
         await second.ReadResponseAsync();
 
+        await front.Relay.CompletionsAsync(4); // each request's state is recorded with its report
         var states = front.Relay.States.ToArray();
         Assert.Equal([1, 2, 3, 1], states.Select(s => s.Request));
         Assert.Same(states[0].State, states[2].State); // the first connection's, set on its first request and kept
@@ -84,7 +85,7 @@ public abstract partial class Http11RelayTests
         Assert.Empty(seen[2].Values("x-big"));
         Assert.Equal(["2"], seen[2].Values("x-n"));
         Assert.All(seen, request => Assert.Equal([RelayFront.Caller], request.Values("x-fedmesh-caller")));
-        Assert.Equal(3, front.Relay.Completions.Count(c => c.Status == 200)); // all three relayed, none left to Kestrel
+        Assert.Equal(3, (await front.Relay.CompletionsAsync(3)).Count(c => c.Status == 200)); // all three relayed, none left to Kestrel
     }
 
     [Fact]

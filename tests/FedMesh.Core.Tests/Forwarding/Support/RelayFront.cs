@@ -27,6 +27,19 @@ internal sealed class TestRelay(MeshClient client, string prefix, TimeSpan activ
 
     public ConcurrentQueue<(int Status, ForwarderError Error, Exception? Exception)> Completions { get; } = new();
 
+    /// <summary>
+    /// The completions, once there are at least <paramref name="count"/> (or 10 s have passed): a request relayed
+    /// whole is reported after its response went out, so a client that has read the response may be ahead of the
+    /// report.
+    /// </summary>
+    public async Task<(int Status, ForwarderError Error, Exception? Exception)[]> CompletionsAsync(int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (Completions.Count < count && DateTime.UtcNow < deadline)
+            await Task.Delay(5);
+        return Completions.ToArray();
+    }
+
     /// <summary>The owner's state of each completed request, in order: one <see cref="ConnectionState"/> per connection, reused.</summary>
     public ConcurrentQueue<(ConnectionState State, int Request)> States { get; } = new();
 
