@@ -81,7 +81,7 @@ internal sealed partial class LoopStream
                 break;
             }
         }
-        var error = ConnectError();
+        var error = ConnectError(_fd);
         if (error != 0)
             throw Failure(error, "connecting to " + address);
     }
@@ -92,44 +92,38 @@ internal sealed partial class LoopStream
     /// refused, null when still under way. The socket is closed either way, and never joins a loop (joining would wake
     /// it for the event that reports a connected socket): for a probe that needs only the answer.
     /// </summary>
-    public static unsafe bool? ConnectAtOnce(IPEndPoint address)
+    public static bool? ConnectAtOnce(IPEndPoint address)
     {
         using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { Blocking = false };
         var fd = (int)socket.SafeHandle.DangerousGetHandle(); // the socket is this method's alone until it is closed
-        var raw = SocketAddressOf(address);
-        int result;
-        fixed (byte* p = raw)
-            result = Libc.Connect(fd, p, raw.Length);
-        if (result == 0)
-            return true;
-        var errno = Marshal.GetLastPInvokeError();
+        var errno = Connect(fd, SocketAddressOf(address));
         if (errno != Libc.EInProgress)
-            return false;
-        if (!socket.Poll(0, SelectMode.SelectWrite))
-            return null;
-        int error = 0, length = sizeof(int);
-        return Libc.GetSockOpt(fd, Libc.SolSocket, Libc.SoError, &error, &length) == 0 && error == 0;
+            return errno == 0;
+        return socket.Poll(0, SelectMode.SelectWrite) ? ConnectError(fd) == 0 : null;
     }
 
     /// <summary>Starts the non-blocking connect: 0 when it is done at once, else its errno (EINPROGRESS: under way).</summary>
-    private unsafe int StartConnect(byte[] address)
+    private int StartConnect(byte[] address)
     {
-        int result, errno;
-        fixed (byte* p = address)
-        {
-            result = Libc.Connect(_fd, p, address.Length);
-            errno = result < 0 ? Marshal.GetLastPInvokeError() : 0;
-        }
+        var errno = Connect(_fd, address);
         // Added to the loop only now: epoll reports a socket that is not connecting as writable and hung up.
-        _write = result == 0 ? Ready : 0;
+        _write = errno == 0 ? Ready : 0;
         _loop.Add(this, _fd);
         return errno;
     }
 
-    private unsafe int ConnectError()
+    /// <summary>A non-blocking connect of <paramref name="fd"/>: 0 when it is done at once, else its errno.</summary>
+    private static unsafe int Connect(int fd, byte[] address)
+    {
+        fixed (byte* p = address)
+            return Libc.Connect(fd, p, address.Length) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
+    /// <summary>How a connect that was under way ended: 0 when connected, else its errno (SO_ERROR).</summary>
+    private static unsafe int ConnectError(int fd)
     {
         int error = 0, length = sizeof(int);
-        return Libc.GetSockOpt(_fd, Libc.SolSocket, Libc.SoError, &error, &length) == 0 ? error : Marshal.GetLastPInvokeError();
+        return Libc.GetSockOpt(fd, Libc.SolSocket, Libc.SoError, &error, &length) == 0 ? error : Marshal.GetLastPInvokeError();
     }
 
     /// <summary>The kernel's sockaddr_in or sockaddr_in6 for <paramref name="address"/>.</summary>

@@ -131,14 +131,18 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe
     /// <summary>A write failed: the peer is gone. Ends the connection as an abort would.</summary>
     internal void OnWriteFailed(Exception error) => Abort(new ConnectionAbortedException("writing to the connection failed: " + error.Message, error));
 
-    /// <summary>Sends the FIN and closes the socket; a receive still waiting sees the end of the stream, or fails.</summary>
-    private void CloseSocket()
+    /// <summary>
+    /// Sends the FIN and closes the socket, once; a receive still waiting sees the end of the stream, or fails.
+    /// <paramref name="shutDown"/> false: no receive waits any more, and the close alone sends the FIN.
+    /// </summary>
+    private void CloseSocket(bool shutDown = true)
     {
         if (Interlocked.Exchange(ref _socketClosed, 1) != 0)
             return;
         try
         {
-            _socket.Shutdown(SocketShutdown.Both);
+            if (shutDown)
+                _socket.Shutdown(SocketShutdown.Both);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -162,8 +166,7 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe
         {
             loop.EndReading();
             await _receiving.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            if (Interlocked.Exchange(ref _socketClosed, 1) == 0)
-                _transport.Dispose();
+            CloseSocket(shutDown: false);
         }
         else
         {
