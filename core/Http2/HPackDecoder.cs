@@ -1,7 +1,7 @@
 namespace FedMesh.Core.Http2;
 
 /// <summary>Receives the fields of a header block as the decoder reads them; the spans hold only for the call.</summary>
-public interface IHeaderSink
+internal interface IHeaderSink
 {
     /// <param name="neverIndexed">
     /// Sent as never indexed (§6.2.3): a relay must encode it the same way on its next hop (§7.1.3).
@@ -13,7 +13,7 @@ public interface IHeaderSink
 /// Decodes the header blocks one peer's encoder sends on a connection (RFC 7541 §6), in order: a whole block at a time
 /// (HEADERS and its CONTINUATION frames put together), keeping the dynamic table in step with the peer's.
 /// </summary>
-public sealed class HPackDecoder
+internal sealed class HPackDecoder
 {
     private readonly HPackDynamicTable _table;
     private readonly int _maxTableSize;

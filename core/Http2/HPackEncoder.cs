@@ -8,7 +8,7 @@ namespace FedMesh.Core.Http2;
 /// added to the dynamic table unless it is never to be indexed (as received, or a credential) or a value that changes
 /// with every request (<see cref="Indexes"/>). A string goes Huffman-encoded when that is shorter.
 /// </summary>
-public sealed class HPackEncoder
+internal sealed class HPackEncoder
 {
     private readonly HPackDynamicTable _table;
     private readonly int _maxTableSize;

@@ -6,7 +6,7 @@ namespace FedMesh.Core.Http2;
 /// 257 code lengths (256 bytes and EOS) are the whole table: the codes are rebuilt from them once, and decoding finds a
 /// symbol's length by comparing the next 32 bits with each length's upper bound.
 /// </summary>
-public static class Huffman
+internal static class Huffman
 {
     /// <summary>Appendix B's code length of each symbol, 0–255 then EOS (256).</summary>
     private static ReadOnlySpan<byte> Lengths =>
