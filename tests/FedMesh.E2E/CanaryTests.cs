@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using FedMesh.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace FedMesh.E2E;
@@ -92,12 +93,12 @@ public sealed class CanaryTests(FederationFixture federation, ITestOutputHelper 
             var start = await federation.RunAsync("canary", "start", "echo", "--to", "echo@west", "--step", "25", "--max", "75",
                 "--interval", "2s", "--min-success", "99", "--threshold", "5", "--cluster", "east");
             Assert.True(start.ExitCode == 0, start.ToString());
-            await Eventually.ValueAsync(StatusJsonAsync, s => Weight(s, "echo@west") >= 50, Converge, $"canary at 50 % ({load})");
+            await Eventually.ValueAsync(StatusJsonAsync, s => Weight(s, "echo@west") >= 50, $"canary at 50 % ({load})", Converge, Cli.Poll);
 
             var victim = FederationFixture.Part(await federation.StatusAsync(), "east", "controller").GetProperty("pid").GetInt32();
             Process.GetProcessById(victim).Kill();
             await Eventually.ValueAsync(async () => FederationFixture.Part(await federation.StatusAsync(), "east", "controller"),
-                p => p.GetProperty("pid").GetInt32() != victim && p.GetProperty("ready").GetBoolean(), Converge, "east controller restarted");
+                p => p.GetProperty("pid").GetInt32() != victim && p.GetProperty("ready").GetBoolean(), "east controller restarted", Converge, Cli.Poll);
 
             var status = await WaitForPhaseAsync("Promoted", load);
             var history = status.GetProperty("history").EnumerateArray().Select(h => h.GetString()!).ToList();
@@ -152,7 +153,7 @@ public sealed class CanaryTests(FederationFixture federation, ITestOutputHelper 
         Assert.True(link.ExitCode == 0, link.ToString());
         try
         {
-            await Eventually.TrueAsync(async () => (await federation.RunAsync("get", "services", "echo-west", "--cluster", "east")).ExitCode == 0, Converge, "echo-west mirrored into east");
+            await Eventually.TrueAsync(async () => (await federation.RunAsync("get", "services", "echo-west", "--cluster", "east")).ExitCode == 0, "echo-west mirrored into east", Converge, Cli.Poll);
             await body();
         }
         finally
@@ -170,7 +171,7 @@ public sealed class CanaryTests(FederationFixture federation, ITestOutputHelper 
     }
 
     private Task<JsonElement> WaitForPhaseAsync(string phase, CanaryLoad load) =>
-        Eventually.ValueAsync(StatusJsonAsync, s => s.GetProperty("phase").GetString() == phase, Converge, $"phase {phase} (load: {load})");
+        Eventually.ValueAsync(StatusJsonAsync, s => s.GetProperty("phase").GetString() == phase, $"phase {phase} (load: {load})", Converge, Cli.Poll);
 
     private static int Weight(JsonElement status, string backend) =>
         status.GetProperty("backends").EnumerateArray().Single(b => b.GetProperty("backend").GetString() == backend).GetProperty("weight").GetInt32();
@@ -185,7 +186,7 @@ public sealed class CanaryTests(FederationFixture federation, ITestOutputHelper 
             var routes = JsonDocument.Parse(await client.GetStringAsync($"http://{admin}/routes")).RootElement.GetProperty("routes");
             return routes.EnumerateArray().Any(r => r.GetProperty("service").GetString() == "echo.default"
                 && r.GetProperty("backends").EnumerateArray().Any(b => b.GetProperty("service").GetString() == route && b.GetProperty("weight").GetInt32() == weight));
-        }, Converge, $"east proxy routes {route} at {weight}");
+        }, $"east proxy routes {route} at {weight}", Converge, Cli.Poll);
     }
 
     private static async Task SetErrorRateAsync(string app, string rate)

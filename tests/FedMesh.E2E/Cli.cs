@@ -11,6 +11,9 @@ internal static class Cli
         public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
     }
 
+    /// <summary>How often these tests' waits (<see cref="FedMesh.Tests.Shared.Eventually"/>) probe: a probe may start a process.</summary>
+    public static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
+
     public static string RepoRoot { get; } = FindRepoRoot();
 
     /// <summary>The fedmesh.dll built next to this test run (same configuration), or FEDMESH_CLI_DLL.</summary>
@@ -94,29 +97,4 @@ internal static class Cli
         var dll = Path.Combine(RepoRoot, "linker", "bin", configuration, "net10.0", "fedmesh.dll");
         return File.Exists(dll) ? dll : throw new InvalidOperationException($"fedmesh is not built: {dll} is missing (build the solution first)");
     }
-}
-
-/// <summary>Bounded polling: every wait in these tests has a deadline.</summary>
-internal static class Eventually
-{
-    public static async Task<T> ValueAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan timeout, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        T last = default!;
-        Exception? error = null;
-        while (clock.Elapsed < timeout)
-        {
-            try
-            {
-                last = await probe();
-                if (done(last)) return last;
-                error = null;
-            }
-            catch (Exception e) { error = e; }
-            await Task.Delay(200);
-        }
-        throw new TimeoutException($"{what}: not reached within {timeout.TotalSeconds} s; last value: {last}{(error is null ? "" : "; last error: " + error.Message)}");
-    }
-
-    public static Task TrueAsync(Func<Task<bool>> probe, TimeSpan timeout, string what) => ValueAsync(probe, x => x, timeout, what);
 }

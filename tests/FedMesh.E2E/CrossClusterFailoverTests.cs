@@ -1,3 +1,4 @@
+using FedMesh.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace FedMesh.E2E;
@@ -53,19 +54,19 @@ public sealed class CrossClusterFailoverTests(ThreeClusterFixture mesh, ITestOut
     private async Task MeasureAsync(string what, Func<Task> breakWest)
     {
         await using var load = new LoadGenerator(mesh.Outbound, "http://echo.default/", PerSecond);
-        await Eventually.TrueAsync(() => Task.FromResult(load.Answers.Count(a => a.Cluster == "west") >= PerSecond), Converge, "load answered by west");
+        await Eventually.TrueAsync(() => load.Answers.Count(a => a.Cluster == "west") >= PerSecond, "load answered by west", Converge, Cli.Poll);
 
         var brokenAt = load.Now;
         await breakWest();
         var brokenBy = load.Now; // west's gateway is gone or frozen by now
-        var notAlive = await Eventually.ValueAsync(() => mesh.LinkAliveAsync("west"), a => a == false, Converge, "link east→west not alive");
+        var notAlive = await Eventually.ValueAsync(() => mesh.LinkAliveAsync("west"), a => a == false, "link east→west not alive", Converge, Cli.Poll);
         var notAliveAt = load.Now - brokenAt;
         // Then until two seconds of answers all come from north.
         await Eventually.TrueAsync(() =>
         {
             var recent = load.Answers.Where(a => a.At > load.Now - TimeSpan.FromSeconds(2.5) && a.At < load.Now - TimeSpan.FromSeconds(0.5)).ToList();
-            return Task.FromResult(recent.Count > 0 && recent.All(a => a.Cluster == "north"));
-        }, Converge, "every answer from north");
+            return recent.Count > 0 && recent.All(a => a.Cluster == "north");
+        }, "every answer from north", Converge, Cli.Poll);
         await load.DisposeAsync();
 
         var answers = load.Answers.ToList();
@@ -90,14 +91,14 @@ public sealed class CrossClusterFailoverTests(ThreeClusterFixture mesh, ITestOut
     /// <summary>West's gateway alive and east's echo traffic on west (the policy's first target).</summary>
     private async Task OnWestAsync()
     {
-        await Eventually.ValueAsync(() => mesh.LinkAliveAsync("west"), a => a == true, Converge, "link east→west alive");
+        await Eventually.ValueAsync(() => mesh.LinkAliveAsync("west"), a => a == true, "link east→west alive", Converge, Cli.Poll);
         await Eventually.ValueAsync(async () =>
         {
             var answers = new List<string?>();
             for (var i = 0; i < 5; i++)
                 answers.Add(Cluster((await Cli.CurlAsync(mesh.Outbound, "http://echo.default/", TimeSpan.FromSeconds(5))).Headers));
             return answers;
-        }, a => a.All(c => c == "west"), Converge, "echo answered by west");
+        }, a => a.All(c => c == "west"), "echo answered by west", Converge, Cli.Poll);
     }
 
     private static string? Cluster(string headers) =>

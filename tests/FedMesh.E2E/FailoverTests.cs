@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FedMesh.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace FedMesh.E2E;
@@ -30,9 +31,9 @@ public sealed class FailoverTests(FederationFixture federation, ITestOutputHelpe
             var applied = await federation.RunAsync("failover", "apply", "-f", policy, "--cluster", "east");
             Assert.True(applied.ExitCode == 0, applied.ToString());
             // Before the load: west's mirror is routable and the policy's status names east.
-            await Eventually.ValueAsync(() => Cli.CurlAsync(outbound, "http://echo-west.default/", TimeSpan.FromSeconds(5)), r => r.Status == 200, Converge, "echo-west reachable");
+            await Eventually.ValueAsync(() => Cli.CurlAsync(outbound, "http://echo-west.default/", TimeSpan.FromSeconds(5)), r => r.Status == 200, "echo-west reachable", Converge, Cli.Poll);
             await Eventually.ValueAsync(() => federation.RunAsync("failover", "status", "echo", "--cluster", "east"),
-                r => r.Stdout.Contains("active:   east"), Converge, "policy active on east");
+                r => r.Stdout.Contains("active:   east"), "policy active on east", Converge, Cli.Poll);
 
             await using var load = new LoadGenerator(outbound, "http://echo.default/", 50);
             await Task.Delay(TimeSpan.FromSeconds(2));
@@ -40,7 +41,7 @@ public sealed class FailoverTests(FederationFixture federation, ITestOutputHelpe
             Assert.True(stop.ExitCode == 0, stop.ToString());
             var stoppedAt = load.Now; // stop-part returns once the process has exited
             await Eventually.ValueAsync(() => federation.RunAsync("failover", "status", "echo", "--cluster", "east"),
-                r => r.Stdout.Contains("active:   west"), Converge, "controller moved echo to west");
+                r => r.Stdout.Contains("active:   west"), "controller moved echo to west", Converge, Cli.Poll);
             await Task.Delay(TimeSpan.FromSeconds(2));
             var afterStop = load.Answers.Where(a => a.At > stoppedAt).ToList();
             Assert.NotEmpty(afterStop);
@@ -48,7 +49,7 @@ public sealed class FailoverTests(FederationFixture federation, ITestOutputHelpe
             var startedAt = load.Now;
             Assert.Equal(0, (await federation.RunAsync("start-part", "east/echo-east-0")).ExitCode);
             var back = await Eventually.ValueAsync(async () => { await Task.CompletedTask; return load.Answers.Where(a => a.At > startedAt && a.Cluster == "east").Select(a => a.At).DefaultIfEmpty(TimeSpan.Zero).Min(); },
-                at => at > TimeSpan.Zero, Converge, "traffic back on east");
+                at => at > TimeSpan.Zero, "traffic back on east", Converge, Cli.Poll);
             await Task.Delay(TimeSpan.FromSeconds(1));
             await load.DisposeAsync();
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using FedMesh.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace FedMesh.E2E;
@@ -41,7 +42,7 @@ public sealed class FederationTourTests(FederationFixture federation, ITestOutpu
 
         // The first request that works after `link` returned: how long the mirror takes to reach the proxy.
         var answer = await Eventually.ValueAsync(() => Cli.CurlAsync(outbound, "http://echo-west.default/", TimeSpan.FromSeconds(5)),
-            r => r.Status == 200, Converge, "east -> echo-west through the mesh");
+            r => r.Status == 200, "east -> echo-west through the mesh", Converge, Cli.Poll);
         output.WriteLine($"first cross-cluster success {linked.ElapsedMilliseconds} ms after link returned");
         var body = JsonDocument.Parse(answer.Body).RootElement;
         Assert.Equal("west", body.GetProperty("cluster").GetString());
@@ -57,7 +58,7 @@ public sealed class FederationTourTests(FederationFixture federation, ITestOutpu
         var unlink = await federation.RunAsync("unlink", "east", "west");
         Assert.True(unlink.ExitCode == 0, unlink.ToString());
         var refused = await Eventually.ValueAsync(() => Cli.CurlAsync(outbound, "http://echo-west.default/", TimeSpan.FromSeconds(5)),
-            r => r.Status != 200, TimeSpan.FromSeconds(10), "unknown service after unlink");
+            r => r.Status != 200, "unknown service after unlink", TimeSpan.FromSeconds(10), Cli.Poll);
         Assert.Equal(502, refused.Status);
         Assert.Contains("unknown-service", refused.Headers);
         Assert.Contains("echo-west", refused.Body);
@@ -71,7 +72,7 @@ public sealed class FederationTourTests(FederationFixture federation, ITestOutpu
             // The tests share one federation: an earlier test's two-way link may still be leaving west's routes.
             var westOutbound = await federation.OutboundAsync("west");
             await Eventually.ValueAsync(() => Cli.CurlAsync(westOutbound, "http://echo-east/", TimeSpan.FromSeconds(5)),
-                r => r.Status == 502, Converge, "west knows no echo-east before the one-way link");
+                r => r.Status == 502, "west knows no echo-east before the one-way link", Converge, Cli.Poll);
             var link = await federation.RunAsync("link", "east", "west", "--one-way");
             Assert.True(link.ExitCode == 0, link.ToString());
             var east = await federation.RunAsync("get", "services", "--cluster", "east", "-o", "json");
@@ -79,7 +80,7 @@ public sealed class FederationTourTests(FederationFixture federation, ITestOutpu
             Assert.Contains("\"echo-west\"", east.Stdout);
             Assert.DoesNotContain("\"echo-east\"", west.Stdout);
             var ok = await Eventually.ValueAsync(() => Cli.CurlAsync(federation.OutboundAsync("east").Result, "http://echo-west/", TimeSpan.FromSeconds(5)),
-                r => r.Status == 200, Converge, "one-way east -> west");
+                r => r.Status == 200, "one-way east -> west", Converge, Cli.Poll);
             var fromWest = await Cli.CurlAsync(westOutbound, "http://echo-east/", TimeSpan.FromSeconds(5));
             Assert.Equal(502, fromWest.Status);
         }
@@ -103,7 +104,7 @@ public sealed class FederationTourTests(FederationFixture federation, ITestOutpu
             foreach (var (version, protocol) in new[] { (HttpVersion.Version20, "HTTP/2"), (HttpVersion.Version11, "HTTP/1.1") })
             {
                 var answer = await Eventually.ValueAsync(() => SendAsync(http, outbound, version),
-                    a => a.Status == 200, Converge, $"east -> echo-west over {protocol}\n{federation.Logs()}");
+                    a => a.Status == 200, $"east -> echo-west over {protocol}\n{federation.Logs()}", Converge, Cli.Poll);
                 Assert.Equal(version, answer.Version);
                 Assert.Equal(protocol, answer.AppSaw);
                 Assert.Equal("west", JsonDocument.Parse(answer.Body).RootElement.GetProperty("cluster").GetString());
@@ -150,11 +151,11 @@ public sealed class FederationTourTests(FederationFixture federation, ITestOutpu
             var victim = FederationFixture.Part(await federation.StatusAsync(), cluster, kind).GetProperty("pid").GetInt32();
             Process.GetProcessById(victim).Kill();
             var restarted = await Eventually.ValueAsync(async () => FederationFixture.Part(await federation.StatusAsync(), cluster, kind),
-                p => p.GetProperty("pid").GetInt32() != victim && p.GetProperty("ready").GetBoolean(), Converge, $"{cluster}/{kind} restarted");
+                p => p.GetProperty("pid").GetInt32() != victim && p.GetProperty("ready").GetBoolean(), $"{cluster}/{kind} restarted", Converge, Cli.Poll);
             output.WriteLine($"{cluster}/{kind}: pid {victim} -> {restarted.GetProperty("pid").GetInt32()}");
             var outbound = await federation.OutboundAsync("east");
             await Eventually.ValueAsync(() => Cli.CurlAsync(outbound, "http://echo-west.default/", TimeSpan.FromSeconds(5)),
-                r => r.Status == 200 && r.Body.Contains("\"cluster\":\"west\""), Converge, $"traffic after restarting {cluster}/{kind}\n{federation.Logs()}");
+                r => r.Status == 200 && r.Body.Contains("\"cluster\":\"west\""), $"traffic after restarting {cluster}/{kind}\n{federation.Logs()}", Converge, Cli.Poll);
             var services = await federation.RunAsync("get", "services", "--cluster", "east");
             Assert.Contains("echo-west", services.Stdout);
         }

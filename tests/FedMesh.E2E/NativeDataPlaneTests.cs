@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using FedMesh.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace FedMesh.E2E;
@@ -54,7 +55,7 @@ public sealed class NativeDataPlaneTests(NativeDataPlaneFixture dataPlane, ITest
             using (var process = Process.GetProcessById(victim)) process.Kill(); // SIGKILL: no chance to clean up
             var restarted = await Eventually.ValueAsync(async () => FederationFixture.Part(await StatusAsync(home), "east", "proxy"),
                 p => p.GetProperty("pid").GetInt32() is var pid && pid > 0 && pid != victim && p.GetProperty("ready").GetBoolean(),
-                Converge, "east's proxy restarted and ready");
+                "east's proxy restarted and ready", Converge, Cli.Poll);
             var successor = restarted.GetProperty("pid").GetInt32();
             pids.Add(successor);
             output.WriteLine($"east's proxy: killed pid {victim}, restarted as pid {successor}");
@@ -152,7 +153,7 @@ public sealed class NativeDataPlaneTests(NativeDataPlaneFixture dataPlane, ITest
         try
         {
             return await Eventually.ValueAsync(() => Cli.CurlAsync(outbound, "http://echo-west.default/", TimeSpan.FromSeconds(5)),
-                r => r.Status == 200 && r.Body.Contains("\"cluster\":\"west\"", StringComparison.Ordinal), Converge, what);
+                r => r.Status == 200 && r.Body.Contains("\"cluster\":\"west\"", StringComparison.Ordinal), what, Converge, Cli.Poll);
         }
         catch (TimeoutException e)
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using FedMesh.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace FedMesh.E2E;
@@ -131,9 +132,9 @@ public sealed class RetryTests(FederationFixture federation, ITestOutputHelper o
             var applied = await federation.RunAsync("failover", "apply", "-f", policy, "--cluster", "east");
             Assert.True(applied.ExitCode == 0, applied.ToString());
             // Both targets in east's routes, and east's echo taking traffic again (an earlier test may have ejected it).
-            await Eventually.ValueAsync(() => Cli.CurlAsync(setup.Outbound, "http://echo-west.default/", TimeSpan.FromSeconds(5)), r => r.Status == 200, Converge, "echo-west reachable");
+            await Eventually.ValueAsync(() => Cli.CurlAsync(setup.Outbound, "http://echo-west.default/", TimeSpan.FromSeconds(5)), r => r.Status == 200, "echo-west reachable", Converge, Cli.Poll);
             await setup.FailAsync(0, 0);
-            await Eventually.ValueAsync(() => setup.SendAsync(HttpMethod.Get, null), r => r.Status == 200 && r.Cluster == "east", Converge, "echo answered by east");
+            await Eventually.ValueAsync(() => setup.SendAsync(HttpMethod.Get, null), r => r.Status == 200 && r.Cluster == "east", "echo answered by east", Converge, Cli.Poll);
             return setup;
         }
 

@@ -42,7 +42,7 @@ public sealed class TelemetryTests(FederationFixture federation, ITestOutputHelp
         }
 
         await using var prometheus = await PrometheusProcess.StartAsync(targets, output);
-        await Eventually.TrueAsync(async () => await prometheus.ScalarAsync("count(up == 1)") == 6, Converge, "every part scraped (up == 1)");
+        await Eventually.TrueAsync(async () => await prometheus.ScalarAsync("count(up == 1)") == 6, "every part scraped (up == 1)", Converge, Cli.Poll);
 
         const string east = "source_cluster=\"east\",destination_cluster=\"west\"";
         var proxyQuery = $"sum(fedmesh_requests_total{{job=\"fedmesh-proxy\",{east}}}) or vector(0)";
@@ -56,11 +56,11 @@ public sealed class TelemetryTests(FederationFixture federation, ITestOutputHelp
         for (var i = 0; i < sent; i++)
             Assert.Equal(HttpStatusCode.OK, (await client.Mesh.GetAsync("http://echo-west.default/prom")).StatusCode);
 
-        await Eventually.TrueAsync(async () => await prometheus.ScalarAsync(proxyQuery) - before.Item1 == sent, Converge,
-            $"east proxy's fedmesh_requests_total east->west grew by {sent}");
+        await Eventually.TrueAsync(async () => await prometheus.ScalarAsync(proxyQuery) - before.Item1 == sent,
+            $"east proxy's fedmesh_requests_total east->west grew by {sent}", Converge, Cli.Poll);
         Assert.Equal(sent, await prometheus.ScalarAsync(histogramQuery) - before.Item3);
-        await Eventually.TrueAsync(async () => await prometheus.ScalarAsync(gatewayQuery) - before.Item2 == sent, Converge,
-            $"west gateway's fedmesh_requests_total east->west grew by {sent}");
+        await Eventually.TrueAsync(async () => await prometheus.ScalarAsync(gatewayQuery) - before.Item2 == sent,
+            $"west gateway's fedmesh_requests_total east->west grew by {sent}", Converge, Cli.Poll);
         var rate = await prometheus.ScalarAsync($"sum(rate(fedmesh_requests_total{{job=\"fedmesh-proxy\",{east}}}[1m]))");
         Assert.True(rate > 0, $"rate over 1m is {rate}");
         Assert.Equal(1, await prometheus.ScalarAsync("sum(fedmesh_link_mirrored_services{job=\"fedmesh-controller\",source_cluster=\"east\",target_cluster=\"west\"})"));
@@ -102,7 +102,7 @@ public sealed class TelemetryTests(FederationFixture federation, ITestOutputHelp
                 return (Report: r.Stdout, Entry: report.GetProperty("requests").EnumerateArray()
                     .FirstOrDefault(e => e.GetProperty("service").GetString() == "echo-west" && e.GetProperty("sourceCluster").GetString() == "east"
                         && e.GetProperty("destinationCluster").GetString() == "west"));
-            }, x => x.Entry.ValueKind == JsonValueKind.Object && x.Entry.GetProperty("requests").GetUInt64() >= sent, Converge, "latency report with the requests sent");
+            }, x => x.Entry.ValueKind == JsonValueKind.Object && x.Entry.GetProperty("requests").GetUInt64() >= sent, "latency report with the requests sent", Converge, Cli.Poll);
             output.WriteLine(entry.Report);
             var p50 = entry.Entry.GetProperty("p50Ms").GetDouble();
             Assert.InRange(p50, 50, 65 + ownP50);
@@ -138,8 +138,8 @@ public sealed class TelemetryTests(FederationFixture federation, ITestOutputHelp
         await Eventually.TrueAsync(() =>
         {
             var services = federation.Otlp.ServicesWithTrace(traceId);
-            return Task.FromResult(services.Contains("fedmesh-proxy") && services.Contains("fedmesh-gateway"));
-        }, Converge, $"spans of trace {traceId} exported by a proxy and a gateway");
+            return services.Contains("fedmesh-proxy") && services.Contains("fedmesh-gateway");
+        }, $"spans of trace {traceId} exported by a proxy and a gateway", Converge, Cli.Poll);
     }
 
     private sealed record Clients(HttpClient Mesh, HttpClient Direct);
@@ -151,7 +151,7 @@ public sealed class TelemetryTests(FederationFixture federation, ITestOutputHelp
         var outbound = await federation.OutboundAsync("east");
         var mesh = new HttpClient(new SocketsHttpHandler { Proxy = new WebProxy($"http://{outbound}"), UseProxy = true }) { Timeout = TimeSpan.FromSeconds(10) };
         var direct = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
-        await Eventually.TrueAsync(async () => (await mesh.GetAsync("http://echo-west.default/")).StatusCode == HttpStatusCode.OK, Converge, "echo-west reachable from east");
+        await Eventually.TrueAsync(async () => (await mesh.GetAsync("http://echo-west.default/")).StatusCode == HttpStatusCode.OK, "echo-west reachable from east", Converge, Cli.Poll);
         return new Clients(mesh, direct);
     }
 
@@ -202,7 +202,7 @@ internal sealed class PrometheusProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var prometheus = new PrometheusProcess(process, dir, address);
-        await Eventually.TrueAsync(async () => (await prometheus._http.GetAsync("-/ready")).IsSuccessStatusCode, TimeSpan.FromSeconds(30), "prometheus ready");
+        await Eventually.TrueAsync(async () => (await prometheus._http.GetAsync("-/ready")).IsSuccessStatusCode, "prometheus ready", TimeSpan.FromSeconds(30), Cli.Poll);
         return prometheus;
     }
 

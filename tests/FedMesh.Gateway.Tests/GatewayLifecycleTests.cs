@@ -1,5 +1,6 @@
 using System.Net;
 using FedMesh.Gateway.Tests.Fakes;
+using FedMesh.Tests.Shared;
 
 namespace FedMesh.Gateway.Tests;
 
@@ -15,7 +16,7 @@ public sealed class GatewayLifecycleTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await fixture.AdminStatusAsync("/ready"));
         fixture.Controller.Discovery.Publish(fixture.Snapshot("1", "east"));
 
-        await GatewayFixture.Eventually(async () => await fixture.AdminStatusAsync("/ready") == HttpStatusCode.OK, "readiness");
+        await Eventually.TrueAsync(async () => await fixture.AdminStatusAsync("/ready") == HttpStatusCode.OK, "readiness", GatewayFixture.Patience);
     }
 
     [Fact]
@@ -30,18 +31,18 @@ public sealed class GatewayLifecycleTests
         }
 
         fixture.Controller.Discovery.Publish(fixture.Snapshot("2"));
-        await GatewayFixture.Eventually(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             using var response = await client.SendAsync(GatewayFixture.Request("echo.default", HttpVersion.Version20));
             return response.StatusCode == HttpStatusCode.Forbidden;
-        }, "the unlink to apply");
+        }, "the unlink to apply", GatewayFixture.Patience);
 
         fixture.Controller.Discovery.Publish(fixture.Snapshot("3", "east"));
-        await GatewayFixture.Eventually(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             using var response = await client.SendAsync(GatewayFixture.Request("echo.default", HttpVersion.Version20));
             return response.StatusCode == HttpStatusCode.OK;
-        }, "the relink to apply");
+        }, "the relink to apply", GatewayFixture.Patience);
     }
 
     [Fact]
@@ -57,7 +58,7 @@ public sealed class GatewayLifecycleTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(HttpStatusCode.OK, await fixture.AdminStatusAsync("/ready"));
-        await GatewayFixture.Eventually(() => Task.FromResult(fixture.Controller.Discovery.Watches > watches), "the gateway to reconnect");
+        await Eventually.TrueAsync(() => fixture.Controller.Discovery.Watches > watches, "the gateway to reconnect", GatewayFixture.Patience);
     }
 
     [Fact]

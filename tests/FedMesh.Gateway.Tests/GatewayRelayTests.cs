@@ -250,7 +250,7 @@ public sealed class GatewayRelayTests(GatewayFixture fixture) : IClassFixture<Ga
 
         await client.SendAsync($"GET /traced HTTP/1.1\r\nHost: raw.default\r\ntraceparent: 00-{traceId}-00f067aa0ba902b7-01\r\ntracestate: vendor=1\r\n\r\n");
         await client.ReadResponseAsync();
-        await GatewayFixture.Eventually(() => Task.FromResult(!spans.IsEmpty), "the gateway's span to end");
+        await Eventually.TrueAsync(() => !spans.IsEmpty, "the gateway's span to end", GatewayFixture.Patience);
 
         var span = Assert.Single(spans);
         Assert.Equal(MeshTracing.GatewaySpan, span.OperationName);

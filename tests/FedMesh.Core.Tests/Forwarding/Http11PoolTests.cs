@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using FedMesh.Core.Forwarding;
 using FedMesh.Core.Tests.Forwarding.Support;
+using FedMesh.Tests.Shared;
 
 namespace FedMesh.Core.Tests.Forwarding;
 
@@ -34,7 +35,7 @@ public sealed class Http11PoolTests
         using var pool = PoolFor(upstream);
 
         var rents = Enumerable.Range(0, waiting).Select(_ => pool.RentAsync(verify: false, CancellationToken.None).AsTask()).ToArray();
-        await HandshakeGate.Until(() => gate.Holding == Http11Pool.MaxOpening, "eight openings held by the upstream");
+        await Eventually.TrueAsync(() => gate.Holding == Http11Pool.MaxOpening, "eight openings held by the upstream", ScriptedUpstream.Deadline);
         var waitedWhileHeld = rents.Count(r => !r.IsCompleted);
         gate.Open();
         var connections = await Task.WhenAll(rents).WaitAsync(ScriptedUpstream.Deadline);
@@ -56,7 +57,7 @@ public sealed class Http11PoolTests
         var first = await pool.RentAsync(verify: false, CancellationToken.None).AsTask().WaitAsync(ScriptedUpstream.Deadline);
 
         var waiters = Enumerable.Range(0, 4).Select(_ => pool.RentAsync(verify: false, CancellationToken.None).AsTask()).ToArray();
-        await HandshakeGate.Until(() => gate.Holding == waiters.Length, "an opening per waiter");
+        await Eventually.TrueAsync(() => gate.Holding == waiters.Length, "an opening per waiter", ScriptedUpstream.Deadline);
         for (var i = 0; i < waiters.Length; i++)
         {
             Assert.All(waiters[i..], w => Assert.False(w.IsCompleted));
@@ -122,7 +123,7 @@ public sealed class Http11PoolTests
 
         var leaving = pool.RentAsync(verify: false, leaves.Token).AsTask();
         var staying = pool.RentAsync(verify: false, CancellationToken.None).AsTask();
-        await HandshakeGate.Until(() => gate.Holding == 2, "an opening per waiter");
+        await Eventually.TrueAsync(() => gate.Holding == 2, "an opening per waiter", ScriptedUpstream.Deadline);
         leaves.Cancel();
         var cancelled = await Record.ExceptionAsync(() => leaving.WaitAsync(ScriptedUpstream.Deadline));
         pool.Return(first, reusable: true);
@@ -139,7 +140,7 @@ public sealed class Http11PoolTests
         pool.Return(next, reusable: true);
         // The openings started for the waiters that left complete later, into the idle stack.
         gate.Open();
-        await HandshakeGate.Until(() => pool.Count == 3, "the two held openings completed");
+        await Eventually.TrueAsync(() => pool.Count == 3, "the two held openings completed", ScriptedUpstream.Deadline);
 
         Assert.IsAssignableFrom<OperationCanceledException>(cancelled);
         Assert.IsAssignableFrom<OperationCanceledException>(cancelledToo);
@@ -161,7 +162,7 @@ public sealed class Http11PoolTests
         using var leave = new CancellationTokenSource();
 
         var leaving = Enumerable.Range(0, 2).Select(_ => pool.RentAsync(verify: false, leave.Token).AsTask()).ToArray();
-        await HandshakeGate.Until(() => gate.Holding == 2, "an opening per waiter");
+        await Eventually.TrueAsync(() => gate.Holding == 2, "an opening per waiter", ScriptedUpstream.Deadline);
         leave.Cancel();
         await Task.WhenAll(leaving.Select(r => Record.ExceptionAsync(() => r.WaitAsync(ScriptedUpstream.Deadline))));
         // Two openings are under way and one request waits: the queue still holds the two that left, but they do not count.
@@ -170,7 +171,7 @@ public sealed class Http11PoolTests
         var holdingWhileWaiting = gate.Holding;
         gate.Open();
         var served = await staying.WaitAsync(ScriptedUpstream.Deadline);
-        await HandshakeGate.Until(() => pool.Count == 2, "both openings completed");
+        await Eventually.TrueAsync(() => pool.Count == 2, "both openings completed", ScriptedUpstream.Deadline);
 
         Assert.All(leaving, r => Assert.True(r.IsCanceled));
         Assert.Equal(2, holdingWhileWaiting);
@@ -187,7 +188,7 @@ public sealed class Http11PoolTests
         var pool = PoolFor(upstream, TimeSpan.FromSeconds(5));
         var first = await pool.RentAsync(verify: false, CancellationToken.None).AsTask().WaitAsync(ScriptedUpstream.Deadline);
         var waiters = Enumerable.Range(0, 3).Select(_ => pool.RentAsync(verify: false, CancellationToken.None).AsTask()).ToArray();
-        await HandshakeGate.Until(() => gate.Holding == waiters.Length, "an opening per waiter");
+        await Eventually.TrueAsync(() => gate.Holding == waiters.Length, "an opening per waiter", ScriptedUpstream.Deadline);
 
         pool.Dispose();
         await Task.WhenAny(Task.WhenAll(waiters), Task.Delay(ScriptedUpstream.Deadline));

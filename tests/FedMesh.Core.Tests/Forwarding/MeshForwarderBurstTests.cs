@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using FedMesh.Core.Forwarding;
 using FedMesh.Core.Tests.Forwarding.Support;
+using FedMesh.Tests.Shared;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace FedMesh.Core.Tests.Forwarding;
@@ -39,7 +40,7 @@ public sealed class MeshForwarderBurstTests
             using var response = await front.Http.GetAsync("/");
             return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
         }));
-        await HandshakeGate.Until(() => front.Client.WaitingRequests == burst, "the whole burst waiting for a connection");
+        await Eventually.TrueAsync(() => front.Client.WaitingRequests == burst, "the whole burst waiting for a connection", ScriptedUpstream.Deadline);
         gate.Open();
         var responses = await sending.WaitAsync(ScriptedUpstream.Deadline);
         var outcomes = new List<ForwardOutcome>();
@@ -47,7 +48,7 @@ public sealed class MeshForwarderBurstTests
             outcomes.Add(await front.NextOutcomeAsync());
         gate.OpenLater();
         // Openings that were under way when the queue emptied end in the idle stack.
-        await HandshakeGate.Until(() => front.Client.OpenConnections == upstream.Accepted, "every opened connection in the pool");
+        await Eventually.TrueAsync(() => front.Client.OpenConnections == upstream.Accepted, "every opened connection in the pool", ScriptedUpstream.Deadline);
 
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         Assert.All(outcomes, o => Assert.Equal(ForwarderError.None, o.Error));

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using FedMesh.Core.Identity;
 using FedMesh.Core.Identity.Protocol;
+using FedMesh.Tests.Shared;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -107,7 +108,7 @@ public sealed class IdentityServiceTests : IAsyncLifetime
         var first = identity.Certificate;
         var renewed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         identity.Renewed += _ => renewed.TrySetResult();
-        await Until(() => _time.PendingTimers > 0);
+        await Eventually.TrueAsync(() => _time.PendingTimers > 0, "the renewal timer to be scheduled");
 
         _time.Advance(TimeSpan.FromMinutes(41));
         Assert.Same(first, identity.Certificate);
@@ -185,16 +186,6 @@ public sealed class IdentityServiceTests : IAsyncLifetime
 
     private Task<WorkloadIdentity> Obtain(SpiffeId id, string token = Token) =>
         WorkloadIdentity.ObtainAsync(_address, id, token, _time, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
-
-    private static async Task Until(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 10 s");
-            await Task.Delay(10);
-        }
-    }
 
     public async Task DisposeAsync()
     {

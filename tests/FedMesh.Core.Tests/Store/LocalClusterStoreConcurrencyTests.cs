@@ -3,6 +3,7 @@ using System.Globalization;
 using FedMesh.Core.Resources;
 using FedMesh.Core.Store;
 using FedMesh.Core.Store.Local;
+using FedMesh.Tests.Shared;
 
 namespace FedMesh.Core.Tests.Store;
 
@@ -51,7 +52,7 @@ public sealed class LocalClusterStoreConcurrencyTests : IDisposable
         { UseShellExecute = false })!;
         try
         {
-            await Until(() => File.Exists(lockPath + ".held"));
+            await Eventually.TrueAsync(() => File.Exists(lockPath + ".held"), "the other process to hold the lock");
             var update = store.UpdateAsync(created);
             await Task.WhenAny(update, Task.Delay(300));
             Assert.False(update.IsCompleted, "the update must wait while another process holds the object's lock");
@@ -120,15 +121,5 @@ public sealed class LocalClusterStoreConcurrencyTests : IDisposable
         await writer.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
         var final = await store.GetAsync<Service>("default", "web");
         Assert.Contains(final!.Spec.Ports.Count, new[] { 1, 3 });
-    }
-
-    private static async Task Until(Func<bool> condition)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (deadline.Elapsed > TimeSpan.FromSeconds(10)) throw new TimeoutException("condition not met within 10 s");
-            await Task.Delay(10);
-        }
     }
 }

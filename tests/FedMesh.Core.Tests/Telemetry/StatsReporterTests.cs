@@ -35,31 +35,21 @@ public sealed class StatsReporterTests
             recorder, NullLogger.Instance, period: Period);
         reporter.Start();
 
-        await Until(() => received.Calls >= 1, "the stream opened");
+        await Eventually.TrueAsync(() => received.Calls >= 1, "the stream opened", Deadline);
         await Task.Delay(Period * 6);
         var reportsWhileIdle = received.Reports;
         recorder.Cell(Key).Record(200, 1.5);
-        await Until(() => received.Requests == 1, "the first request reported");
+        await Eventually.TrueAsync(() => received.Requests == 1, "the first request reported", Deadline);
 
         await controller.DisposeAsync(); // the stream breaks while nothing is counted
         await Task.Delay(Period * 4);
         await using var restarted = await StartControllerAsync(port, received);
         recorder.Cell(Key).Record(503, 2.5); // the reporter finds the broken stream only now
-        await Until(() => received.Requests == 2, "the request counted after the restart reported");
+        await Eventually.TrueAsync(() => received.Requests == 2, "the request counted after the restart reported", Deadline);
 
         Assert.Equal(0, reportsWhileIdle);
         Assert.Equal(2, received.Reports);
         Assert.True(received.Calls >= 2, "the stream was opened again");
-    }
-
-    private static async Task Until(Func<bool> condition, string what)
-    {
-        var until = DateTime.UtcNow + Deadline;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < until, $"timed out waiting for {what}");
-            await Task.Delay(20);
-        }
     }
 
     private static async Task<WebApplication> StartControllerAsync(int port, TelemetrySink sink)

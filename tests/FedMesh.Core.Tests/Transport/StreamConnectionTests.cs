@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using FedMesh.Core.Transport;
+using FedMesh.Tests.Shared;
 
 namespace FedMesh.Core.Tests.Transport;
 
@@ -36,7 +37,7 @@ public sealed class StreamConnectionTests
         var end = await pipe.Input.ReadAsync().AsTask().WaitAsync(Patience);
         Assert.True(end.IsCompleted);
         pipe.Input.AdvanceTo(end.Buffer.End);
-        await WaitForAsync(() => connection.ConnectionClosed.IsCancellationRequested, "ConnectionClosed after the peer's end");
+        await Eventually.TrueAsync(() => connection.ConnectionClosed.IsCancellationRequested, "ConnectionClosed after the peer's end", Patience);
         peer.Dispose();
     }
 
@@ -90,16 +91,6 @@ public sealed class StreamConnectionTests
         var connection = new StreamConnection(accepted, LoopStream.For(accepted), tls: false, pool, PipeScheduler.ThreadPool, 0, waitForData);
         connection.Start();
         return (connection, peer);
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for " + what);
-            await Task.Delay(10);
-        }
     }
 
     /// <summary>A pool that counts the blocks rented and not yet returned.</summary>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using FedMesh.Tests.Shared;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -87,7 +88,7 @@ public sealed class TlsTransportTests
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => anonymous.GetStringAsync(server.Url));
 
         Assert.StartsWith("HTTP/", await member.GetStringAsync(server.Url));
-        await Eventually(() => server.Logged("TLS handshake with 127.0.0.1"));
+        await Eventually.TrueAsync(() => server.Logged("TLS handshake with 127.0.0.1"), "the member's TLS handshake logged");
     }
 
     [Fact]
@@ -98,7 +99,8 @@ public sealed class TlsTransportTests
 
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => http.GetStringAsync(server.Url));
 
-        await Eventually(() => server.Logged("Warning FedMesh.Listener: TLS connection from 127.0.0.1") && server.Logged("no certificate yet"));
+        await Eventually.TrueAsync(() => server.Logged("Warning FedMesh.Listener: TLS connection from 127.0.0.1") && server.Logged("no certificate yet"),
+            "the refused connection's warning logged with the callback's error");
     }
 
     [Fact]
@@ -121,7 +123,7 @@ public sealed class TlsTransportTests
         }
 
         Assert.Equal(0, read);
-        await Eventually(() => server.Logged("timed out after 0.3 s"));
+        await Eventually.TrueAsync(() => server.Logged("timed out after 0.3 s"), "the handshake timeout logged");
     }
 
     [Fact]
@@ -223,15 +225,5 @@ public sealed class TlsTransportTests
         for (var i = 0; i < size; i++)
             bytes[i] = (byte)(i * 31 + (i >> 12));
         return bytes;
-    }
-
-    private static async Task Eventually(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not come true within 10 s");
-            await Task.Delay(20);
-        }
     }
 }

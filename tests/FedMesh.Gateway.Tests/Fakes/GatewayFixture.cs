@@ -21,6 +21,9 @@ public sealed class GatewayFixture : IAsyncLifetime
     public static readonly string EchoIdentity = new SpiffeId(TrustDomain, "west", "default", "echo").ToString();
     public static readonly string GatewayIdentity = new SpiffeId(TrustDomain, "west", "fedmesh-system", "gateway").ToString();
 
+    /// <summary>How long a test waits for the gateway to apply a change (<see cref="Eventually"/>).</summary>
+    internal static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+
     private CertificateAuthority _root = null!;
     private CertificateAuthority _west = null!;
     private CertificateAuthority _east = null!;
@@ -70,7 +73,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             .WaitAsync(TimeSpan.FromSeconds(30));
         if (PublishAtStart)
         {
-            await Eventually(async () => await AdminStatusAsync("/ready") == HttpStatusCode.OK, "the gateway to become ready");
+            await Eventually.TrueAsync(async () => await AdminStatusAsync("/ready") == HttpStatusCode.OK, "the gateway to become ready", Patience);
         }
     }
 
@@ -135,16 +138,6 @@ public sealed class GatewayFixture : IAsyncLifetime
         using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Gateway.AdminEndpoint.Port}") };
         using var response = await admin.GetAsync(path);
         return response.StatusCode;
-    }
-
-    internal static async Task Eventually(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(20);
-        }
     }
 
     internal static Task<BackendSeen?> ReadSeen(HttpResponseMessage response) => response.Content.ReadFromJsonAsync<BackendSeen>();

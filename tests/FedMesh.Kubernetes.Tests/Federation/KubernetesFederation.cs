@@ -9,6 +9,7 @@ using FedMesh.Kubernetes.Tests.ApiServer;
 using FedMesh.Kubernetes.Tests.Cli;
 using FedMesh.MirrorController;
 using FedMesh.MirrorController.Hosting;
+using FedMesh.Tests.Shared;
 using k8s;
 using k8s.Models;
 using Microsoft.AspNetCore.Builder;
@@ -100,11 +101,8 @@ internal sealed class KubernetesFederation : IAsyncDisposable
     }
 
     /// <summary>Waits (bounded) for a snapshot that <paramref name="done"/> accepts and returns it.</summary>
-    public static async Task<Proto.Snapshot> SnapshotAsync(DiscoveryClient discovery, Func<Proto.Snapshot, bool> done, string what)
-    {
-        await EventuallyAsync(() => Task.FromResult(discovery.Current is { } s && done(s)), () => Task.FromResult($"{what}; last snapshot: {discovery.Current}"));
-        return discovery.Current!;
-    }
+    public static async Task<Proto.Snapshot> SnapshotAsync(DiscoveryClient discovery, Func<Proto.Snapshot, bool> done, string what) =>
+        (await Eventually.ValueAsync(() => Task.FromResult(discovery.Current), s => s is not null && done(s), what, Deadline))!;
 
     /// <summary>An admin store of <paramref name="cluster"/>, for the test to look and to act as a user would with kubectl.</summary>
     public KubernetesClusterStore Store(string cluster)
@@ -112,18 +110,6 @@ internal sealed class KubernetesFederation : IAsyncDisposable
         var store = new KubernetesClusterStore(cluster, Server(cluster).Client(), new KubernetesStoreOptions(), ownsClient: true);
         _disposables.Add(store);
         return store;
-    }
-
-    /// <summary>Polls <paramref name="condition"/> until it holds, or fails after <see cref="Deadline"/> with <paramref name="what"/>.</summary>
-    public static async Task EventuallyAsync(Func<Task<bool>> condition, Func<Task<string>> what)
-    {
-        var deadline = TimeProvider.System.GetUtcNow() + Deadline;
-        while (!await condition())
-        {
-            if (TimeProvider.System.GetUtcNow() > deadline)
-                Assert.Fail($"not reached within {Deadline.TotalSeconds} s: {await what()}");
-            await Task.Delay(50);
-        }
     }
 
     public static async Task<Condition?> ReadyConditionAsync(IClusterStore store, string link) =>

@@ -3,6 +3,7 @@ using FedMesh.Core.Resources;
 using FedMesh.Core.Store;
 using FedMesh.Kubernetes.Tests.ApiServer;
 using FedMesh.Kubernetes.Tests.Cli;
+using FedMesh.Tests.Shared;
 using k8s;
 using k8s.Models;
 using static FedMesh.Kubernetes.Tests.Federation.KubernetesFederation;
@@ -42,14 +43,14 @@ public sealed class KubernetesLinkCliTests
         Assert.Equal("web-b", slice.Metadata.Labels["kubernetes.io/service-name"]);
         var endpoint = Assert.Single((await a.GetAsync<Endpoints>("default", "web-b"))!.Spec.Endpoints);
         Assert.Equal(("10.0.0.2:4143", true), (endpoint.Address, endpoint.ViaGateway));
-        await EventuallyAsync(async () => (await ReadyConditionAsync(a, "b"))?.Status == "True", async () => $"{await ReadyConditionAsync(a, "b")}");
+        await Eventually.ValueAsync(() => ReadyAsync(a), r => r.Condition?.Status == "True", "a's link to b Ready", KubernetesFederation.Deadline);
 
         await b.MutateAsync<Service>("default", "web", s => { s!.Metadata.Labels!.Remove(WellKnown.ExportedLabel); return s; });
-        await EventuallyAsync(async () => await a.GetAsync<Service>("default", "web-b") is null && await a.GetAsync<Endpoints>("default", "web-b") is null,
-            () => Task.FromResult("web-b still mirrored in a after b unexported web"));
+        await Eventually.TrueAsync(async () => await a.GetAsync<Service>("default", "web-b") is null && await a.GetAsync<Endpoints>("default", "web-b") is null,
+            "web-b no longer mirrored in a after b unexported web", KubernetesFederation.Deadline);
 
         await b.MutateAsync<Service>("default", "web", s => { (s!.Metadata.Labels ??= [])[WellKnown.ExportedLabel] = "true"; return s; });
-        await EventuallyAsync(async () => await a.GetAsync<Service>("default", "web-b") is not null, () => Task.FromResult("web-b not mirrored again"));
+        await Eventually.TrueAsync(async () => await a.GetAsync<Service>("default", "web-b") is not null, "web-b mirrored again", KubernetesFederation.Deadline);
         var unlinked = await federation.CliAsync("unlink", "a", "b", "--timeout", "20");
 
         Assert.True(unlinked.ExitCode == 0, unlinked.Error + unlinked.Out);
@@ -112,7 +113,7 @@ public sealed class KubernetesLinkCliTests
         await roles.ReplaceClusterRoleAsync(role, account);
         federation.B.EndAllWatches();
 
-        await EventuallyAsync(async () => (await ReadyConditionAsync(a, "b"))?.Reason == "Forbidden", async () => $"{Describe(await ReadyConditionAsync(a, "b"))}");
+        await Eventually.ValueAsync(() => ReadyAsync(a), r => r.Condition?.Reason == "Forbidden", "a's link to b not Ready: Forbidden", KubernetesFederation.Deadline);
         var condition = (await ReadyConditionAsync(a, "b"))!;
         Assert.Equal("False", condition.Status);
         Assert.StartsWith($"the credentials in Secret {WellKnown.SystemNamespace}/{LinkCredentials.SecretName("b")} may not read services in cluster 'b': ", condition.Message);
@@ -128,10 +129,18 @@ public sealed class KubernetesLinkCliTests
         role = await roles.ReadClusterRoleAsync(account);
         role.Rules = granted;
         await roles.ReplaceClusterRoleAsync(role, account);
-        await EventuallyAsync(async () => (await ReadyConditionAsync(a, "b"))?.Status == "True", async () => $"{Describe(await ReadyConditionAsync(a, "b"))}");
+        await Eventually.ValueAsync(() => ReadyAsync(a), r => r.Condition?.Status == "True", "a's link to b Ready again", KubernetesFederation.Deadline);
         await b.CreateAsync(Svc("api", exported: true));
-        await EventuallyAsync(async () => await a.GetAsync<Service>("default", "api-b") is not null, () => Task.FromResult("api-b not mirrored after the role was restored"));
+        await Eventually.TrueAsync(async () => await a.GetAsync<Service>("default", "api-b") is not null, "api-b mirrored after the role was restored", KubernetesFederation.Deadline);
     }
 
     private static string Describe(Condition? c) => c is null ? "no Ready condition" : $"{c.Status} {c.Reason}: {c.Message}";
+
+    private static async Task<Ready> ReadyAsync(IClusterStore a) => new(await ReadyConditionAsync(a, "b"));
+
+    /// <summary>a's Ready condition for its link to b, shown as <see cref="Describe"/> when a wait for it times out.</summary>
+    private sealed record Ready(Condition? Condition)
+    {
+        public override string ToString() => Describe(Condition);
+    }
 }

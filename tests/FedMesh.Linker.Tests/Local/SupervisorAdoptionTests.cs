@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FedMesh.Core.Federation;
 using FedMesh.Linker.Local;
+using FedMesh.Tests.Shared;
 
 namespace FedMesh.Linker.Tests.Local;
 
@@ -55,7 +56,8 @@ public sealed class SupervisorAdoptionTests : IDisposable
         var log = new StringWriter();
         using var stop = new CancellationTokenSource();
         var run = new Supervisor(paths, config, TimeProvider.System, TextWriter.Synchronized(log)).RunAsync(stop.Token);
-        var state = await UntilAsync(() => RuntimeState.TryLoad(paths.StateFile) is { } s && s.SupervisorPid == Environment.ProcessId ? s : null);
+        var state = (await Eventually.ValueAsync(() => Task.FromResult(RuntimeState.TryLoad(paths.StateFile)),
+            s => s is not null && s.SupervisorPid == Environment.ProcessId, "the state file to name this process as the supervisor", Deadline))!;
         stop.Cancel();
         await run.WaitAsync(Deadline);
 
@@ -75,16 +77,5 @@ public sealed class SupervisorAdoptionTests : IDisposable
         var file = Path.Combine(dir, name);
         File.WriteAllText(file, "#!/bin/sh\nwhile :; do sleep 0.2; done\n");
         File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-    }
-
-    private static async Task<T> UntilAsync<T>(Func<T?> probe) where T : class
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < Deadline)
-        {
-            if (probe() is { } value) return value;
-            await Task.Delay(50);
-        }
-        throw new TimeoutException($"not reached within {Deadline.TotalSeconds} s");
     }
 }

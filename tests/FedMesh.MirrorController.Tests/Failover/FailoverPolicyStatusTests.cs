@@ -1,6 +1,7 @@
 using FedMesh.Core.Resources;
 using FedMesh.MirrorController.Failover;
 using FedMesh.MirrorController.Tests.Support;
+using FedMesh.Tests.Shared;
 
 namespace FedMesh.MirrorController.Tests.Failover;
 

@@ -4,6 +4,7 @@ using FedMesh.Core.Store;
 using FedMesh.Core.Store.Local;
 using FedMesh.MirrorController.Targets;
 using FedMesh.MirrorController.Tests.Support;
+using FedMesh.Tests.Shared;
 
 namespace FedMesh.MirrorController.Tests.Mirroring;
 

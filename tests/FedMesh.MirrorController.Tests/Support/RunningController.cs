@@ -1,6 +1,7 @@
 using FedMesh.Core.Store;
 using FedMesh.MirrorController.Hosting;
 using FedMesh.MirrorController.Targets;
+using FedMesh.Tests.Shared;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 

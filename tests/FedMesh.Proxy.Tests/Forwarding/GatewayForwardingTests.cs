@@ -2,6 +2,7 @@ using System.Net;
 using FedMesh.Core.Resources;
 using FedMesh.Proxy.Hosting;
 using FedMesh.Proxy.Tests.Support;
+using FedMesh.Tests.Shared;
 
 namespace FedMesh.Proxy.Tests.Forwarding;
 
@@ -22,7 +23,7 @@ public sealed class GatewayForwardingTests : IAsyncLifetime
     public async Task DisposeAsync() => await _mesh.DisposeAsync();
 
     private Task<HttpResponseMessage> GetWhenRoutedAsync(HttpClient http, string url)
-        => Eventually.ReturnsAsync(() => http.GetAsync(url),
+        => Eventually.ValueAsync(() => http.GetAsync(url),
             r => !r.Headers.TryGetValues("x-fedmesh-error", out var e) || e.Single() != "unknown-service", "the snapshot to arrive");
 
     [Fact]
@@ -72,7 +73,7 @@ public sealed class GatewayForwardingTests : IAsyncLifetime
         _mesh.Discovery.Push(Snapshots.Of(local, Snapshots.Mirror("echo", "west",
             Snapshots.Gateway(_westGateway, TestPki.GatewayId("west").ToString(), "west"))));
         using var http = MeshFixture.ForwardProxyClient(_client.OutboundEndpoint);
-        await Eventually.ReturnsAsync(() => Task.FromResult(_client.Routing.Current.Routes.Count), n => n > 0, "the split snapshot");
+        await Eventually.ValueAsync(() => Task.FromResult(_client.Routing.Current.Routes.Count), n => n > 0, "the split snapshot");
 
         var byCluster = new Dictionary<string, int> { ["east"] = 0, ["west"] = 0 };
         for (var i = 0; i < 40; i++)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using FedMesh.Proxy.Hosting;
 using FedMesh.Proxy.Tests.Support;
+using FedMesh.Tests.Shared;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -37,7 +38,7 @@ public sealed class GrpcThroughMeshTests : IAsyncLifetime
         _server = await _mesh.StartProxyAsync(_mesh.Options("greeter", "greeter-east-0", address));
         _mesh.Discovery.Push(Snapshots.Of(Snapshots.Local("greeter",
             Snapshots.Endpoint(_server.InboundEndpoint.ToString(), _server.Identity.Id.ToString(), instance: "greeter-east-0"))));
-        await Eventually.ReturnsAsync(() => Task.FromResult(_client.Routing.Current.Routes.Count), n => n > 0, "the routing table to fill");
+        await Eventually.ValueAsync(() => Task.FromResult(_client.Routing.Current.Routes.Count), n => n > 0, "the routing table to fill");
     }
 
     public async Task DisposeAsync()

@@ -30,7 +30,7 @@ public sealed class OutboundRelayTests : IAsyncLifetime
         _mesh.Discovery.Push(Snapshots.Of(Snapshots.Local("raw",
             Snapshots.Endpoint(_first.Address, _raw.Id.ToString(), instance: "raw-0"),
             Snapshots.Endpoint(_second.Address, _raw.Id.ToString(), instance: "raw-1"))));
-        await Eventually.ReturnsAsync(() => Task.FromResult(_client.Routing.Current.Routes.Count), n => n > 0, "the routing table to fill");
+        await Eventually.ValueAsync(() => Task.FromResult(_client.Routing.Current.Routes.Count), n => n > 0, "the routing table to fill");
     }
 
     public async Task DisposeAsync()
@@ -149,12 +149,12 @@ public sealed class OutboundRelayTests : IAsyncLifetime
         _second.Script["/held"] = _ => new RawAnswer("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond");
         var firstOnly = Snapshots.Of(Snapshots.Local("raw", Snapshots.Endpoint(_first.Address, _raw.Id.ToString(), instance: "raw-0")));
         _mesh.Discovery.Push(firstOnly);
-        await Eventually.ReturnsAsync(() => Task.FromResult(_client.Routing.Current.Version), v => v == firstOnly.Version, "the first-only table");
+        await Eventually.ValueAsync(() => Task.FromResult(_client.Routing.Current.Version), v => v == firstOnly.Version, "the first-only table");
         await using var app = await ConnectAsync();
 
         // Named by its short name; only the newest table has the second endpoint, so the retry must find the route again.
         await app.SendAsync("GET /held HTTP/1.1\r\nHost: raw\r\n\r\n");
-        await Eventually.ReturnsAsync(() => Task.FromResult(_first.Received.Count), n => n == 1, "the request to reach the first endpoint");
+        await Eventually.ValueAsync(() => Task.FromResult(_first.Received.Count), n => n == 1, "the request to reach the first endpoint");
         // The controller's probes declare the first endpoint dead: it is evicted, and the request waiting on it abandoned.
         _mesh.Discovery.Push(Snapshots.Of(Snapshots.Local("raw",
             Snapshots.Endpoint(_first.Address, _raw.Id.ToString(), healthy: false, instance: "raw-0"),

@@ -3,6 +3,7 @@ using System.Net;
 using FedMesh.Core.Resources;
 using FedMesh.Proxy.Hosting;
 using FedMesh.Proxy.Tests.Support;
+using FedMesh.Tests.Shared;
 
 namespace FedMesh.Proxy.Tests.Forwarding;
 
@@ -30,7 +31,7 @@ public sealed class OutboundRoutingTests : IAsyncLifetime
         => Snapshots.Local("echo", Snapshots.Endpoint(_echo.InboundEndpoint.ToString(), _echo.Identity.Id.ToString(), instance: "echo-east-0"));
 
     private async Task WaitForVersionAsync(ProxyRuntime proxy)
-        => await Eventually.ReturnsAsync(() => Task.FromResult(proxy.Routing.Current.Routes.Count), n => n > 0, "the routing table to fill");
+        => await Eventually.ValueAsync(() => Task.FromResult(proxy.Routing.Current.Routes.Count), n => n > 0, "the routing table to fill");
 
     [Fact]
     public async Task AbsoluteFormTarget_LocalService_ReachesAppThroughPeerInbound()
@@ -91,7 +92,7 @@ public sealed class OutboundRoutingTests : IAsyncLifetime
             Snapshots.Local("down", Snapshots.Endpoint(_echo.InboundEndpoint.ToString(), _echo.Identity.Id.ToString(), healthy: false))));
         using var http = MeshFixture.ForwardProxyClient(_client.OutboundEndpoint);
 
-        using var response = await Eventually.ReturnsAsync(() => http.GetAsync("http://down/"),
+        using var response = await Eventually.ValueAsync(() => http.GetAsync("http://down/"),
             r => r.StatusCode != HttpStatusCode.BadGateway, "the snapshot with 'down'");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
@@ -110,7 +111,7 @@ public sealed class OutboundRoutingTests : IAsyncLifetime
         _mesh.Discovery.Push(Snapshots.Of(Snapshots.Local("echo",
             Snapshots.Endpoint(v2.InboundEndpoint.ToString(), v2.Identity.Id.ToString(), instance: "echo-east-1"))));
 
-        var body = await Eventually.ReturnsAsync(() => http.GetStringAsync("http://echo/"),
+        var body = await Eventually.ValueAsync(() => http.GetStringAsync("http://echo/"),
             b => b.Contains("server=echo-v2-app"), "routing to switch to the new endpoint");
         Assert.Contains("server=echo-v2-app", body);
     }
@@ -123,7 +124,7 @@ public sealed class OutboundRoutingTests : IAsyncLifetime
             Snapshots.Endpoint(_echo.InboundEndpoint.ToString(), _client.Identity.Id.ToString()))));
         using var http = MeshFixture.ForwardProxyClient(_client.OutboundEndpoint);
 
-        using var response = await Eventually.ReturnsAsync(() => http.GetAsync("http://echo/"),
+        using var response = await Eventually.ValueAsync(() => http.GetAsync("http://echo/"),
             r => r.StatusCode != HttpStatusCode.OK, "the snapshot with the wrong identity");
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
@@ -138,7 +139,7 @@ public sealed class OutboundRoutingTests : IAsyncLifetime
         _mesh.Discovery.Push(Snapshots.Of(Snapshots.Local("echo", Snapshots.Endpoint("127.0.0.1:1", _echo.Identity.Id.ToString()))));
         using var http = MeshFixture.ForwardProxyClient(_client.OutboundEndpoint);
 
-        using var response = await Eventually.ReturnsAsync(() => http.GetAsync("http://echo/"),
+        using var response = await Eventually.ValueAsync(() => http.GetAsync("http://echo/"),
             r => r.StatusCode != HttpStatusCode.OK, "the snapshot with the dead endpoint");
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);

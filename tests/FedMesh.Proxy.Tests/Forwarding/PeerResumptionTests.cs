@@ -33,7 +33,7 @@ public sealed class PeerResumptionTests : IAsyncLifetime
             Snapshots.Gateway(_tap.Endpoint.ToString(), TestPki.GatewayId("west").ToString(), "west"))));
         // Origin-form with a Host header: the request takes the direct way, as plain HTTP/1.1 from an app does.
         using var http = MeshFixture.DirectClient();
-        using (var first = await Eventually.ReturnsAsync(() => http.SendAsync(Get("/")),
+        using (var first = await Eventually.ValueAsync(() => http.SendAsync(Get("/")),
             r => r.StatusCode == HttpStatusCode.OK, "the snapshot to arrive"))
         {
         }

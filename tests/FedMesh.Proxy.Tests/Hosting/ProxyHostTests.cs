@@ -36,7 +36,7 @@ public sealed class ProxyHostTests : IAsyncLifetime
         // took over 10 s once in CI, and once more than 30 s (cause unknown: the reason /ready gave was not recorded
         // then), so this wait allows 60 s (a deadline, not a speed check); a timeout reports the step that never ended.
         // A proxy that stops meanwhile (a port taken between FreePort and its bind) fails the test at once, with its exit code.
-        var ready = Eventually.ReturnsAsync(async () =>
+        var ready = Eventually.ValueAsync(async () =>
             {
                 using var answer = await http.GetAsync($"http://127.0.0.1:{admin}/ready");
                 return (answer.StatusCode, Reason: (await answer.Content.ReadAsStringAsync()).Trim());

@@ -55,7 +55,7 @@ public sealed class EndpointRegistrationTests : IAsyncLifetime
         var proxy = await _mesh.StartProxyAsync(options);
         using var http = MeshFixture.DirectClient();
 
-        await Eventually.ReturnsAsync(() => ReadyAsync(http, proxy.AdminEndpoint), r => r.StatusCode == HttpStatusCode.OK, "/ready");
+        await Eventually.ValueAsync(() => ReadyAsync(http, proxy.AdminEndpoint), r => r.StatusCode == HttpStatusCode.OK, "/ready");
 
         Assert.NotEmpty(Directory.GetFiles(_storeDir, "*", SearchOption.AllDirectories));
         using var store = new LocalClusterStore("east", _storeDir);
@@ -98,7 +98,7 @@ public sealed class EndpointRegistrationTests : IAsyncLifetime
 
         await using var app = await StartAppAsync(port);
 
-        await Eventually.ReturnsAsync(() => ReadyAsync(http, proxy.AdminEndpoint), r => r.StatusCode == HttpStatusCode.OK, "/ready after the app started");
+        await Eventually.ValueAsync(() => ReadyAsync(http, proxy.AdminEndpoint), r => r.StatusCode == HttpStatusCode.OK, "/ready after the app started");
     }
 
     [Fact]
@@ -108,15 +108,15 @@ public sealed class EndpointRegistrationTests : IAsyncLifetime
         var app = await StartAppAsync(port);
         var proxy = await _mesh.StartProxyAsync(_mesh.Options("echo", "echo-east-0", new Uri($"http://127.0.0.1:{port}"), _storeDir));
         using var http = MeshFixture.DirectClient();
-        await Eventually.ReturnsAsync(() => ReadyAsync(http, proxy.AdminEndpoint), r => r.StatusCode == HttpStatusCode.OK, "/ready");
+        await Eventually.ValueAsync(() => ReadyAsync(http, proxy.AdminEndpoint), r => r.StatusCode == HttpStatusCode.OK, "/ready");
         using var store = new LocalClusterStore("east", _storeDir);
         Assert.True((await OursAsync(store)).Ready);
 
         await app.DisposeAsync(); // refused from now on: three probes in a row, a second apart
-        await Eventually.ReturnsAsync(() => OursAsync(store), e => !e.Ready, "the endpoint marked not ready", TimeSpan.FromSeconds(15));
+        await Eventually.ValueAsync(() => OursAsync(store), e => !e.Ready, "the endpoint marked not ready", TimeSpan.FromSeconds(15));
 
         await using var again = await StartAppAsync(port);
-        await Eventually.ReturnsAsync(() => OursAsync(store), e => e.Ready, "the endpoint ready again", TimeSpan.FromSeconds(15));
+        await Eventually.ValueAsync(() => OursAsync(store), e => e.Ready, "the endpoint ready again", TimeSpan.FromSeconds(15));
     }
 
     private static async Task<EndpointEntry> OursAsync(LocalClusterStore store)

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace FedMesh.Core.Tests.Forwarding.Support;
 
 /// <summary>
@@ -53,18 +51,6 @@ internal sealed class HandshakeGate(int free = 0, TimeSpan delay = default, bool
             }
         }
         Interlocked.Increment(ref _released);
-    }
-
-    /// <summary>Polls until <paramref name="condition"/> holds; fails the test after <see cref="ScriptedUpstream.Deadline"/>.</summary>
-    public static async Task Until(Func<bool> condition, string what)
-    {
-        var started = Stopwatch.GetTimestamp();
-        while (!condition())
-        {
-            if (Stopwatch.GetElapsedTime(started) > ScriptedUpstream.Deadline)
-                throw new TimeoutException($"{what}: not so within {ScriptedUpstream.Deadline.TotalSeconds} s");
-            await Task.Delay(10);
-        }
     }
 
     private static TaskCompletionSource NewOpen(bool open)

@@ -28,15 +28,13 @@ internal sealed class TestRelay(MeshClient client, string prefix, TimeSpan activ
     public ConcurrentQueue<(int Status, ForwarderError Error, Exception? Exception)> Completions { get; } = new();
 
     /// <summary>
-    /// The completions, once there are at least <paramref name="count"/> (or 10 s have passed): a request relayed
-    /// whole is reported after its response went out, so a client that has read the response may be ahead of the
-    /// report.
+    /// The completions, once there are at least <paramref name="count"/> (a <see cref="TimeoutException"/> if not within
+    /// 10 s): a request relayed whole is reported after its response went out, so a client that has read the response
+    /// may be ahead of the report.
     /// </summary>
     public async Task<(int Status, ForwarderError Error, Exception? Exception)[]> CompletionsAsync(int count)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (Completions.Count < count && DateTime.UtcNow < deadline)
-            await Task.Delay(5);
+        await Eventually.ValueAsync(() => Task.FromResult(Completions.Count), n => n >= count, $"{count} relayed requests reported");
         return Completions.ToArray();
     }
 
