@@ -1,0 +1,132 @@
+using System.Buffers;
+
+namespace FedMesh.Core.Http2;
+
+/// <summary>The read loop's side of a connection: each frame checked against the connection's state and acted on.</summary>
+internal sealed partial class Http2Connection
+{
+    private ValueTask ProcessAsync(in Http2FrameHeader header, ReadOnlySequence<byte> payload, CancellationToken token)
+    {
+        if (_fragmentStream != 0 && (header.Type != Http2FrameType.Continuation || header.StreamId != _fragmentStream))
+            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError,
+                $"{header} arrived where a CONTINUATION frame of stream {_fragmentStream}'s header block must come");
+        try
+        {
+            switch (header.Type)
+            {
+                case Http2FrameType.Data:
+                    OnData(header, payload);
+                    return ValueTask.CompletedTask;
+                case Http2FrameType.Headers:
+                    OnHeaders(header, Http2FrameReader.ReadHeaders(header, payload), header.Has(Http2Flags.EndStream));
+                    return ValueTask.CompletedTask;
+                case Http2FrameType.Continuation:
+                    if (_fragmentStream == 0)
+                        throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"{header} follows no HEADERS frame");
+                    OnHeaders(header, Http2FrameReader.ReadContinuation(header, payload), _fragmentEndsStream);
+                    return ValueTask.CompletedTask;
+                case Http2FrameType.RstStream:
+                    OnReset(header, Http2FrameReader.ReadRstStream(header, payload));
+                    return ValueTask.CompletedTask;
+                case Http2FrameType.Settings:
+                    return OnSettingsAsync(header, payload, token);
+                case Http2FrameType.Ping:
+                    var ping = Http2FrameReader.ReadPing(header, payload);
+                    return header.Has(Http2Flags.Ack) ? ValueTask.CompletedTask : new ValueTask(WriteAsync(w => Http2FrameWriter.WritePingAck(w, ping), token));
+                case Http2FrameType.GoAway:
+                    OnGoAway(Http2FrameReader.ReadGoAway(header, payload));
+                    return ValueTask.CompletedTask;
+                case Http2FrameType.WindowUpdate:
+                    OnWindowUpdate(header, Http2FrameReader.ReadWindowUpdate(header, payload));
+                    return ValueTask.CompletedTask;
+                case Http2FrameType.Priority:
+                    Http2FrameReader.ReadPriority(header, payload);
+                    return ValueTask.CompletedTask;
+                case Http2FrameType.PushPromise:
+                    throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"{header}: push is disabled (SETTINGS_ENABLE_PUSH 0)");
+                default:
+                    return ValueTask.CompletedTask; // an extension frame: ignored (§5.5)
+            }
+        }
+        catch (Http2StreamException e)
+        {
+            return new ValueTask(ResetAfterErrorAsync(e, token));
+        }
+    }
+
+    private void OnData(in Http2FrameHeader header, ReadOnlySequence<byte> payload)
+    {
+        var data = Http2FrameReader.ReadData(header, payload);
+        var endStream = header.Has(Http2Flags.EndStream);
+        Http2Stream? stream;
+        lock (_state)
+        {
+            if (header.Length > _receiveWindow)
+                throw new Http2ConnectionException(Http2ErrorCode.FlowControlError,
+                    $"{header} exceeds the connection's receive window ({_receiveWindow} octets left)");
+            _receiveWindow -= header.Length;
+            _receiveUncredited += header.Length - (int)data.Length; // padding is passed on to no one
+            if (!_streams.TryGetValue(header.StreamId, out stream))
+            {
+                if (IsIdle(header.StreamId))
+                    throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"{header}: the stream was never opened");
+                _receiveUncredited += (int)data.Length; // a stream that has ended (reset by this side, say): its data in flight is dropped
+            }
+            else if (stream.RemoteClosed)
+            {
+                _receiveUncredited += (int)data.Length;
+                throw new Http2StreamException(header.StreamId, Http2ErrorCode.StreamClosed, $"{header}: the peer had ended the stream");
+            }
+            else
+            {
+                if (header.Length > stream.ReceiveWindow)
+                    throw new Http2StreamException(header.StreamId, Http2ErrorCode.FlowControlError,
+                        $"{header} exceeds the stream's receive window ({stream.ReceiveWindow} octets left)");
+                stream.ReceiveWindow -= header.Length;
+                stream.ReceiveUncredited += header.Length - (int)data.Length;
+                if (endStream)
+                    stream.RemoteClosed = true;
+            }
+        }
+        if (stream is null)
+        {
+            CreditConnection(0);
+            return;
+        }
+        stream.Handler.OnData(stream, data, endStream);
+        if (endStream)
+            Retire(stream);
+    }
+
+    private void OnHeaders(in Http2FrameHeader header, ReadOnlySequence<byte> fragment, bool endStream)
+    {
+        if (_fragmentLength + fragment.Length > _options.MaxHeaderListSize * 2L)
+            throw new Http2ConnectionException(Http2ErrorCode.EnhanceYourCalm,
+                $"stream {header.StreamId}'s header block passes {_options.MaxHeaderListSize * 2} octets before its end");
+        if (_fragments.Length < _fragmentLength + fragment.Length)
+            Array.Resize(ref _fragments, (int)Math.Max(_fragmentLength + fragment.Length, 2L * _fragments.Length));
+        fragment.CopyTo(_fragments.AsSpan(_fragmentLength));
+        _fragmentLength += (int)fragment.Length;
+        if (!header.Has(Http2Flags.EndHeaders))
+        {
+            _fragmentStream = header.StreamId;
+            _fragmentEndsStream = endStream;
+            return;
+        }
+        var id = header.StreamId;
+        var length = _fragmentLength;
+        _fragmentStream = 0;
+        _fragmentLength = 0;
+        _received.Clear();
+        bool fits;
+        try
+        {
+            fits = _decoder.Decode(_fragments.AsSpan(0, length), _received);
+        }
+        catch (HPackException e)
+        {
+            throw new Http2ConnectionException(Http2ErrorCode.CompressionError, $"stream {id}'s header block: {e.Message}");
+        }
+        DeliverHeaders(id, fits, endStream);
+    }
+}

@@ -1,0 +1,189 @@
+using System.Buffers;
+
+namespace FedMesh.Core.Http2;
+
+/// <summary>A connection's writing side: one writer at a time, header blocks encoded in the order they go out.</summary>
+internal sealed partial class Http2Connection
+{
+    /// <summary>Writes frames and flushes them, after any writer before.</summary>
+    private async Task WriteAsync(Action<IBufferWriter<byte>> write, CancellationToken token)
+    {
+        await _writing.WaitAsync(token).ConfigureAwait(false);
+        try
+        {
+            write(_output);
+            await _output.FlushAsync(token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    /// <summary>A last frame on the way out (GOAWAY): not sent when the connection can no longer take it.</summary>
+    private async Task TryWriteAsync(Action<IBufferWriter<byte>> write)
+    {
+        try
+        {
+            using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await WriteAsync(write, bounded.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or IOException or ObjectDisposedException)
+        {
+            // The peer is gone or not reading: nothing more to tell it.
+        }
+    }
+
+    internal async ValueTask SendHeadersAsync(Http2Stream stream, Http2HeaderList fields, bool endStream, CancellationToken token)
+    {
+        await _writing.WaitAsync(token).ConfigureAwait(false);
+        try
+        {
+            int maxFrame;
+            lock (_state)
+            {
+                ThrowIfEnded(stream);
+                if (stream.Id == 0)
+                {
+                    // A client's new stream: its id, in the order the streams open on the wire.
+                    _opening--;
+                    if (_goAwayLastStream != int.MaxValue)
+                        throw new Http2StreamException(0, Http2ErrorCode.RefusedStream, "the server said GOAWAY before the stream opened");
+                    stream.Id = _nextStreamId;
+                    _nextStreamId += 2;
+                    stream.SendWindow = _peer.InitialWindowSize;
+                    stream.ReceiveWindow = _options.StreamWindow;
+                    _streams.Add(stream.Id, stream);
+                }
+                if (endStream)
+                    stream.LocalClosed = true;
+                maxFrame = _peer.MaxFrameSize;
+            }
+            _block.ResetWrittenCount();
+            _encoder.StartBlock(_block);
+            for (var i = 0; i < fields.Count; i++)
+                _encoder.Encode(_block, fields.Name(i), fields.Value(i), fields.NeverIndexed(i));
+            Http2FrameWriter.WriteHeaders(_output, stream.Id, _block.WrittenSpan, endStream, maxFrame);
+            await _output.FlushAsync(token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writing.Release();
+        }
+        if (endStream)
+            Retire(stream);
+    }
+
+    internal async ValueTask SendDataAsync(Http2Stream stream, ReadOnlyMemory<byte> data, bool endStream, CancellationToken token)
+    {
+        while (true)
+        {
+            int allowed, maxFrame;
+            Task opened;
+            lock (_state)
+            {
+                ThrowIfEnded(stream);
+                maxFrame = _peer.MaxFrameSize;
+                allowed = (int)Math.Min(Math.Min(stream.SendWindow, _sendWindow), data.Length);
+                if (allowed > 0 || data.IsEmpty)
+                {
+                    stream.SendWindow -= allowed;
+                    _sendWindow -= allowed;
+                    if (endStream && allowed == data.Length)
+                        stream.LocalClosed = true;
+                }
+                opened = _windowOpened.Task;
+            }
+            if (allowed == 0 && !data.IsEmpty)
+            {
+                await opened.WaitAsync(token).ConfigureAwait(false); // a WINDOW_UPDATE, a new setting, a reset or the end
+                continue;
+            }
+            var chunk = data[..allowed];
+            var last = endStream && allowed == data.Length;
+            await WriteAsync(w => Http2FrameWriter.WriteData(w, stream.Id, chunk.Span, last, maxFrame), token).ConfigureAwait(false);
+            data = data[allowed..];
+            if (data.IsEmpty)
+                break;
+        }
+        if (endStream)
+            Retire(stream);
+    }
+
+    internal async ValueTask ResetAsync(Http2Stream stream, Http2ErrorCode code)
+    {
+        lock (_state)
+        {
+            if (stream.Id == 0)
+            {
+                _opening--; // never opened on the wire: nothing to send
+                stream.LocalClosed = stream.RemoteClosed = true;
+                return;
+            }
+            if (!_streams.Remove(stream.Id) || _closed)
+                return;
+            stream.LocalClosed = stream.RemoteClosed = true;
+            SignalWindow();
+        }
+        await TryWriteAsync(w => Http2FrameWriter.WriteRstStream(w, stream.Id, code)).ConfigureAwait(false);
+    }
+
+    /// <summary>Gives the peer back <paramref name="bytes"/> of a stream's window and the connection's, in updates of at least half a window.</summary>
+    internal void Credit(Http2Stream stream, int bytes)
+    {
+        int streamUpdate = 0;
+        lock (_state)
+        {
+            if (_closed)
+                return;
+            _receiveUncredited += bytes;
+            if (_streams.ContainsKey(stream.Id) && !stream.RemoteClosed)
+            {
+                stream.ReceiveUncredited += bytes;
+                if (stream.ReceiveUncredited >= _options.StreamWindow / 2)
+                {
+                    streamUpdate = stream.ReceiveUncredited;
+                    stream.ReceiveWindow += streamUpdate;
+                    stream.ReceiveUncredited = 0;
+                }
+            }
+        }
+        CreditConnection(streamUpdate, stream.Id);
+    }
+
+    /// <summary>Sends the connection's update when half its window waits to be given back, with a stream's update if one is due.</summary>
+    private void CreditConnection(int streamUpdate, int streamId = 0)
+    {
+        int connectionUpdate = 0;
+        lock (_state)
+        {
+            if (_closed)
+                return;
+            if (_receiveUncredited >= _options.ConnectionWindow / 2)
+            {
+                connectionUpdate = _receiveUncredited;
+                _receiveWindow += connectionUpdate;
+                _receiveUncredited = 0;
+            }
+        }
+        if (streamUpdate == 0 && connectionUpdate == 0)
+            return;
+        _ = TryWriteAsync(w =>
+        {
+            if (streamUpdate > 0)
+                Http2FrameWriter.WriteWindowUpdate(w, streamId, streamUpdate);
+            if (connectionUpdate > 0)
+                Http2FrameWriter.WriteWindowUpdate(w, 0, connectionUpdate);
+        });
+    }
+
+    private void ThrowIfEnded(Http2Stream stream)
+    {
+        if (_closed)
+            throw new IOException("the HTTP/2 connection has ended", _closeReason);
+        if (stream.LocalClosed)
+            throw new InvalidOperationException($"{stream} has ended on this side");
+        if (stream.Id != 0 && !_streams.ContainsKey(stream.Id))
+            throw new Http2StreamException(stream.Id, Http2ErrorCode.StreamClosed, $"{stream} was reset");
+    }
+}
