@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Security;
+using FedMesh.Core.Http2;
 using FedMesh.Core.Identity;
 
 namespace FedMesh.Core.Forwarding;
@@ -14,6 +15,7 @@ namespace FedMesh.Core.Forwarding;
 public sealed class MeshClient : HttpMessageInvoker
 {
     private readonly ConcurrentDictionary<string, Http11Pool> _pools = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Http2UpstreamPool> _http2Pools = new(StringComparer.Ordinal);
     private readonly SslClientAuthenticationOptions? _tls;
     private readonly string? _expectedIdentity;
     private readonly SweepTimer _sweeps;
@@ -59,14 +61,42 @@ public sealed class MeshClient : HttpMessageInvoker
         return _pools.GetOrAdd(destinationPrefix, static (prefix, client) => client.CreatePool(prefix), this);
     }
 
+    /// <summary>The HTTP/2 relay's connections to <paramref name="destinationPrefix"/> (<c>http(s)://host:port</c>).</summary>
+    internal Http2UpstreamPool Http2PoolFor(string destinationPrefix)
+    {
+        _sweeps.Demand();
+        if (_http2Pools.TryGetValue(destinationPrefix, out var pool))
+            return pool;
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _http2Pools.GetOrAdd(destinationPrefix, static (prefix, client) =>
+        {
+            var (host, port, tls) = client.Destination(prefix, SslApplicationProtocol.Http2);
+            return new Http2UpstreamPool(host, port, tls, client.ConnectTimeout, client.IdleTimeout);
+        }, this);
+    }
+
     private Http11Pool CreatePool(string prefix)
     {
+        var (host, port, tls) = Destination(prefix, SslApplicationProtocol.Http11);
+        return new Http11Pool(host, port, tls, ConnectTimeout, IdleTimeout, _sweeps);
+    }
+
+    /// <summary>
+    /// Where a prefix points, and the TLS options for it: a copy per upstream address whose ALPN offers only
+    /// <paramref name="protocol"/>, and whose TargetHost is the address's session name (UpstreamTlsName), which also goes
+    /// out as SNI.
+    /// </summary>
+    private (string Host, int Port, SslClientAuthenticationOptions? Tls) Destination(string prefix, SslApplicationProtocol protocol)
+    {
         var uri = new Uri(prefix, UriKind.Absolute);
-        var secure = uri.Scheme == Uri.UriSchemeHttps;
-        if (secure && _tls is null)
+        if (uri.Scheme != Uri.UriSchemeHttps)
+            return (uri.IdnHost, uri.Port, null);
+        if (_tls is null)
             throw new InvalidOperationException($"destination {prefix} needs TLS, and this client has no TLS options");
-        var name = secure ? UpstreamTlsName.For(uri.IdnHost, uri.HostNameType == UriHostNameType.Dns, uri.Port, _expectedIdentity) : null;
-        return new Http11Pool(uri.IdnHost, uri.Port, secure ? Http11Tls(_tls!, name) : null, ConnectTimeout, IdleTimeout, _sweeps);
+        var copy = ClientTlsOptions.Copy(_tls);
+        copy.ApplicationProtocols = [protocol];
+        copy.TargetHost = _tls.TargetHost ?? UpstreamTlsName.For(uri.IdnHost, uri.HostNameType == UriHostNameType.Dns, uri.Port, _expectedIdentity);
+        return (uri.IdnHost, uri.Port, copy);
     }
 
     /// <summary>Sweeps every pool; says when the next sweep is needed (<see cref="SweepTimer"/>).</summary>
@@ -78,17 +108,12 @@ public sealed class MeshClient : HttpMessageInvoker
             if (pool.Sweep() is { } due && (next is null || due < next))
                 next = due;
         }
+        foreach (var (_, pool) in _http2Pools)
+        {
+            if (pool.Sweep() is { } due && (next is null || due < next))
+                next = due;
+        }
         return next;
-    }
-
-    // A copy per upstream address: ALPN says HTTP/1.1, and TargetHost is the address's session name (UpstreamTlsName),
-    // which also goes out as SNI.
-    private static SslClientAuthenticationOptions Http11Tls(SslClientAuthenticationOptions tls, string? name)
-    {
-        var copy = ClientTlsOptions.Copy(tls);
-        copy.ApplicationProtocols = [SslApplicationProtocol.Http11];
-        copy.TargetHost = tls.TargetHost ?? name;
-        return copy;
     }
 
     protected override void Dispose(bool disposing)
@@ -98,6 +123,8 @@ public sealed class MeshClient : HttpMessageInvoker
             _disposed = true;
             _sweeps.Dispose();
             foreach (var (_, pool) in _pools)
+                pool.Dispose();
+            foreach (var (_, pool) in _http2Pools)
                 pool.Dispose();
         }
         base.Dispose(disposing);

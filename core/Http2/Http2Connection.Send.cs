@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 
 namespace FedMesh.Core.Http2;
 
@@ -74,6 +75,104 @@ internal sealed partial class Http2Connection
             Retire(stream);
     }
 
+    /// <summary>
+    /// Sends a header block now, on the calling thread, when no other writer holds the connection; false (nothing sent)
+    /// otherwise. The flush may finish later: the writer's turn is held until it has.
+    /// </summary>
+    internal bool TrySendHeadersNow(Http2Stream stream, Http2HeaderList fields, bool endStream)
+    {
+        if (stream.Id == 0 || !_writing.Wait(0))
+            return false;
+        int maxFrame;
+        lock (_state)
+        {
+            if (_closed || stream.LocalClosed || !_streams.ContainsKey(stream.Id))
+            {
+                _writing.Release();
+                return false; // the async way reports why
+            }
+            if (endStream)
+                stream.LocalClosed = true;
+            maxFrame = _peer.MaxFrameSize;
+        }
+        _block.ResetWrittenCount();
+        _encoder.StartBlock(_block);
+        for (var i = 0; i < fields.Count; i++)
+            _encoder.Encode(_block, fields.Name(i), fields.Value(i), fields.NeverIndexed(i));
+        Http2FrameWriter.WriteHeaders(_output, stream.Id, _block.WrittenSpan, endStream, maxFrame);
+        FlushThenRelease();
+        if (endStream)
+            Retire(stream);
+        return true;
+    }
+
+    /// <summary>
+    /// Sends all of <paramref name="data"/> now, on the calling thread, when no other writer holds the connection and
+    /// both windows have room for it; false (nothing sent) otherwise.
+    /// </summary>
+    internal bool TrySendDataNow(Http2Stream stream, ReadOnlySpan<byte> data, bool endStream)
+    {
+        if (stream.Id == 0 || !_writing.Wait(0))
+            return false;
+        int maxFrame;
+        lock (_state)
+        {
+            if (_closed || stream.LocalClosed || !_streams.ContainsKey(stream.Id) || stream.SendWindow < data.Length || _sendWindow < data.Length)
+            {
+                _writing.Release();
+                return false;
+            }
+            stream.SendWindow -= data.Length;
+            _sendWindow -= data.Length;
+            if (endStream)
+                stream.LocalClosed = true;
+            maxFrame = _peer.MaxFrameSize;
+        }
+        Http2FrameWriter.WriteData(_output, stream.Id, data, endStream, maxFrame);
+        FlushThenRelease();
+        if (endStream)
+            Retire(stream);
+        return true;
+    }
+
+    /// <summary>Flushes what was written and gives up the writer's turn once the flush is done (at once, mostly).</summary>
+    private void FlushThenRelease()
+    {
+        ValueTask<FlushResult> flush;
+        try
+        {
+            flush = _output.FlushAsync();
+        }
+        catch
+        {
+            _writing.Release();
+            throw;
+        }
+        if (flush.IsCompletedSuccessfully)
+        {
+            flush.GetAwaiter().GetResult();
+            _writing.Release();
+            return;
+        }
+        _ = ReleaseAfterAsync(flush);
+    }
+
+    private async Task ReleaseAfterAsync(ValueTask<FlushResult> flush)
+    {
+        try
+        {
+            await flush.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+            // The read loop sees the connection end.
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
     internal async ValueTask SendDataAsync(Http2Stream stream, ReadOnlyMemory<byte> data, bool endStream, CancellationToken token)
     {
         while (true)
@@ -126,6 +225,7 @@ internal sealed partial class Http2Connection
             SignalWindow();
         }
         await TryWriteAsync(w => Http2FrameWriter.WriteRstStream(w, stream.Id, code)).ConfigureAwait(false);
+        FinishIfDrained();
     }
 
     /// <summary>Gives the peer back <paramref name="bytes"/> of a stream's window and the connection's, in updates of at least half a window.</summary>
@@ -168,13 +268,29 @@ internal sealed partial class Http2Connection
         }
         if (streamUpdate == 0 && connectionUpdate == 0)
             return;
-        _ = TryWriteAsync(w =>
+        _ = SendCreditAsync(streamId, streamUpdate, connectionUpdate);
+    }
+
+    /// <summary>
+    /// Window updates go out however long the writer's turn takes to come: one that was dropped would leave the peer
+    /// waiting for a window that never opens. Only the connection's end stops them.
+    /// </summary>
+    private async Task SendCreditAsync(int streamId, int streamUpdate, int connectionUpdate)
+    {
+        try
         {
-            if (streamUpdate > 0)
-                Http2FrameWriter.WriteWindowUpdate(w, streamId, streamUpdate);
-            if (connectionUpdate > 0)
-                Http2FrameWriter.WriteWindowUpdate(w, 0, connectionUpdate);
-        });
+            await WriteAsync(w =>
+            {
+                if (streamUpdate > 0)
+                    Http2FrameWriter.WriteWindowUpdate(w, streamId, streamUpdate);
+                if (connectionUpdate > 0)
+                    Http2FrameWriter.WriteWindowUpdate(w, 0, connectionUpdate);
+            }, _closing.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or IOException or ObjectDisposedException)
+        {
+            // The connection has ended.
+        }
     }
 
     private void ThrowIfEnded(Http2Stream stream)

@@ -22,9 +22,9 @@ internal sealed partial class Http2Connection
                 if (!_isServer || id % 2 == 0)
                     throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"HEADERS frame on stream {id}, which the peer may not open");
                 _lastPeerStream = id;
-                if (_closed || _streams.Count >= _options.MaxConcurrentStreams)
+                if (_closed || _goAwaySent || _streams.Count >= _options.MaxConcurrentStreams)
                     throw new Http2StreamException(id, Http2ErrorCode.RefusedStream,
-                        $"stream {id} refused: {(_closed ? "the connection is closing" : $"{_options.MaxConcurrentStreams} streams are open")}");
+                        $"stream {id} refused: {(_streams.Count < _options.MaxConcurrentStreams ? "the connection is closing" : $"{_options.MaxConcurrentStreams} streams are open")}");
                 stream = new Http2Stream(this, null!, id)
                 {
                     SendWindow = _peer.InitialWindowSize,
@@ -131,6 +131,7 @@ internal sealed partial class Http2Connection
             SignalWindow();
         }
         Notify(stream, code, null);
+        FinishIfDrained();
     }
 
     private async ValueTask OnSettingsAsync(Http2FrameHeader header, System.Buffers.ReadOnlySequence<byte> payload, CancellationToken token)
@@ -225,6 +226,7 @@ internal sealed partial class Http2Connection
         CreditConnection(0); // the data the error dropped
         if (stream is not null && stream.Handler is not null)
             Notify(stream, error.ErrorCode, error);
+        FinishIfDrained();
     }
 
     /// <summary>Drops a stream both sides have ended.</summary>
@@ -235,5 +237,6 @@ internal sealed partial class Http2Connection
             if (stream.LocalClosed && stream.RemoteClosed)
                 _streams.Remove(stream.Id);
         }
+        FinishIfDrained();
     }
 }

@@ -56,6 +56,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     private int _opening;
     private int _goAwayLastStream = int.MaxValue;
     private bool _closed;
+    private bool _goAwaySent;
     private Exception? _closeReason;
     private TaskCompletionSource _windowOpened = NewSignal();
 
@@ -76,6 +77,8 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         _options = options ?? new Http2ConnectionOptions();
         _accept = accept;
         _decoder = new HPackDecoder(maxHeaderListSize: _options.MaxHeaderListSize);
+        // Buffered now, so that it goes out first whoever flushes first (a client may send a stream's HEADERS at once).
+        WritePreface(_output);
     }
 
     /// <summary>Streams open now, those being opened included.</summary>
@@ -107,7 +110,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         Exception? reason = null;
         try
         {
-            await WriteAsync(WritePreface, token).ConfigureAwait(false);
+            await WriteAsync(static _ => { }, token).ConfigureAwait(false); // the preface and settings, written when made
             if (_isServer)
                 await ReadPrefaceAsync(token).ConfigureAwait(false);
             while (true)
@@ -168,6 +171,34 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         }
         stream = new Http2Stream(this, handler, 0);
         return true;
+    }
+
+    /// <summary>
+    /// Says GOAWAY (no error) but lets the streams under way finish: streams the peer opens after it are refused, and the
+    /// connection ends once the last stream has.
+    /// </summary>
+    public async Task GoAwayAsync()
+    {
+        int last;
+        lock (_state)
+        {
+            if (_closed || _goAwaySent)
+                return;
+            _goAwaySent = true;
+            last = _lastPeerStream;
+        }
+        await TryWriteAsync(w => Http2FrameWriter.WriteGoAway(w, last, Http2ErrorCode.NoError)).ConfigureAwait(false);
+        FinishIfDrained();
+    }
+
+    /// <summary>After GOAWAY, the connection ends with its last stream.</summary>
+    private void FinishIfDrained()
+    {
+        bool drained;
+        lock (_state)
+            drained = _goAwaySent && !_closed && _streams.Count == 0 && _opening == 0;
+        if (drained)
+            _closing.Cancel();
     }
 
     /// <summary>Sends GOAWAY (no error) and ends the connection: open streams hear OnReset.</summary>

@@ -65,6 +65,12 @@ internal sealed class Http2Stream
     public ValueTask SendDataAsync(ReadOnlyMemory<byte> data, bool endStream, CancellationToken cancellationToken = default) =>
         _connection.SendDataAsync(this, data, endStream, cancellationToken);
 
+    /// <summary>Sends a header block now if no other writer holds the connection (see <see cref="Http2Connection.TrySendHeadersNow"/>).</summary>
+    public bool TrySendHeadersNow(Http2HeaderList fields, bool endStream) => _connection.TrySendHeadersNow(this, fields, endStream);
+
+    /// <summary>Sends data now if no other writer holds the connection and the windows have room (see <see cref="Http2Connection.TrySendDataNow"/>).</summary>
+    public bool TrySendDataNow(ReadOnlySpan<byte> data, bool endStream) => _connection.TrySendDataNow(this, data, endStream);
+
     /// <summary>Ends the stream at once with RST_STREAM; the peer's frames for it that were under way are dropped.</summary>
     public ValueTask ResetAsync(Http2ErrorCode code) => _connection.ResetAsync(this, code);
 

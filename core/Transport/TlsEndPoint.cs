@@ -53,10 +53,10 @@ public static class TlsTransportExtensions
     /// (offer both in the options <see cref="TlsListenOptions.OnConnection"/> returns). Kestrel sees two
     /// endpoints, one per protocol, sharing the port; <paramref name="configure"/> is applied to both, and
     /// <paramref name="bound"/> receives the HTTP/1.1 one (its <see cref="ListenOptions.EndPoint"/> is the
-    /// <see cref="TlsEndPoint"/> actually bound once the server has started).
+    /// <see cref="TlsEndPoint"/> actually bound once the server has started), <paramref name="http2"/> the HTTP/2 one.
     /// </summary>
     public static void ListenTls(this KestrelServerOptions kestrel, IPEndPoint endpoint, TlsListenOptions tls,
-        Action<ListenOptions>? configure = null, Action<ListenOptions>? bound = null)
+        Action<ListenOptions>? configure = null, Action<ListenOptions>? bound = null, Action<ListenOptions>? http2 = null)
     {
         kestrel.Listen(new TlsEndPoint(endpoint, HttpProtocols.Http1, tls), listen =>
         {
@@ -68,6 +68,7 @@ public static class TlsTransportExtensions
         {
             listen.Protocols = HttpProtocols.Http2;
             configure?.Invoke(listen);
+            http2?.Invoke(listen);
         });
     }
 

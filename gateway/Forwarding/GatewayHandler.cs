@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using FedMesh.Core.Http2;
 using FedMesh.Core.Resources;
 using FedMesh.Core.Telemetry;
 using FedMesh.Gateway.Hosting;
@@ -75,34 +76,40 @@ internal sealed class GatewayHandler(GatewayState state, IHttpForwarder forwarde
     {
         var host = context.Request.Host.Value.AsSpan();
         var probe = context.Request.Path.Equals(WellKnown.GatewayProbePath, StringComparison.Ordinal);
-        switch (Decide(peer, host, probe, out var routes, out var service, out var endpoint))
+        var verdict = Decide(peer, host, probe, out _, out var service, out var endpoint);
+        if (verdict == Verdict.Forward)
+            return ForwardAsync(context, service!, endpoint!, peer.Id!.Cluster);
+        var answer = Answer(verdict, peer, host, service);
+        return ErrorResponse.WriteAsync(context, answer.Status, answer.ErrorCode, answer.Body);
+    }
+
+    /// <summary>The gateway's own answer to a request it does not forward (every verdict but <see cref="Verdict.Forward"/>), logged as it goes.</summary>
+    internal RelayAnswer Answer(Verdict verdict, ConnectionPeer peer, ReadOnlySpan<char> host, GatewayService? service)
+    {
+        switch (verdict)
         {
-            case Verdict.Forward:
-                return ForwardAsync(context, service!, endpoint!, peer.Id!.Cluster);
             case Verdict.NotReady:
-                return ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorResponse.NotReady, _notReadyBody);
+                return new(StatusCodes.Status503ServiceUnavailable, ErrorResponse.NotReady, _notReadyBody);
             case Verdict.PeerRefused:
-                return ErrorResponse.WriteAsync(context, StatusCodes.Status403Forbidden, ErrorResponse.PeerRefused,
-                    peer.RefusalBody.Length > 0 ? peer.RefusalBody : _noPeerBody);
+                return new(StatusCodes.Status403Forbidden, ErrorResponse.PeerRefused, peer.RefusalBody.Length > 0 ? peer.RefusalBody : _noPeerBody);
             case Verdict.NotLinked:
                 var caller = peer.Id!;
                 GatewayLog.NotLinked(logger, peer.IdText, caller.Cluster);
-                return ErrorResponse.WriteAsync(context, StatusCodes.Status403Forbidden, ErrorResponse.NotLinked, Encoding.UTF8.GetBytes(
+                return new(StatusCodes.Status403Forbidden, ErrorResponse.NotLinked, Encoding.UTF8.GetBytes(
                     $"caller {peer.IdText} is not admitted: cluster '{caller.Cluster}' of trust domain '{caller.TrustDomain}' is not linked to cluster {cluster}\n"));
             case Verdict.Probe:
-                return ErrorResponse.WriteAsync(context, StatusCodes.Status200OK, null, ProbeBody);
+                return new(StatusCodes.Status200OK, null, ProbeBody);
             case Verdict.MissingHost:
-                return ErrorResponse.WriteAsync(context, StatusCodes.Status400BadRequest, ErrorResponse.MissingHost, MissingHostBody);
+                return new(StatusCodes.Status400BadRequest, ErrorResponse.MissingHost, MissingHostBody);
             case Verdict.NotExported:
                 var name = service?.DisplayName ?? GatewayRoutes.DisplayNameOf(host);
                 if (logger.IsEnabled(LogLevel.Debug))
                 {
                     GatewayLog.NotExported(logger, peer.IdText, name);
                 }
-                return ErrorResponse.WriteAsync(context, StatusCodes.Status404NotFound, ErrorResponse.NotExported,
-                    service?.NotExportedBody ?? GatewayService.NotExported(name, cluster));
+                return new(StatusCodes.Status404NotFound, ErrorResponse.NotExported, service?.NotExportedBody ?? GatewayService.NotExported(name, cluster));
             default:
-                return ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorResponse.NoEndpoints, service!.NoEndpointBody);
+                return new(StatusCodes.Status503ServiceUnavailable, ErrorResponse.NoEndpoints, service!.NoEndpointBody);
         }
     }
 

@@ -4,6 +4,7 @@ using FedMesh.Core.Common;
 using FedMesh.Core.Discovery;
 using FedMesh.Core.Forwarding;
 using FedMesh.Core.Discovery.Protocol;
+using FedMesh.Core.Http2;
 using FedMesh.Core.Identity;
 using FedMesh.Core.Telemetry;
 using FedMesh.Core.Transport;
@@ -101,6 +102,7 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
         builder.Services.AddTlsTransport();
         var listeners = new ListenOptions[2];
         GatewayRelay? relay = null; // made with the handler, after the app is built; connections come only after that
+        GatewayHttp2Relay? http2Relay = null;
         var tls = new PeerTls(() => state.Identity, time, logger);
         builder.WebHost.UseKestrelCore().UseDataPlaneSockets().ConfigureKestrel(kestrel =>
         {
@@ -111,7 +113,7 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
             {
                 listeners[0] = listen;
                 listen.UseRelay(() => relay); // the HTTP/1.1 half: plain forwards relayed as bytes, ahead of Kestrel
-            });
+            }, http2: listen => listen.UseHttp2Relay(() => http2Relay)); // the HTTP/2 half: every stream relayed on our own HTTP/2
             kestrel.Listen(IPEndPoint.Parse(options.AdminListen), listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
@@ -125,6 +127,7 @@ internal sealed partial class GatewayRuntime : IAsyncDisposable
         var handler = new GatewayHandler(state, app.Services.GetRequiredService<MeshForwarder>(), state.Stats, options.Cluster, options.TrustDomain, logger);
         var limits = app.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits;
         relay = new GatewayRelay(handler, limits.KeepAliveTimeout, limits.RequestHeadersTimeout);
+        http2Relay = Http2Relay.Enabled ? new GatewayHttp2Relay(handler) : null;
         app.Run(new ListenerDispatch(handler, new AdminHandler(state)).HandleAsync);
         return new GatewayRuntime(app, listeners, state, logger, options.Cluster, telemetry);
     }

@@ -59,9 +59,38 @@ internal sealed class TestBackend : IAsyncDisposable
         return backend;
     }
 
-    private Task HandleAsync(HttpContext context)
+    private async Task HandleAsync(HttpContext context)
     {
         Interlocked.Increment(ref _hits);
+        switch (context.Request.Path.Value)
+        {
+            case "/echo-body": // the request body back as it comes, then a trailer (HTTP/2), as a gRPC stream would
+                context.Response.DeclareTrailer("x-trailer");
+                await context.Request.Body.CopyToAsync(context.Response.Body);
+                context.Response.AppendTrailer("x-trailer", "done");
+                return;
+            case "/count-body": // the request body read whole, then its length and sum, then a trailer
+                long length = 0, sum = 0;
+                var buffer = new byte[64 * 1024];
+                int read;
+                while ((read = await context.Request.Body.ReadAsync(buffer)) > 0)
+                {
+                    length += read;
+                    for (var i = 0; i < read; i++)
+                        sum += buffer[i];
+                }
+                context.Response.DeclareTrailer("x-trailer");
+                await context.Response.WriteAsync($"{length} {sum}");
+                context.Response.AppendTrailer("x-trailer", "done");
+                return;
+            case "/bytes": // n bytes of a pattern the test can check
+                var n = int.Parse(context.Request.Query["n"]!, System.Globalization.CultureInfo.InvariantCulture);
+                await context.Response.Body.WriteAsync(Pattern(n));
+                return;
+            case "/abort":
+                context.Abort();
+                return;
+        }
         var certificate = context.Connection.ClientCertificate;
         var seen = new BackendSeen(
             context.Request.Headers[WellKnown.CallerIdentityHeader].ToArray()!,
@@ -69,7 +98,16 @@ internal sealed class TestBackend : IAsyncDisposable
             context.Request.Host.Value ?? "",
             context.Request.Path.Value ?? "",
             certificate is null ? null : SpiffeId.FromCertificate(certificate, out _)?.ToString());
-        return context.Response.WriteAsJsonAsync(seen);
+        await context.Response.WriteAsJsonAsync(seen);
+    }
+
+    /// <summary>n bytes that a shifted or dropped piece would show: byte i is i mod 251.</summary>
+    public static byte[] Pattern(int n)
+    {
+        var bytes = new byte[n];
+        for (var i = 0; i < n; i++)
+            bytes[i] = (byte)(i % 251);
+        return bytes;
     }
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();

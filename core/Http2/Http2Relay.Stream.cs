@@ -1,0 +1,248 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Diagnostics;
+using System.Text;
+using FedMesh.Core.Forwarding;
+using Microsoft.AspNetCore.Connections;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace FedMesh.Core.Http2;
+
+public abstract partial class Http2Relay
+{
+    /// <summary>
+    /// One caller stream and the upstream stream it is relayed to. What each side's read loop receives goes on to the
+    /// other side (<see cref="Direction"/>): at once, on that thread, when the other connection is free and its windows
+    /// have room; else queued in order for a pump. Each side's window is given back as its data goes on, so each
+    /// direction moves at the pace of the slower side, and a gRPC stream flows both ways at once.
+    /// </summary>
+    private sealed partial class RelayedStream : IHttp2StreamHandler
+    {
+        private readonly Http2Relay _relay;
+        private readonly ConnectionContext _connection;
+        private readonly Http2Stream _caller;
+        private readonly CancellationTokenSource _abort = new();
+        private readonly Direction _toUpstream;
+        private readonly Direction _toCaller;
+        private Http2Stream? _upstream;
+        private RelayTarget _target;
+        private Activity? _span;
+        private long _started;
+        private int _status;
+        private volatile bool _responseStarted;
+        private volatile bool _responseEnded;
+        private int _ended; // 1 once the owner was told
+        private int _directionsLeft = 2;
+        private CancellationTokenSource? _idle;
+
+        public RelayedStream(Http2Relay relay, ConnectionContext connection, Http2Stream caller)
+        {
+            _relay = relay;
+            _connection = connection;
+            _caller = caller;
+            _toUpstream = new Direction(this, from: caller, to: null);
+            _toCaller = new Direction(this, from: null, to: caller);
+        }
+
+        public void OnHeaders(Http2Stream stream, Http2HeaderList fields, bool endStream)
+        {
+            if (_started != 0)
+            {
+                _toUpstream.Add(fields, endStream: true); // trailers
+                return;
+            }
+            _started = Stopwatch.GetTimestamp();
+            var authority = fields[":authority"u8];
+            if (authority.IsEmpty)
+                authority = fields["host"u8];
+            if (!_relay.TryRoute(_connection, new Http2RelayRequest(fields[":method"u8], authority, fields[":path"u8]), out _target, out var answer))
+            {
+                _ = AnswerAsync(answer.Status, answer.ErrorCode, answer.Body, requestEnded: endStream);
+                return;
+            }
+            _span = Telemetry.MeshTracing.Source.HasListeners() ? _relay.StartSpan(fields) : null;
+            var upstreamFields = UpstreamFields(fields, _target, _span);
+            ArmActivityTimeout();
+            _ = OpenAsync(upstreamFields, endStream);
+        }
+
+        public void OnData(Http2Stream stream, ReadOnlySequence<byte> data, bool endStream) => _toUpstream.Add(data, endStream);
+
+        // The caller gave up (or its connection ended): so does the upstream stream.
+        public void OnReset(Http2Stream stream, Http2ErrorCode code, Exception? error) =>
+            Abort(ForwarderError.RequestCanceled, error, resetCaller: null, resetUpstream: Http2ErrorCode.Cancel);
+
+        /// <summary>Opens the upstream stream and sends the head; the caller's data and trailers follow as they come.</summary>
+        private async Task OpenAsync(Http2HeaderList fields, bool endStream)
+        {
+            try
+            {
+                var upstream = await _target.Client.Http2PoolFor(_target.Prefix).OpenStreamAsync(new UpstreamSide(this), _abort.Token).ConfigureAwait(false);
+                upstream.State = this;
+                _upstream = upstream;
+                _toCaller.From = upstream;
+                if (_abort.IsCancellationRequested)
+                {
+                    await upstream.ResetAsync(Http2ErrorCode.Cancel).ConfigureAwait(false);
+                    return;
+                }
+                await upstream.SendHeadersAsync(fields, endStream, _abort.Token).ConfigureAwait(false);
+                Touch();
+                if (endStream)
+                    DirectionDone();
+                else
+                    _toUpstream.Open(upstream);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Abort(_abort.IsCancellationRequested ? ForwarderError.RequestCanceled : ForwarderError.Request, e,
+                    resetCaller: Http2ErrorCode.Cancel, resetUpstream: Http2ErrorCode.Cancel);
+            }
+        }
+
+        private void DirectionDone()
+        {
+            if (Interlocked.Decrement(ref _directionsLeft) == 0)
+                End(_status, ForwarderError.None, null);
+        }
+
+        /// <summary>The upstream's side: its head, data, trailers and reset, on to the caller.</summary>
+        private sealed class UpstreamSide(RelayedStream relayed) : IHttp2StreamHandler
+        {
+            public void OnHeaders(Http2Stream stream, Http2HeaderList fields, bool endStream)
+            {
+                if (!relayed._responseStarted && Utf8Parser.TryParse(fields[":status"u8], out int code, out _) && code >= 200)
+                {
+                    // The final response's head: the one the caller's status is, and the one the owner's field goes on.
+                    relayed._status = code;
+                    relayed._responseStarted = true;
+                    if (relayed._target.ResponseField is { } extra)
+                    {
+                        var copy = Copy(fields);
+                        AddField(copy, extra);
+                        fields = copy;
+                    }
+                }
+                relayed._toCaller.Add(fields, endStream);
+            }
+
+            public void OnData(Http2Stream stream, ReadOnlySequence<byte> data, bool endStream) => relayed._toCaller.Add(data, endStream);
+
+            public void OnReset(Http2Stream stream, Http2ErrorCode code, Exception? error)
+            {
+                if (code == Http2ErrorCode.NoError && error is null && relayed._responseEnded)
+                {
+                    // A whole response, then "send no more" (RFC 9113 §8.1): the caller is told the same, and that is a success.
+                    relayed._abort.Cancel();
+                    _ = relayed._caller.ResetAsync(Http2ErrorCode.NoError).AsTask();
+                    relayed.End(relayed._status, ForwarderError.None, null);
+                    return;
+                }
+                relayed.Abort(ForwarderError.Request, error ?? new IOException($"the upstream reset the stream ({code})"),
+                    resetCaller: code == Http2ErrorCode.NoError ? Http2ErrorCode.Cancel : code, resetUpstream: null);
+            }
+        }
+
+        /// <summary>
+        /// Ends the exchange on a failure: before any response the caller gets the relay's 502 (504 after the activity
+        /// timeout); after it, its stream is reset. Once; later failures of the same exchange are its echoes.
+        /// </summary>
+        private void Abort(ForwarderError error, Exception? exception, Http2ErrorCode? resetCaller, Http2ErrorCode? resetUpstream)
+        {
+            if (Interlocked.Exchange(ref _ended, 1) != 0)
+                return;
+            _abort.Cancel();
+            if (resetUpstream is { } upstreamCode && _upstream is { } upstream)
+                _ = upstream.ResetAsync(upstreamCode).AsTask();
+            var status = _responseStarted ? _status : error == ForwarderError.RequestTimedOut ? 504 : 502;
+            var body = Report(status, error, exception);
+            _toUpstream.Drop();
+            _toCaller.Drop();
+            if (error == ForwarderError.RequestCanceled || resetCaller is null)
+                return; // the caller is gone, or was told by its own reset
+            if (_responseStarted)
+                _ = _caller.ResetAsync(resetCaller.Value).AsTask();
+            else
+                _ = AnswerAsync(status, _relay.FailureCode, body, requestEnded: false);
+        }
+
+        private void End(int status, ForwarderError error, Exception? exception)
+        {
+            if (Interlocked.Exchange(ref _ended, 1) == 0)
+                Report(status, error, exception);
+        }
+
+        /// <summary>Tells the owner how the exchange ended (once), and stops its clock and span.</summary>
+        private byte[] Report(int status, ForwarderError error, Exception? exception)
+        {
+            _idle?.CancelAfter(Timeout.InfiniteTimeSpan);
+            try
+            {
+                return _relay.Completed(_target, status, error, exception, _started, _span);
+            }
+            finally
+            {
+                _span?.Dispose();
+            }
+        }
+
+        /// <summary>The activity timeout: the exchange is abandoned once nothing has moved for that long.</summary>
+        private void ArmActivityTimeout()
+        {
+            _idle = new CancellationTokenSource();
+            _idle.Token.UnsafeRegister(static state =>
+            {
+                var relayed = (RelayedStream)state!;
+                relayed.Abort(ForwarderError.RequestTimedOut,
+                    new TimeoutException($"nothing moved for {relayed._relay._activityTimeout.TotalSeconds:0.###} s"), Http2ErrorCode.Cancel, Http2ErrorCode.Cancel);
+            }, this);
+            _idle.CancelAfter(_relay._activityTimeout);
+        }
+
+        private void Touch()
+        {
+            if (Volatile.Read(ref _ended) == 0)
+                _idle?.CancelAfter(_relay._activityTimeout);
+        }
+
+        /// <summary>An answer of the relay's own: head and body, then (if the caller still sends) a reset without error.</summary>
+        private async Task AnswerAsync(int status, string? errorCode, byte[] body, bool requestEnded)
+        {
+            try
+            {
+                var fields = new Http2HeaderList();
+                fields.Add(":status"u8, Encoding.ASCII.GetBytes(status.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                fields.Add("content-type"u8, "text/plain; charset=utf-8"u8);
+                fields.Add("content-length"u8, Encoding.ASCII.GetBytes(body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                if (errorCode is not null)
+                    fields.Add("x-fedmesh-error"u8, Encoding.ASCII.GetBytes(errorCode));
+                await _caller.SendHeadersAsync(fields, endStream: body.Length == 0).ConfigureAwait(false);
+                if (body.Length > 0)
+                    await _caller.SendDataAsync(body, endStream: true).ConfigureAwait(false);
+                if (!requestEnded)
+                    await _caller.ResetAsync(Http2ErrorCode.NoError).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or Http2Exception or OperationCanceledException)
+            {
+                // The caller's stream or connection ended first: nobody is left to answer.
+            }
+        }
+
+        private static Http2HeaderList Copy(Http2HeaderList fields)
+        {
+            var copy = new Http2HeaderList();
+            for (var i = 0; i < fields.Count; i++)
+                copy.Add(fields.Name(i), fields.Value(i), fields.NeverIndexed(i));
+            return copy;
+        }
+
+        /// <summary>Adds a field given as an HTTP/1.1 line ("name: value\r\n"), its name in lower case.</summary>
+        private static void AddField(Http2HeaderList fields, byte[] line)
+        {
+            var text = Encoding.ASCII.GetString(line).TrimEnd('\r', '\n');
+            var colon = text.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0)
+                fields.Add(Encoding.ASCII.GetBytes(text[..colon].Trim().ToLowerInvariant()), Encoding.ASCII.GetBytes(text[(colon + 1)..].Trim()));
+        }
+    }
+}
