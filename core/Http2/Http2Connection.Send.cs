@@ -42,29 +42,8 @@ internal sealed partial class Http2Connection
         {
             int maxFrame;
             lock (_state)
-            {
-                ThrowIfEnded(stream);
-                if (stream.Id == 0)
-                {
-                    // A client's new stream: its id, in the order the streams open on the wire.
-                    _opening--;
-                    if (_goAwayLastStream != int.MaxValue)
-                        throw new Http2StreamException(0, Http2ErrorCode.RefusedStream, "the server said GOAWAY before the stream opened");
-                    stream.Id = _nextStreamId;
-                    _nextStreamId += 2;
-                    stream.SendWindow = _peer.InitialWindowSize;
-                    stream.ReceiveWindow = _options.StreamWindow;
-                    _streams.Add(stream.Id, stream);
-                }
-                if (endStream)
-                    stream.LocalClosed = true;
-                maxFrame = _peer.MaxFrameSize;
-            }
-            _block.ResetWrittenCount();
-            _encoder.StartBlock(_block);
-            for (var i = 0; i < fields.Count; i++)
-                _encoder.Encode(_block, fields.Name(i), fields.Value(i), fields.NeverIndexed(i));
-            Http2FrameWriter.WriteHeaders(_output, stream.Id, _block.WrittenSpan, endStream, maxFrame);
+                BeginHeaders(stream, endStream, out maxFrame, orThrow: true);
+            WriteHeaders(stream, fields, endStream, maxFrame);
             await _output.FlushAsync(token).ConfigureAwait(false);
         }
         finally
@@ -77,33 +56,74 @@ internal sealed partial class Http2Connection
 
     /// <summary>
     /// Sends a header block now, on the calling thread, when no other writer holds the connection; false (nothing sent)
-    /// otherwise. The flush may finish later: the writer's turn is held until it has.
+    /// otherwise. Flushed with the read loop's batch when there is one (<see cref="Http2WriteBatch"/>), else at once.
     /// </summary>
     internal bool TrySendHeadersNow(Http2Stream stream, Http2HeaderList fields, bool endStream)
     {
-        if (stream.Id == 0 || !_writing.Wait(0))
+        var batch = Http2WriteBatch.Active;
+        var held = batch is not null && batch.Holds(this);
+        if (!held && !_writing.Wait(0))
             return false;
         int maxFrame;
+        bool begun;
         lock (_state)
+            begun = BeginHeaders(stream, endStream, out maxFrame, orThrow: false);
+        if (!begun)
         {
-            if (_closed || stream.LocalClosed || !_streams.ContainsKey(stream.Id))
-            {
+            if (!held)
                 _writing.Release();
-                return false; // the async way reports why
-            }
-            if (endStream)
-                stream.LocalClosed = true;
-            maxFrame = _peer.MaxFrameSize;
+            return false; // the async way says why
         }
+        WriteHeaders(stream, fields, endStream, maxFrame);
+        Written(batch, held);
+        if (endStream)
+            Retire(stream);
+        return true;
+    }
+
+    /// <summary>
+    /// Under the state lock, with the writer's turn: checks that a header block may go on the stream, and gives a new
+    /// client stream its id (in the order streams open on the wire). False, or with <paramref name="orThrow"/> the
+    /// reason thrown, when it may not.
+    /// </summary>
+    private bool BeginHeaders(Http2Stream stream, bool endStream, out int maxFrame, bool orThrow)
+    {
+        maxFrame = 0;
+        if (_closed || stream.LocalClosed || (stream.Id != 0 && !_streams.ContainsKey(stream.Id)) || (stream.Id == 0 && _goAwayLastStream != int.MaxValue))
+        {
+            if (!orThrow)
+                return false;
+            if (stream.Id == 0 && !_closed)
+            {
+                _opening--;
+                stream.LocalClosed = stream.RemoteClosed = true;
+                throw new Http2StreamException(0, Http2ErrorCode.RefusedStream, "the server said GOAWAY before the stream opened");
+            }
+            ThrowIfEnded(stream);
+        }
+        if (stream.Id == 0)
+        {
+            _opening--;
+            stream.Id = _nextStreamId;
+            _nextStreamId += 2;
+            stream.SendWindow = _peer.InitialWindowSize;
+            stream.ReceiveWindow = _options.StreamWindow;
+            _streams.Add(stream.Id, stream);
+        }
+        if (endStream)
+            stream.LocalClosed = true;
+        maxFrame = _peer.MaxFrameSize;
+        return true;
+    }
+
+    /// <summary>Encodes a header block (HPACK state follows the order blocks go out: the writer's turn is held) and writes its frames.</summary>
+    private void WriteHeaders(Http2Stream stream, Http2HeaderList fields, bool endStream, int maxFrame)
+    {
         _block.ResetWrittenCount();
         _encoder.StartBlock(_block);
         for (var i = 0; i < fields.Count; i++)
             _encoder.Encode(_block, fields.Name(i), fields.Value(i), fields.NeverIndexed(i));
         Http2FrameWriter.WriteHeaders(_output, stream.Id, _block.WrittenSpan, endStream, maxFrame);
-        FlushThenRelease();
-        if (endStream)
-            Retire(stream);
-        return true;
     }
 
     /// <summary>
@@ -112,14 +132,17 @@ internal sealed partial class Http2Connection
     /// </summary>
     internal bool TrySendDataNow(Http2Stream stream, ReadOnlySpan<byte> data, bool endStream)
     {
-        if (stream.Id == 0 || !_writing.Wait(0))
+        var batch = Http2WriteBatch.Active;
+        var held = batch is not null && batch.Holds(this);
+        if (stream.Id == 0 || (!held && !_writing.Wait(0)))
             return false;
         int maxFrame;
         lock (_state)
         {
             if (_closed || stream.LocalClosed || !_streams.ContainsKey(stream.Id) || stream.SendWindow < data.Length || _sendWindow < data.Length)
             {
-                _writing.Release();
+                if (!held)
+                    _writing.Release();
                 return false;
             }
             stream.SendWindow -= data.Length;
@@ -129,14 +152,25 @@ internal sealed partial class Http2Connection
             maxFrame = _peer.MaxFrameSize;
         }
         Http2FrameWriter.WriteData(_output, stream.Id, data, endStream, maxFrame);
-        FlushThenRelease();
+        Written(batch, held);
         if (endStream)
             Retire(stream);
         return true;
     }
 
+    /// <summary>After a write on the calling thread: flushed with the read loop's batch when there is one, else now.</summary>
+    private void Written(Http2WriteBatch? batch, bool held)
+    {
+        if (held)
+            return;
+        if (batch is not null)
+            batch.Hold(this);
+        else
+            FlushThenRelease();
+    }
+
     /// <summary>Flushes what was written and gives up the writer's turn once the flush is done (at once, mostly).</summary>
-    private void FlushThenRelease()
+    internal void FlushThenRelease()
     {
         ValueTask<FlushResult> flush;
         try

@@ -119,11 +119,21 @@ internal sealed partial class Http2Connection : IAsyncDisposable
                 var buffer = result.Buffer;
                 try
                 {
+                    // What the frames of this read make this thread send on is flushed together, after them.
+                    Http2WriteBatch.Enter();
                     while (Http2FrameReader.TryReadFrame(ref buffer, OurMaxFrameSize, out var header, out var payload))
-                        await ProcessAsync(header, payload, token).ConfigureAwait(false);
+                    {
+                        var processing = ProcessAsync(header, payload, token);
+                        if (processing.IsCompletedSuccessfully)
+                            continue;
+                        Http2WriteBatch.Exit(); // nothing is held while this loop waits
+                        await processing.ConfigureAwait(false);
+                        Http2WriteBatch.Enter();
+                    }
                 }
                 finally
                 {
+                    Http2WriteBatch.Exit();
                     _input.AdvanceTo(buffer.Start, buffer.End);
                 }
                 if (result.IsCompleted || result.IsCanceled)

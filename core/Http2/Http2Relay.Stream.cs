@@ -86,7 +86,8 @@ public abstract partial class Http2Relay
                     await upstream.ResetAsync(Http2ErrorCode.Cancel).ConfigureAwait(false);
                     return;
                 }
-                await upstream.SendHeadersAsync(fields, endStream, _abort.Token).ConfigureAwait(false);
+                if (!upstream.TrySendHeadersNow(fields, endStream)) // on the caller's read loop, batched with what else it sends
+                    await upstream.SendHeadersAsync(fields, endStream, _abort.Token).ConfigureAwait(false);
                 Touch();
                 if (endStream)
                     DirectionDone();

@@ -1,0 +1,38 @@
+namespace FedMesh.Core.Http2;
+
+/// <summary>
+/// The writes a read loop makes to other connections while it works through the frames of one read (a relay sending
+/// on what arrived), flushed together when it is done with them: one TLS record and one send per connection for all
+/// of a read's streams, instead of one per frame. The loop holds each connection it wrote to as that connection's
+/// writer until then, and gives every one back before it waits for anything (so two loops never wait on each other).
+/// </summary>
+internal sealed class Http2WriteBatch
+{
+    [ThreadStatic]
+    private static Http2WriteBatch? t_active;
+
+    private readonly List<Http2Connection> _held = [];
+
+    /// <summary>The batch of the read loop running on this thread, if one is working through a read.</summary>
+    public static Http2WriteBatch? Active => t_active;
+
+    /// <summary>Starts batching this thread's writes.</summary>
+    public static Http2WriteBatch Enter() => t_active ??= new Http2WriteBatch();
+
+    public bool Holds(Http2Connection connection) => _held.Contains(connection);
+
+    /// <summary>Keeps <paramref name="connection"/>'s writer turn, taken by the caller, until <see cref="Exit"/>.</summary>
+    public void Hold(Http2Connection connection) => _held.Add(connection);
+
+    /// <summary>Flushes and gives back every connection written to, and stops batching this thread's writes.</summary>
+    public static void Exit()
+    {
+        var batch = t_active;
+        if (batch is null)
+            return;
+        t_active = null;
+        foreach (var connection in batch._held)
+            connection.FlushThenRelease();
+        batch._held.Clear();
+    }
+}
