@@ -147,13 +147,19 @@ public static class CleartextProtocolDetectionExtensions
 
     /// <summary>Listens on <paramref name="endpoint"/> for HTTP/1.1 and HTTP/2 with prior knowledge (h2c) side by side.</summary>
     /// <param name="http1">Configures the HTTP/1.1 half (a connection middleware, say).</param>
-    public static void ListenHttp1AndH2c(this KestrelServerOptions kestrel, IPEndPoint endpoint, Action<ListenOptions>? http1 = null)
+    /// <param name="http2">Configures the HTTP/2 half (an <see cref="Http2.Http2Relay"/>, say).</param>
+    public static void ListenHttp1AndH2c(this KestrelServerOptions kestrel, IPEndPoint endpoint, Action<ListenOptions>? http1 = null,
+        Action<ListenOptions>? http2 = null)
     {
         kestrel.Listen(new DetectedEndPoint(endpoint, HttpProtocols.Http1), listen =>
         {
             listen.Protocols = HttpProtocols.Http1;
             http1?.Invoke(listen);
         });
-        kestrel.Listen(new DetectedEndPoint(endpoint, HttpProtocols.Http2), listen => listen.Protocols = HttpProtocols.Http2);
+        kestrel.Listen(new DetectedEndPoint(endpoint, HttpProtocols.Http2), listen =>
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            http2?.Invoke(listen);
+        });
     }
 }

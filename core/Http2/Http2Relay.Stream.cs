@@ -34,6 +34,10 @@ public abstract partial class Http2Relay
         private int _ended; // 1 once the owner was told
         private int _directionsLeft = 2;
         private CancellationTokenSource? _idle;
+        private readonly Lock _attempts = new();
+        private int _attempt; // events of an earlier attempt's upstream stream are ignored
+        private Http2HeaderList? _request; // kept to send again, for a replayable request
+        private bool _noBody;
 
         public RelayedStream(Http2Relay relay, ConnectionContext connection, Http2Stream caller)
         {
@@ -52,18 +56,20 @@ public abstract partial class Http2Relay
                 return;
             }
             _started = Stopwatch.GetTimestamp();
-            var authority = fields[":authority"u8];
-            if (authority.IsEmpty)
-                authority = fields["host"u8];
-            if (!_relay.TryRoute(_connection, new Http2RelayRequest(fields[":method"u8], authority, fields[":path"u8]), out _target, out var answer))
+            if (!_relay.TryRoute(_connection, new Http2RelayRequest(fields, hasBody: !endStream), out _target, out var answer))
             {
                 _ = AnswerAsync(answer.Status, answer.ErrorCode, answer.Body, requestEnded: endStream);
                 return;
             }
+            _noBody = endStream;
+            if (_target.Replayable)
+            {
+                _request = Copy(fields);
+                _toUpstream.KeepForReplay();
+            }
             _span = Telemetry.MeshTracing.Source.HasListeners() ? _relay.StartSpan(fields) : null;
-            var upstreamFields = UpstreamFields(fields, _target, _span);
             ArmActivityTimeout();
-            _ = OpenAsync(upstreamFields, endStream);
+            _ = OpenAsync(UpstreamFields(fields, _target, _span), endStream, attempt: 0);
         }
 
         public void OnData(Http2Stream stream, ReadOnlySequence<byte> data, bool endStream) => _toUpstream.Add(data, endStream);
@@ -72,19 +78,23 @@ public abstract partial class Http2Relay
         public void OnReset(Http2Stream stream, Http2ErrorCode code, Exception? error) =>
             Abort(ForwarderError.RequestCanceled, error, resetCaller: null, resetUpstream: Http2ErrorCode.Cancel);
 
-        /// <summary>Opens the upstream stream and sends the head; the caller's data and trailers follow as they come.</summary>
-        private async Task OpenAsync(Http2HeaderList fields, bool endStream)
+        /// <summary>Opens an attempt's upstream stream and sends the head; the caller's data and trailers follow as they come.</summary>
+        private async Task OpenAsync(Http2HeaderList fields, bool endStream, int attempt)
         {
             try
             {
-                var upstream = await _target.Client.Http2PoolFor(_target.Prefix).OpenStreamAsync(new UpstreamSide(this), _abort.Token).ConfigureAwait(false);
+                var target = _target;
+                var upstream = await target.Client.Http2PoolFor(target.Prefix).OpenStreamAsync(new UpstreamSide(this, attempt), _abort.Token).ConfigureAwait(false);
                 upstream.State = this;
-                _upstream = upstream;
-                _toCaller.From = upstream;
-                if (_abort.IsCancellationRequested)
+                lock (_attempts)
                 {
-                    await upstream.ResetAsync(Http2ErrorCode.Cancel).ConfigureAwait(false);
-                    return;
+                    if (attempt != _attempt || _abort.IsCancellationRequested)
+                    {
+                        _ = upstream.ResetAsync(Http2ErrorCode.Cancel).AsTask();
+                        return;
+                    }
+                    _upstream = upstream;
+                    _toCaller.From = upstream;
                 }
                 if (!upstream.TrySendHeadersNow(fields, endStream)) // on the caller's read loop, batched with what else it sends
                     await upstream.SendHeadersAsync(fields, endStream, _abort.Token).ConfigureAwait(false);
@@ -96,9 +106,49 @@ public abstract partial class Http2Relay
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                Abort(_abort.IsCancellationRequested ? ForwarderError.RequestCanceled : ForwarderError.Request, e,
-                    resetCaller: Http2ErrorCode.Cancel, resetUpstream: Http2ErrorCode.Cancel);
+                Failed(attempt, _abort.IsCancellationRequested ? ForwarderError.RequestCanceled : ForwarderError.Request, e);
             }
+        }
+
+        /// <summary>An attempt failed before any response: another attempt if the owner wants one, else the end.</summary>
+        private void Failed(int attempt, ForwarderError error, Exception? exception)
+        {
+            lock (_attempts)
+            {
+                if (attempt != _attempt)
+                    return; // an earlier attempt's echo
+            }
+            if (error != ForwarderError.RequestCanceled && !_responseStarted && Retry(attempt, 502, error, exception))
+                return;
+            Abort(error, exception, resetCaller: Http2ErrorCode.Cancel, resetUpstream: Http2ErrorCode.Cancel);
+        }
+
+        /// <summary>
+        /// Sends a replayable request again where the owner says (<see cref="TryRetry"/>): the attempt's upstream stream
+        /// reset, the head and what was kept of the body sent on a new one. False when there is to be no other attempt.
+        /// </summary>
+        private bool Retry(int attempt, int status, ForwarderError error, Exception? exception)
+        {
+            Http2Stream? old;
+            int next;
+            lock (_attempts)
+            {
+                if (attempt != _attempt || Volatile.Read(ref _ended) != 0 || !_target.Replayable)
+                    return false;
+                var target = _target;
+                if (!_relay.TryRetry(ref target, status, error, exception))
+                    return false;
+                _target = target;
+                next = ++_attempt;
+                old = _upstream;
+                _upstream = null;
+                _toCaller.From = null;
+                _toUpstream.Restart();
+            }
+            if (old is not null)
+                _ = old.ResetAsync(Http2ErrorCode.Cancel).AsTask();
+            _ = OpenAsync(UpstreamFields(_request!, _target, _span), _noBody, next);
+            return true;
         }
 
         private void DirectionDone()
@@ -107,16 +157,30 @@ public abstract partial class Http2Relay
                 End(_status, ForwarderError.None, null);
         }
 
-        /// <summary>The upstream's side: its head, data, trailers and reset, on to the caller.</summary>
-        private sealed class UpstreamSide(RelayedStream relayed) : IHttp2StreamHandler
+        /// <summary>The upstream's side of one attempt: its head, data, trailers and reset, on to the caller.</summary>
+        private sealed class UpstreamSide(RelayedStream relayed, int attempt) : IHttp2StreamHandler
         {
+            private bool Stale => attempt != Volatile.Read(ref relayed._attempt);
+
             public void OnHeaders(Http2Stream stream, Http2HeaderList fields, bool endStream)
             {
+                if (Stale)
+                    return;
                 if (!relayed._responseStarted && Utf8Parser.TryParse(fields[":status"u8], out int code, out _) && code >= 200)
                 {
+                    if (relayed._target.Replayable && !relayed._relay.AcceptResponse(relayed._target, code))
+                    {
+                        // Held back for another attempt: nothing of it reaches the caller.
+                        _ = stream.ResetAsync(Http2ErrorCode.Cancel).AsTask();
+                        if (!relayed.Retry(attempt, code, ForwarderError.None, null))
+                            relayed.Abort(ForwarderError.ResponseHeaders, new IOException($"the upstream answered {code}, held back for an attempt that could not be made"),
+                                resetCaller: Http2ErrorCode.Cancel, resetUpstream: null);
+                        return;
+                    }
                     // The final response's head: the one the caller's status is, and the one the owner's field goes on.
                     relayed._status = code;
                     relayed._responseStarted = true;
+                    relayed._toUpstream.ReplayDone();
                     if (relayed._target.ResponseField is { } extra)
                     {
                         var copy = Copy(fields);
@@ -127,10 +191,18 @@ public abstract partial class Http2Relay
                 relayed._toCaller.Add(fields, endStream);
             }
 
-            public void OnData(Http2Stream stream, ReadOnlySequence<byte> data, bool endStream) => relayed._toCaller.Add(data, endStream);
+            public void OnData(Http2Stream stream, ReadOnlySequence<byte> data, bool endStream)
+            {
+                if (Stale)
+                    stream.Consumed((int)data.Length); // an abandoned attempt's: dropped, its window given back
+                else
+                    relayed._toCaller.Add(data, endStream);
+            }
 
             public void OnReset(Http2Stream stream, Http2ErrorCode code, Exception? error)
             {
+                if (Stale)
+                    return;
                 if (code == Http2ErrorCode.NoError && error is null && relayed._responseEnded)
                 {
                     // A whole response, then "send no more" (RFC 9113 §8.1): the caller is told the same, and that is a success.
@@ -139,8 +211,11 @@ public abstract partial class Http2Relay
                     relayed.End(relayed._status, ForwarderError.None, null);
                     return;
                 }
-                relayed.Abort(ForwarderError.Request, error ?? new IOException($"the upstream reset the stream ({code})"),
-                    resetCaller: code == Http2ErrorCode.NoError ? Http2ErrorCode.Cancel : code, resetUpstream: null);
+                var failure = error ?? new IOException($"the upstream reset the stream ({code})");
+                if (!relayed._responseStarted)
+                    relayed.Failed(attempt, ForwarderError.Request, failure);
+                else
+                    relayed.Abort(ForwarderError.ResponseBodyDestination, failure, resetCaller: code == Http2ErrorCode.NoError ? Http2ErrorCode.Cancel : code, resetUpstream: null);
             }
         }
 

@@ -14,15 +14,38 @@ namespace FedMesh.Core.Http2;
 public readonly record struct RelayAnswer(int Status, string? ErrorCode, byte[] Body);
 
 /// <summary>What the owner of an <see cref="Http2Relay"/> routes a request by.</summary>
-public readonly ref struct Http2RelayRequest(ReadOnlySpan<byte> method, ReadOnlySpan<byte> authority, ReadOnlySpan<byte> path)
+public readonly ref struct Http2RelayRequest
 {
-    public ReadOnlySpan<byte> Method { get; } = method;
+    private readonly Http2HeaderList _fields;
+
+    internal Http2RelayRequest(Http2HeaderList fields, bool hasBody)
+    {
+        _fields = fields;
+        HasBody = hasBody;
+        Method = fields[":method"u8];
+        Authority = fields[":authority"u8];
+        if (Authority.IsEmpty)
+            Authority = fields["host"u8];
+        Path = fields[":path"u8];
+        ContentLength = System.Buffers.Text.Utf8Parser.TryParse(fields["content-length"u8], out long length, out var used) && used > 0 ? length : -1;
+    }
+
+    public ReadOnlySpan<byte> Method { get; }
 
     /// <summary>The <c>:authority</c> (or, without one, the <c>host</c> field).</summary>
-    public ReadOnlySpan<byte> Authority { get; } = authority;
+    public ReadOnlySpan<byte> Authority { get; }
 
     /// <summary>The <c>:path</c>: path and query.</summary>
-    public ReadOnlySpan<byte> Path { get; } = path;
+    public ReadOnlySpan<byte> Path { get; }
+
+    /// <summary>Whether data may follow the head (its HEADERS frame did not end the stream).</summary>
+    public bool HasBody { get; }
+
+    /// <summary>The declared <c>content-length</c>; -1 without one.</summary>
+    public long ContentLength { get; }
+
+    /// <summary>The value of the first field named <paramref name="name"/> (lower case); empty when there is none.</summary>
+    public ReadOnlySpan<byte> Field(ReadOnlySpan<byte> name) => _fields[name];
 }
 
 /// <summary>
@@ -76,6 +99,20 @@ public abstract partial class Http2Relay
     protected abstract string FailureCode { get; }
 
     /// <summary>
+    /// Called when the final response head of a replayable request's attempt arrives, before any of it is sent: false
+    /// holds it back (the attempt is reset) and <see cref="TryRetry"/> is asked, as <see cref="Http11Relay"/> asks.
+    /// </summary>
+    protected virtual bool AcceptResponse(in RelayTarget target, int status) => true;
+
+    /// <summary>
+    /// Called when an attempt of a replayable request ended with nothing sent to the caller (a failure before any
+    /// response, or a response held back): true, with the next <paramref name="target"/>, sends the request again.
+    /// A replayable request's body (at most <see cref="Http11Relay.MaxReplayableBody"/>) is kept until its response is
+    /// accepted.
+    /// </summary>
+    protected virtual bool TryRetry(ref RelayTarget target, int status, ForwarderError error, Exception? exception) => false;
+
+    /// <summary>
     /// Serves one HTTP/2 connection (ALPN h2, or h2c's preface) until it ends. When <paramref name="closing"/> is
     /// cancelled the caller is told GOAWAY and the streams under way may finish.
     /// </summary>
@@ -100,7 +137,7 @@ public abstract partial class Http2Relay
         return MeshTracing.Source.StartActivity(_spanName, _spanKind, parent);
     }
 
-    /// <summary>The fields sent upstream: the caller's, but for the hop's own.</summary>
+    /// <summary>The fields sent upstream: the caller's, but for the hop's own (<c>:scheme</c>, and as the target says <c>:authority</c>, the caller, the trace context).</summary>
     private static Http2HeaderList UpstreamFields(Http2HeaderList request, in RelayTarget target, Activity? span)
     {
         var fields = new Http2HeaderList();
@@ -114,6 +151,8 @@ public abstract partial class Http2Relay
                 continue;
             if (target.Host is not null && name.SequenceEqual(":authority"u8))
                 fields.Add(name, Encoding.ASCII.GetBytes(target.Host));
+            else if (name.SequenceEqual(":scheme"u8))
+                fields.Add(name, target.Prefix.StartsWith("https:", StringComparison.Ordinal) ? "https"u8 : "http"u8); // the hop's own (a server checks it)
             else
                 fields.Add(name, request.Value(i), request.NeverIndexed(i));
         }

@@ -48,7 +48,7 @@ internal sealed class OutboundRelay(RoutingState routing, ResilientForwarder for
     }
 
     /// <summary>Where the current attempt of <paramref name="request"/> goes; the request is the target's state.</summary>
-    private static RelayTarget Target(ForwardRequest request, bool replayable)
+    internal static RelayTarget Target(ForwardRequest request, bool replayable)
     {
         var endpoint = request.Endpoint!;
         return new RelayTarget((MeshClient)endpoint.Invoker, endpoint.DestinationPrefix, endpoint.Transformer.CallerIdentity, request)
@@ -60,11 +60,21 @@ internal sealed class OutboundRelay(RoutingState routing, ResilientForwarder for
         };
     }
 
-    // A 5xx that will be retried elsewhere is dropped before anything reaches the client, as UpstreamTransformer does.
-    protected override bool AcceptResponse(in RelayTarget target, int status) =>
+    protected override bool AcceptResponse(in RelayTarget target, int status) => Accepts(target, status);
+
+    protected override bool TryRetry(ref RelayTarget target, int status, ForwarderError error, Exception? exception) =>
+        Retries(forwarder, ref target, status, error, exception);
+
+    protected override byte[] Completed(in RelayTarget target, int status, ForwarderError error, Exception? exception, long started, Activity? span) =>
+        Complete(forwarder, errors, target, status, error, exception, span);
+
+    // The attempts' accounting, shared with the HTTP/2 relay (OutboundHttp2Relay).
+
+    /// <summary>A 5xx that will be retried elsewhere is dropped before anything reaches the client, as UpstreamTransformer does.</summary>
+    internal static bool Accepts(in RelayTarget target, int status) =>
         status < 500 || !((ForwardRequest)target.State!).TryHoldBack(status);
 
-    protected override bool TryRetry(ref RelayTarget target, int status, ForwarderError error, Exception? exception)
+    internal static bool Retries(ResilientForwarder forwarder, ref RelayTarget target, int status, ForwarderError error, Exception? exception)
     {
         var request = (ForwardRequest)target.State!;
         request.LastException = exception;
@@ -77,7 +87,8 @@ internal sealed class OutboundRelay(RoutingState routing, ResilientForwarder for
         return true;
     }
 
-    protected override byte[] Completed(in RelayTarget target, int status, ForwarderError error, Exception? exception, long started, Activity? span)
+    internal static byte[] Complete(ResilientForwarder forwarder, ProxyErrorWriter errors, in RelayTarget target, int status, ForwarderError error,
+        Exception? exception, Activity? span)
     {
         var request = (ForwardRequest)target.State!;
         try
@@ -96,7 +107,7 @@ internal sealed class OutboundRelay(RoutingState routing, ResilientForwarder for
         }
     }
 
-    private static bool IsIdempotent(ReadOnlySpan<byte> method) => method.Length switch
+    internal static bool IsIdempotent(ReadOnlySpan<byte> method) => method.Length switch
     {
         3 => Ascii.EqualsIgnoreCase(method, "GET"u8) || Ascii.EqualsIgnoreCase(method, "PUT"u8),
         4 => Ascii.EqualsIgnoreCase(method, "HEAD"u8),

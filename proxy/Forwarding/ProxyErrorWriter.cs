@@ -1,4 +1,5 @@
 using System.Text;
+using FedMesh.Core.Http2;
 using FedMesh.Proxy.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -21,25 +22,34 @@ internal sealed class ProxyErrorWriter(string cluster, ILogger logger)
     public const string MissingHost = "missing-host";
     public const string TunnelUnsupported = "tunnel-unsupported";
 
-    public Task UnknownServiceAsync(HttpContext context, RoutingTable table, string authority)
-    {
-        var name = RoutingTable.HostOf(authority).ToString();
-        return WriteAsync(context, StatusCodes.Status502BadGateway, UnknownService,
-            $"unknown service '{name}'; known services: {table.KnownServices}");
-    }
+    public Task UnknownServiceAsync(HttpContext context, RoutingTable table, string authority) => WriteAsync(context, UnknownServiceAnswer(table, authority));
 
-    public Task NoEndpointsAsync(HttpContext context, BackendSet service, BackendSet backend)
+    public Task NoEndpointsAsync(HttpContext context, BackendSet service, BackendSet backend) => WriteAsync(context, NoEndpointsAnswer(service, backend));
+
+    public Task MissingHostAsync(HttpContext context) => WriteAsync(context, MissingHostAnswer());
+
+    public Task TunnelRefusedAsync(HttpContext context) => WriteAsync(context, TunnelRefusedAnswer());
+
+    // The answers themselves, for Kestrel's way (the methods above) and the HTTP/2 relay's (OutboundHttp2Relay) alike.
+
+    public RelayAnswer UnknownServiceAnswer(RoutingTable table, string authority) =>
+        Answer(StatusCodes.Status502BadGateway, UnknownService,
+            $"unknown service '{RoutingTable.HostOf(authority)}'; known services: {table.KnownServices}");
+
+    public RelayAnswer NoEndpointsAnswer(BackendSet service, BackendSet backend)
     {
         var which = ReferenceEquals(service, backend) ? $"service '{service.DisplayName}'" : $"service '{service.DisplayName}' (backend '{backend.DisplayName}')";
-        return WriteAsync(context, StatusCodes.Status503ServiceUnavailable, NoEndpoints, $"{which} has no healthy endpoints");
+        return Answer(StatusCodes.Status503ServiceUnavailable, NoEndpoints, $"{which} has no healthy endpoints");
     }
 
-    public Task MissingHostAsync(HttpContext context)
-        => WriteAsync(context, StatusCodes.Status400BadRequest, MissingHost, "the request names no service: send a Host header or an absolute URI");
+    public RelayAnswer MissingHostAnswer() =>
+        Answer(StatusCodes.Status400BadRequest, MissingHost, "the request names no service: send a Host header or an absolute URI");
 
-    public Task TunnelRefusedAsync(HttpContext context)
-        => WriteAsync(context, StatusCodes.Status405MethodNotAllowed, TunnelUnsupported,
+    public RelayAnswer TunnelRefusedAnswer() =>
+        Answer(StatusCodes.Status405MethodNotAllowed, TunnelUnsupported,
             "CONNECT tunnels are not supported: send plain http:// requests, the mesh encrypts them between clusters");
+
+    private RelayAnswer Answer(int status, string code, string message) => new(status, code, Body(message));
 
     public Task UpstreamFailedAsync(HttpContext context, BackendSet backend, UpstreamEndpoint endpoint, ForwarderError error)
     {
@@ -49,7 +59,7 @@ internal sealed class ProxyErrorWriter(string cluster, ILogger logger)
         if (context.Response.HasStarted)
             return Task.CompletedTask; // YARP aborts the response; the client sees a reset
         var status = error == ForwarderError.RequestTimedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway;
-        return WriteAsync(context, status, UpstreamUnavailable, message);
+        return WriteAsync(context, Answer(status, UpstreamUnavailable, message));
     }
 
     /// <summary>Logs a failed forward (throttled per endpoint) and returns the sentence its error response carries.</summary>
@@ -74,15 +84,15 @@ internal sealed class ProxyErrorWriter(string cluster, ILogger logger)
         return message;
     }
 
-    private Task WriteAsync(HttpContext context, int status, string code, string message)
+    private static Task WriteAsync(HttpContext context, RelayAnswer answer)
     {
         var response = context.Response;
         if (response.HasStarted)
             return Task.CompletedTask;
         response.Clear();
-        response.StatusCode = status;
-        response.Headers[ErrorHeader] = code;
+        response.StatusCode = answer.Status;
+        response.Headers[ErrorHeader] = answer.ErrorCode;
         response.ContentType = "text/plain; charset=utf-8";
-        return response.Body.WriteAsync(Body(message), context.RequestAborted).AsTask();
+        return response.Body.WriteAsync(answer.Body, context.RequestAborted).AsTask();
     }
 }

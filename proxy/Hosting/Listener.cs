@@ -1,5 +1,6 @@
 using FedMesh.Core.Common;
 using FedMesh.Core.Forwarding;
+using FedMesh.Core.Http2;
 using FedMesh.Core.Transport;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
@@ -35,15 +36,18 @@ internal sealed class Listener : IAsyncDisposable
     /// <see cref="HttpProtocols.Http1AndHttp2"/> serves both on the one port, telling them apart by their
     /// first bytes (<see cref="CleartextProtocolDetection"/>). <paramref name="keepAlive"/> replaces Kestrel's idle
     /// keep-alive timeout (130 s). A <paramref name="relay"/> (made once the app is built, given Kestrel's keep-alive and
-    /// request-head timeouts) takes the plain HTTP/1.1 requests before Kestrel's HTTP layer.
+    /// request-head timeouts) takes the plain HTTP/1.1 requests before Kestrel's HTTP layer; an <paramref name="http2Relay"/>
+    /// (made once the app is built) takes the HTTP/2 connections instead of Kestrel.
     /// </summary>
     public static Listener Create(IPEndPoint endpoint, HttpProtocols protocols, ILoggerFactory loggerFactory,
         Func<IServiceProvider, RequestDelegate> handler, TlsListenOptions? tls = null, bool allowHostOverride = false,
         Action<IApplicationBuilder>? configurePipeline = null, TimeSpan? keepAlive = null,
-        Func<TimeSpan, TimeSpan, Http11Relay?>? relay = null)
+        Func<TimeSpan, TimeSpan, Http11Relay?>? relay = null, Func<Http2Relay?>? http2Relay = null)
     {
         Http11Relay? built = null; // connections arrive only once the app is built and started
+        Http2Relay? built2 = null;
         void Relayed(ListenOptions listen) => listen.UseRelay(() => built);
+        Action<ListenOptions>? http2 = http2Relay is null ? null : listen => listen.UseHttp2Relay(() => built2);
         var detect = protocols == HttpProtocols.Http1AndHttp2 && tls is null;
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddSingleton(loggerFactory);
@@ -67,9 +71,9 @@ internal sealed class Listener : IAsyncDisposable
             if (keepAlive is { } idle)
                 kestrel.Limits.KeepAliveTimeout = idle;
             if (tls is not null)
-                kestrel.ListenTls(endpoint, tls, bound: Relayed);
+                kestrel.ListenTls(endpoint, tls, bound: Relayed, http2: http2);
             else if (detect)
-                kestrel.ListenHttp1AndH2c(endpoint, http1: Relayed);
+                kestrel.ListenHttp1AndH2c(endpoint, http1: Relayed, http2: http2);
             else
                 kestrel.Listen(endpoint, listen =>
                 {
@@ -86,6 +90,7 @@ internal sealed class Listener : IAsyncDisposable
             var limits = app.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits;
             built = relay(limits.KeepAliveTimeout, limits.RequestHeadersTimeout);
         }
+        built2 = http2Relay?.Invoke();
         return new Listener(app);
     }
 

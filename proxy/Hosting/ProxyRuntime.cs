@@ -3,6 +3,7 @@ using System.Net;
 using FedMesh.Core.Common;
 using FedMesh.Core.Discovery;
 using FedMesh.Core.Forwarding;
+using FedMesh.Core.Http2;
 using FedMesh.Core.Identity;
 using FedMesh.Core.Store;
 using FedMesh.Core.Telemetry;
@@ -144,7 +145,8 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
         _outbound = Listener.Create(Parse(_options.Outbound), OutboundProtocols, _loggerFactory,
             sp => new OutboundHandler(_routing!, resilient = new ResilientForwarder(sp.GetRequiredService<MeshForwarder>(), _resilience,
                 new RetryBudget(_resilience, _time), _time, _routing!.CurrentRouteOf), errors).HandleAsync,
-            allowHostOverride: true, relay: (idle, head) => new OutboundRelay(_routing!, resilient!, errors, _resilience, idle, head));
+            allowHostOverride: true, relay: (idle, head) => new OutboundRelay(_routing!, resilient!, errors, _resilience, idle, head),
+            http2Relay: () => Http2Relay.Enabled ? new OutboundHttp2Relay(_routing!, resilient!, errors, _resilience) : null);
         await _outbound.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 

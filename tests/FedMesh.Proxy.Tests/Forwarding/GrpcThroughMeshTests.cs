@@ -67,7 +67,7 @@ public sealed class GrpcThroughMeshTests : IAsyncLifetime
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         var body = await response.Content.ReadAsByteArrayAsync();
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {System.Text.Encoding.UTF8.GetString(body)}");
         Assert.Equal(HttpVersion.Version20, response.Version);
         Assert.Equal("HTTP/2 application/grpc 10", response.Headers.GetValues("x-app-saw").Single());
         Assert.Equal(message, body);
