@@ -48,7 +48,10 @@ internal sealed partial class Http2Connection
                     // A client's new stream: its id, in the order the streams open on the wire.
                     _opening--;
                     if (_goAwayLastStream != int.MaxValue)
+                    {
+                        stream.LocalClosed = stream.RemoteClosed = true; // never to open: a reset after this has no count to take back
                         throw new Http2StreamException(0, Http2ErrorCode.RefusedStream, "the server said GOAWAY before the stream opened");
+                    }
                     stream.Id = _nextStreamId;
                     _nextStreamId += 2;
                     stream.SendWindow = _peer.InitialWindowSize;
@@ -84,7 +87,8 @@ internal sealed partial class Http2Connection
             {
                 ThrowIfEnded(stream);
                 maxFrame = _peer.MaxFrameSize;
-                allowed = (int)Math.Min(Math.Min(stream.SendWindow, _sendWindow), data.Length);
+                // A stream's window may be below zero, after the peer lowered SETTINGS_INITIAL_WINDOW_SIZE (RFC 9113 §6.9.2).
+                allowed = (int)Math.Clamp(Math.Min(stream.SendWindow, _sendWindow), 0, data.Length);
                 if (allowed > 0 || data.IsEmpty)
                 {
                     stream.SendWindow -= allowed;
@@ -116,7 +120,8 @@ internal sealed partial class Http2Connection
         {
             if (stream.Id == 0)
             {
-                _opening--; // never opened on the wire: nothing to send
+                if (!stream.LocalClosed)
+                    _opening--; // never opened on the wire: nothing to send
                 stream.LocalClosed = stream.RemoteClosed = true;
                 return;
             }
@@ -181,9 +186,10 @@ internal sealed partial class Http2Connection
     {
         if (_closed)
             throw new IOException("the HTTP/2 connection has ended", _closeReason);
+        // A reset marks the stream ended both ways: asked first, so that a send the reset cut short hears of it as such.
+        if (stream.Id != 0 && !_streams.ContainsKey(stream.Id))
+            throw new Http2StreamException(stream.Id, Http2ErrorCode.StreamClosed, $"{stream} was reset or has ended");
         if (stream.LocalClosed)
             throw new InvalidOperationException($"{stream} has ended on this side");
-        if (stream.Id != 0 && !_streams.ContainsKey(stream.Id))
-            throw new Http2StreamException(stream.Id, Http2ErrorCode.StreamClosed, $"{stream} was reset");
     }
 }
