@@ -77,11 +77,19 @@ internal sealed partial class Http2Connection
                 _receiveUncredited += (int)data.Length;
                 throw new Http2StreamException(header.StreamId, Http2ErrorCode.StreamClosed, $"{header}: the peer had ended the stream");
             }
+            else if (!stream.FinalHeaders)
+            {
+                _receiveUncredited += (int)data.Length;
+                throw new Http2StreamException(header.StreamId, Http2ErrorCode.ProtocolError, $"{header} comes before the response's head (RFC 9113 §8.1)");
+            }
             else
             {
                 if (header.Length > stream.ReceiveWindow)
+                {
+                    _receiveUncredited += (int)data.Length; // dropped with the stream: the connection's window gets it back
                     throw new Http2StreamException(header.StreamId, Http2ErrorCode.FlowControlError,
                         $"{header} exceeds the stream's receive window ({stream.ReceiveWindow} octets left)");
+                }
                 stream.ReceiveWindow -= header.Length;
                 stream.ReceiveUncredited += header.Length - (int)data.Length;
                 if (endStream)

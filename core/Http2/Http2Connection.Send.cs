@@ -93,9 +93,9 @@ internal sealed partial class Http2Connection
         {
             if (!orThrow)
                 return false;
-            if (stream.Id == 0 && !_closed)
+            if (stream.Id == 0 && !_closed && !stream.LocalClosed)
             {
-                _opening--;
+                _opening--; // once: a refused stream is closed, and a later send or reset takes nothing back
                 stream.LocalClosed = stream.RemoteClosed = true;
                 throw new Http2StreamException(0, Http2ErrorCode.RefusedStream, "the server said GOAWAY before the stream opened");
             }
@@ -217,7 +217,8 @@ internal sealed partial class Http2Connection
             {
                 ThrowIfEnded(stream);
                 maxFrame = _peer.MaxFrameSize;
-                allowed = (int)Math.Min(Math.Min(stream.SendWindow, _sendWindow), data.Length);
+                // A stream's window may be below zero, after the peer lowered SETTINGS_INITIAL_WINDOW_SIZE (RFC 9113 §6.9.2).
+                allowed = (int)Math.Clamp(Math.Min(stream.SendWindow, _sendWindow), 0, data.Length);
                 if (allowed > 0 || data.IsEmpty)
                 {
                     stream.SendWindow -= allowed;
@@ -249,7 +250,8 @@ internal sealed partial class Http2Connection
         {
             if (stream.Id == 0)
             {
-                _opening--; // never opened on the wire: nothing to send
+                if (!stream.LocalClosed)
+                    _opening--; // never opened on the wire: nothing to send
                 stream.LocalClosed = stream.RemoteClosed = true;
                 return;
             }
@@ -331,9 +333,10 @@ internal sealed partial class Http2Connection
     {
         if (_closed)
             throw new IOException("the HTTP/2 connection has ended", _closeReason);
+        // A reset marks the stream ended both ways: asked first, so that a send the reset cut short hears of it as such.
+        if (stream.Id != 0 && !_streams.ContainsKey(stream.Id))
+            throw new Http2StreamException(stream.Id, Http2ErrorCode.StreamClosed, $"{stream} was reset or has ended");
         if (stream.LocalClosed)
             throw new InvalidOperationException($"{stream} has ended on this side");
-        if (stream.Id != 0 && !_streams.ContainsKey(stream.Id))
-            throw new Http2StreamException(stream.Id, Http2ErrorCode.StreamClosed, $"{stream} was reset");
     }
 }

@@ -222,10 +222,17 @@ internal sealed partial class Http2Connection
                 stream.LocalClosed = stream.RemoteClosed = true;
             SignalWindow();
         }
-        await WriteAsync(w => Http2FrameWriter.WriteRstStream(w, error.StreamId, error.ErrorCode), token).ConfigureAwait(false);
-        CreditConnection(0); // the data the error dropped
-        if (stream is not null && stream.Handler is not null)
-            Notify(stream, error.ErrorCode, error);
+        try
+        {
+            await WriteAsync(w => Http2FrameWriter.WriteRstStream(w, error.StreamId, error.ErrorCode), token).ConfigureAwait(false);
+            CreditConnection(0); // the data the error dropped
+        }
+        finally
+        {
+            // Told even when the connection ends under the write: the stream is no longer among those its end tells.
+            if (stream is not null && stream.Handler is not null)
+                Notify(stream, error.ErrorCode, error);
+        }
         FinishIfDrained();
     }
 

@@ -45,6 +45,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     private readonly Http2HeaderList _received = new();
     private readonly ArrayBufferWriter<byte> _block = new(1024);
     private readonly CancellationTokenSource _closing = new();
+    private readonly TaskCompletionSource _runEnded = NewSignal();
 
     // Guarded by _state.
     private Http2Settings _peer = new();
@@ -55,6 +56,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     private int _nextStreamId = 1;
     private int _opening;
     private int _goAwayLastStream = int.MaxValue;
+    private bool _running;
     private bool _closed;
     private bool _goAwaySent;
     private Exception? _closeReason;
@@ -108,6 +110,8 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
         var token = linked.Token;
         Exception? reason = null;
+        lock (_state)
+            _running = true;
         try
         {
             await WriteAsync(static _ => { }, token).ConfigureAwait(false); // the preface and settings, written when made
@@ -150,7 +154,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         }
         catch (OperationCanceledException e)
         {
-            reason = e;
+            reason = _closing.IsCancellationRequested ? new ObjectDisposedException(nameof(Http2Connection)) : e;
             if (!_closing.IsCancellationRequested)
                 await TryWriteAsync(w => Http2FrameWriter.WriteGoAway(w, LastPeerStream, Http2ErrorCode.NoError)).ConfigureAwait(false);
         }
@@ -161,6 +165,8 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         finally
         {
             Close(reason ?? new IOException("the connection ended"));
+            await CompleteTransportAsync().ConfigureAwait(false);
+            _runEnded.TrySetResult();
         }
     }
 
@@ -211,13 +217,26 @@ internal sealed partial class Http2Connection : IAsyncDisposable
             _closing.Cancel();
     }
 
-    /// <summary>Sends GOAWAY (no error) and ends the connection: open streams hear OnReset.</summary>
+    /// <summary>
+    /// Sends GOAWAY (no error) and ends the connection: open streams hear OnReset. While <see cref="RunAsync"/> runs, it
+    /// is stopped and waited for (it completes the transport); so this must not be awaited from a stream's callback.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (!IsClosed)
             await TryWriteAsync(w => Http2FrameWriter.WriteGoAway(w, LastPeerStream, Http2ErrorCode.NoError)).ConfigureAwait(false);
-        Close(new ObjectDisposedException(nameof(Http2Connection)));
+        bool running;
+        lock (_state)
+            running = _running;
         await _closing.CancelAsync().ConfigureAwait(false);
+        if (running)
+        {
+            // The read loop ends the connection on its way out: the transport is not completed under its feet.
+            await _runEnded.Task.ConfigureAwait(false);
+            return;
+        }
+        Close(new ObjectDisposedException(nameof(Http2Connection)));
+        await CompleteTransportAsync().ConfigureAwait(false);
     }
 
     private int LastPeerStream
@@ -291,8 +310,25 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         }
         foreach (var stream in open)
             Notify(stream, Http2ErrorCode.Cancel, reason);
+    }
+
+    /// <summary>
+    /// Completes both halves of the transport once the read loop has stopped (the caller's to see to), the output
+    /// under the writers' lock: a writer blocked in a flush has it cancelled, and none is left holding the pipe's buffers.
+    /// </summary>
+    private async Task CompleteTransportAsync()
+    {
         _input.Complete();
-        _output.Complete();
+        _output.CancelPendingFlush();
+        await _writing.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _output.Complete();
+        }
+        finally
+        {
+            _writing.Release();
+        }
     }
 
     private static void Notify(Http2Stream stream, Http2ErrorCode code, Exception? error)

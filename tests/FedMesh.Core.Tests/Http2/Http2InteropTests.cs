@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -35,8 +34,15 @@ public sealed class Http2InteropTests
         });
 
         // The request and the ACK of our settings, in whichever order the client sends them.
-        ReadFrame[] next = [await peer.ReadUntilAsync(Http2FrameType.Headers, Http2FrameType.Settings),
-            await peer.ReadUntilAsync(Http2FrameType.Headers, Http2FrameType.Settings)];
+        var next = new List<PeerFrame>();
+        while (next.Count < 2)
+        {
+            var frame = await peer.ReadFrameAsync();
+            if (frame.Header.Type is Http2FrameType.Headers or Http2FrameType.Settings)
+                next.Add(frame);
+            else
+                Assert.Equal(Http2FrameType.WindowUpdate, frame.Header.Type);
+        }
         var request = Assert.Single(next, f => f.Header.Type == Http2FrameType.Headers);
         Assert.Equal(1, request.Header.StreamId);
         Assert.True(request.Header.Has(Http2Flags.EndHeaders | Http2Flags.EndStream));
@@ -100,7 +106,7 @@ public sealed class Http2InteropTests
         private readonly HttpClient _client;
         private readonly TcpListener _listener;
 
-        private Exchange(HttpClient client, TcpListener listener, Task<HttpResponseMessage> response, Peer peer)
+        private Exchange(HttpClient client, TcpListener listener, Task<HttpResponseMessage> response, Http2RawPeer peer)
         {
             _client = client;
             _listener = listener;
@@ -110,7 +116,7 @@ public sealed class Http2InteropTests
 
         public Task<HttpResponseMessage> Response { get; }
 
-        public Peer Peer { get; }
+        public Http2RawPeer Peer { get; }
 
         public static async Task<Exchange> StartAsync()
         {
@@ -126,7 +132,7 @@ public sealed class Http2InteropTests
             var response = client.SendAsync(request);
             using var accepting = new CancellationTokenSource(Eventually.DefaultTimeout);
             var socket = await listener.AcceptSocketAsync(accepting.Token);
-            return new Exchange(client, listener, response, new Peer(new NetworkStream(socket, ownsSocket: true)));
+            return new Exchange(client, listener, response, new Http2RawPeer(socket));
         }
 
         public async ValueTask DisposeAsync()
@@ -137,80 +143,6 @@ public sealed class Http2InteropTests
             // Without its client the request has ended, one way or the other: its outcome was asserted, or the test failed already.
             await Task.WhenAny(Response).WaitAsync(Eventually.DefaultTimeout);
             _ = Response.Exception;
-        }
-    }
-
-    /// <summary>Our side of the connection: bytes and frames off it, each read bounded by the timeout, and bytes onto it.</summary>
-    private sealed class Peer(NetworkStream stream) : IAsyncDisposable
-    {
-        private readonly PipeReader _reader = PipeReader.Create(stream);
-
-        public async Task<byte[]> ReadAsync(int count)
-        {
-            using var timeout = new CancellationTokenSource(Eventually.DefaultTimeout);
-            while (true)
-            {
-                var result = await _reader.ReadAsync(timeout.Token);
-                if (result.Buffer.Length >= count)
-                {
-                    var bytes = result.Buffer.Slice(0, count).ToArray();
-                    _reader.AdvanceTo(result.Buffer.GetPosition(count));
-                    return bytes;
-                }
-                if (result.IsCompleted)
-                    throw new EndOfStreamException($"the client closed the connection before sending {count} octets");
-                _reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
-            }
-        }
-
-        public async Task<ReadFrame> ReadFrameAsync()
-        {
-            using var timeout = new CancellationTokenSource(Eventually.DefaultTimeout);
-            while (true)
-            {
-                var result = await _reader.ReadAsync(timeout.Token);
-                var buffer = result.Buffer;
-                if (Http2FrameReader.TryReadFrame(ref buffer, Http2Frames.MinMaxFrameSize, out var header, out var payload))
-                {
-                    var frame = new ReadFrame(header, payload.ToArray());
-                    _reader.AdvanceTo(buffer.Start);
-                    return frame;
-                }
-                if (result.IsCompleted)
-                    throw new EndOfStreamException("the client closed the connection between frames");
-                _reader.AdvanceTo(buffer.Start, buffer.End);
-            }
-        }
-
-        /// <summary>The next frame of one of <paramref name="types"/>; a WINDOW_UPDATE or SETTINGS before it is checked by its parser and passed over.</summary>
-        public async Task<ReadFrame> ReadUntilAsync(params Http2FrameType[] types)
-        {
-            while (true)
-            {
-                var frame = await ReadFrameAsync();
-                if (types.Contains(frame.Header.Type))
-                    return frame;
-                if (frame.Header.Type == Http2FrameType.WindowUpdate)
-                    Assert.True(Http2FrameReader.ReadWindowUpdate(frame.Header, Seq(frame.Payload)) > 0);
-                else if (frame.Header.Type == Http2FrameType.Settings)
-                    Http2FrameReader.ReadSettings(frame.Header, Seq(frame.Payload), new Http2Settings());
-                else
-                    Assert.Fail($"unexpected {frame.Header} while waiting for {string.Join(" or ", types.Select(Http2Frames.Name))}");
-            }
-        }
-
-        public async Task WriteAsync(Action<IBufferWriter<byte>> write)
-        {
-            var writer = new ArrayBufferWriter<byte>();
-            write(writer);
-            using var timeout = new CancellationTokenSource(Eventually.DefaultTimeout);
-            await stream.WriteAsync(writer.WrittenMemory, timeout.Token);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _reader.CompleteAsync();
-            await stream.DisposeAsync();
         }
     }
 }
