@@ -101,9 +101,25 @@ internal sealed partial class Http2Connection
             CreditConnection(0);
             return;
         }
-        stream.Handler.OnData(stream, data, endStream);
+        Deliver(stream, static (stream, state) => stream.Handler.OnData(stream, state.data, state.endStream), (data, endStream));
         if (endStream)
             Retire(stream);
+    }
+
+    /// <summary>
+    /// Hands a stream's frame to its owner. An owner that throws (a bug of its own) costs its stream, reset with
+    /// INTERNAL_ERROR, not the connection's other streams.
+    /// </summary>
+    private static void Deliver<TState>(Http2Stream stream, Action<Http2Stream, TState> deliver, TState state)
+    {
+        try
+        {
+            deliver(stream, state);
+        }
+        catch (Exception e) when (e is not Http2Exception and not OutOfMemoryException)
+        {
+            throw new Http2StreamException(stream.Id, Http2ErrorCode.InternalError, $"{stream}'s owner failed: {e.Message}");
+        }
     }
 
     private void OnHeaders(in Http2FrameHeader header, ReadOnlySequence<byte> fragment, bool endStream)

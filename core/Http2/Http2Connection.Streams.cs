@@ -45,7 +45,7 @@ internal sealed partial class Http2Connection
         if (trailers && !endStream)
             throw new Http2StreamException(id, Http2ErrorCode.ProtocolError, $"stream {id}'s trailers do not end the stream");
         if (opened)
-            stream.Handler = _accept!(stream);
+            Deliver(stream, static (stream, accept) => stream.Handler = accept(stream), _accept!);
         if (_isServer || !IsInformational(_received))
             stream.FinalHeaders = true;
         if (endStream)
@@ -53,7 +53,7 @@ internal sealed partial class Http2Connection
             lock (_state)
                 stream.RemoteClosed = true;
         }
-        stream.Handler.OnHeaders(stream, _received, endStream);
+        Deliver(stream, static (stream, state) => stream.Handler.OnHeaders(stream, state.Fields, state.EndStream), (Fields: _received, EndStream: endStream));
         if (endStream)
             Retire(stream);
     }

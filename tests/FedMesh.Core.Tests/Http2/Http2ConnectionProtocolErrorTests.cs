@@ -45,6 +45,33 @@ public sealed class Http2ConnectionProtocolErrorTests
     }
 
     [Fact]
+    public async Task AnOwnerThatThrows_CostsItsStream_InternalError_AndTheNextStreamIsServed()
+    {
+        var first = true;
+        await using var test = await RawSession.ServeAsync(newOwner: () =>
+        {
+            if (!first)
+                return new EchoOwner();
+            first = false;
+            return new ThrowingOwner();
+        });
+        await test.Peer.RequestAsync(1, "/boom", endStream: true);
+
+        Assert.Equal((1, Http2ErrorCode.InternalError), await test.Peer.ReadResetAsync());
+        await test.ExpectServedAsync(3);
+    }
+
+    /// <summary>An owner with a bug: its head handler throws.</summary>
+    private sealed class ThrowingOwner : IHttp2StreamHandler
+    {
+        public void OnHeaders(Http2Stream stream, Http2HeaderList fields, bool endStream) => throw new InvalidOperationException("a bug of the owner's");
+
+        public void OnData(Http2Stream stream, System.Buffers.ReadOnlySequence<byte> data, bool endStream) { }
+
+        public void OnReset(Http2Stream stream, Http2ErrorCode code, Exception? error) { }
+    }
+
+    [Fact]
     public async Task UpperCaseFieldName_ResetsTheStream_ProtocolError_AndTheNextStreamIsServed()
     {
         await using var test = await RawSession.ServeAsync();
