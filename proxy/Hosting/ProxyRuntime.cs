@@ -137,7 +137,8 @@ internal sealed partial class ProxyRuntime : IAsyncDisposable
         _inbound = Listener.Create(Parse(_options.Inbound), HttpProtocols.Http1AndHttp2, _loggerFactory,
             sp => (inbound = new InboundHandler(sp.GetRequiredService<MeshForwarder>(), _appClient, appPrefix, _options.AppProtocol, _options.Cluster,
                 new LogThrottle(_time, TimeSpan.FromSeconds(5)), _logger)).HandleAsync,
-            tls.ListenOptions(), keepAlive: DataPlaneKestrel.MeshListenerKeepAlive, relay: (idle, head) => inbound!.Relay(idle, head));
+            tls.ListenOptions(), keepAlive: DataPlaneKestrel.MeshListenerKeepAlive, relay: (idle, head) => inbound!.Relay(idle, head),
+            http2Relay: () => Http2Relay.Enabled ? inbound!.Http2Relay() : null);
         await _inbound.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var errors = new ProxyErrorWriter(_options.Cluster, _logger);

@@ -29,6 +29,13 @@ internal sealed class InboundHandler(IHttpForwarder forwarder, HttpMessageInvoke
     public InboundRelay? Relay(TimeSpan keepAlive, TimeSpan headTimeout) =>
         appClient is MeshClient client ? new InboundRelay(this, client, appPrefix, keepAlive, headTimeout) : null;
 
+    /// <summary>
+    /// The relay that takes HTTP/2 connections off the listener; null when the app is declared HTTP/1.1 (its HTTP/2
+    /// callers are translated on Kestrel's way) or the app client cannot relay.
+    /// </summary>
+    public InboundHttp2Relay? Http2Relay() =>
+        appProtocol != AppProtocols.Http1 && appClient is MeshClient client ? new InboundHttp2Relay(this, client, appPrefix) : null;
+
     private ForwarderRequestConfig AppConfig(HttpRequest request) => appProtocol switch
     {
         AppProtocols.Http1 => UpstreamVersion.Http11,
