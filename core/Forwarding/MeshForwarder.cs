@@ -11,8 +11,9 @@ namespace FedMesh.Core.Forwarding;
 /// through a <see cref="MeshClient"/> with a <see cref="MeshTransformer"/> goes the direct way: its head is written
 /// and the response head read as bytes on a pooled connection, with nothing between Kestrel and the socket (no
 /// HttpRequestMessage, header collections or handler layers). That cut the proxy's CPU per request at saturation by
-/// about a third (bench/dataplane, A/B in one held run: 49.6 → 33.6 µs). Everything else, HTTP/2 and gRPC above all, goes
-/// through YARP's forwarder unchanged. Both ways report the same <see cref="ForwarderError"/> values and
+/// about a third (bench/dataplane, A/B in one held run: 49.6 → 33.6 µs). Everything else goes through YARP's forwarder
+/// unchanged: what the relays leave to Kestrel's way (upgrades, <c>Expect</c>, an HTTP/2 caller of an HTTP/1.1 app, and
+/// all HTTP/2 with <c>FEDMESH_HTTP2_RELAY=0</c>; otherwise HTTP/2 takes <see cref="Http2.Http2Relay"/>). Both ways report the same <see cref="ForwarderError"/> values and
 /// <see cref="IForwarderErrorFeature"/>, and leave the same status on a failed request (502, or 504 on a timeout).
 /// </summary>
 public sealed partial class MeshForwarder(IHttpForwarder yarp) : IHttpForwarder
