@@ -189,56 +189,6 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         return true;
     }
 
-    /// <summary>
-    /// Says GOAWAY (no error) but lets the streams under way finish: streams the peer opens after it are refused, and the
-    /// connection ends once the last stream has.
-    /// </summary>
-    public async Task GoAwayAsync()
-    {
-        int last;
-        lock (_state)
-        {
-            if (_closed || _goAwaySent)
-                return;
-            _goAwaySent = true;
-            last = _lastPeerStream;
-        }
-        await TryWriteAsync(w => Http2FrameWriter.WriteGoAway(w, last, Http2ErrorCode.NoError)).ConfigureAwait(false);
-        FinishIfDrained();
-    }
-
-    /// <summary>After GOAWAY, the connection ends with its last stream.</summary>
-    private void FinishIfDrained()
-    {
-        bool drained;
-        lock (_state)
-            drained = _goAwaySent && !_closed && _streams.Count == 0 && _opening == 0;
-        if (drained)
-            _closing.Cancel();
-    }
-
-    /// <summary>
-    /// Sends GOAWAY (no error) and ends the connection: open streams hear OnReset. While <see cref="RunAsync"/> runs, it
-    /// is stopped and waited for (it completes the transport); so this must not be awaited from a stream's callback.
-    /// </summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (!IsClosed)
-            await TryWriteAsync(w => Http2FrameWriter.WriteGoAway(w, LastPeerStream, Http2ErrorCode.NoError)).ConfigureAwait(false);
-        bool running;
-        lock (_state)
-            running = _running;
-        await _closing.CancelAsync().ConfigureAwait(false);
-        if (running)
-        {
-            // The read loop ends the connection on its way out: the transport is not completed under its feet.
-            await _runEnded.Task.ConfigureAwait(false);
-            return;
-        }
-        Close(new ObjectDisposedException(nameof(Http2Connection)));
-        await CompleteTransportAsync().ConfigureAwait(false);
-    }
-
     private int LastPeerStream
     {
         get { lock (_state) return _lastPeerStream; }
@@ -290,57 +240,6 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         Span<byte> bytes = stackalloc byte[Http2Frames.ConnectionPreface.Length];
         first.CopyTo(bytes);
         return bytes.SequenceEqual(Http2Frames.ConnectionPreface);
-    }
-
-    /// <summary>Marks the connection closed and tells every open stream, once.</summary>
-    private void Close(Exception reason)
-    {
-        Http2Stream[] open;
-        lock (_state)
-        {
-            if (_closed)
-                return;
-            _closed = true;
-            _closeReason = reason;
-            open = [.. _streams.Values];
-            _streams.Clear();
-            foreach (var stream in open)
-                stream.LocalClosed = stream.RemoteClosed = true;
-            SignalWindow();
-        }
-        foreach (var stream in open)
-            Notify(stream, Http2ErrorCode.Cancel, reason);
-    }
-
-    /// <summary>
-    /// Completes both halves of the transport once the read loop has stopped (the caller's to see to), the output
-    /// under the writers' lock: a writer blocked in a flush has it cancelled, and none is left holding the pipe's buffers.
-    /// </summary>
-    private async Task CompleteTransportAsync()
-    {
-        _input.Complete();
-        _output.CancelPendingFlush();
-        await _writing.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            _output.Complete();
-        }
-        finally
-        {
-            _writing.Release();
-        }
-    }
-
-    private static void Notify(Http2Stream stream, Http2ErrorCode code, Exception? error)
-    {
-        try
-        {
-            stream.Handler.OnReset(stream, code, error);
-        }
-        catch (Exception)
-        {
-            // An owner's failure to hear of the end must not stop the others from hearing it.
-        }
     }
 
     private void SignalWindow()

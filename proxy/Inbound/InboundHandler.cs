@@ -60,6 +60,16 @@ internal sealed class InboundHandler(IHttpForwarder forwarder, HttpMessageInvoke
         await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// How a relayed request to the app ended (both relays report through it): its span completed; the body of the 502
+    /// or 504 its caller gets when the app failed before answering.
+    /// </summary>
+    public byte[] Completed(System.Diagnostics.Activity? span, int status, ForwarderError error, Exception? exception)
+    {
+        MeshTracing.Complete(span, status);
+        return error is ForwarderError.None or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled ? [] : Failed(error, exception);
+    }
+
     /// <summary>The <c>x-fedmesh-error</c> code of a failed forward to the app.</summary>
     public const string AppUnavailable = "app-unavailable";
 

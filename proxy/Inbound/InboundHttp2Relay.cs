@@ -32,9 +32,6 @@ internal sealed class InboundHttp2Relay(InboundHandler handler, MeshClient app, 
         return true;
     }
 
-    protected override byte[] Completed(in RelayTarget target, int status, ForwarderError error, Exception? exception, long started, Activity? span)
-    {
-        MeshTracing.Complete(span, status);
-        return error is ForwarderError.None or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled ? [] : handler.Failed(error, exception);
-    }
+    protected override byte[] Completed(in RelayTarget target, int status, ForwarderError error, Exception? exception, long started, Activity? span) =>
+        handler.Completed(span, status, error, exception);
 }

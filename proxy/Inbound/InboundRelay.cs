@@ -30,9 +30,6 @@ internal sealed class InboundRelay(InboundHandler handler, MeshClient app, strin
         return true;
     }
 
-    protected override byte[] Completed(in RelayTarget target, int status, ForwarderError error, Exception? exception, long started, Activity? span)
-    {
-        MeshTracing.Complete(span, status);
-        return error is ForwarderError.None or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled ? [] : handler.Failed(error, exception);
-    }
+    protected override byte[] Completed(in RelayTarget target, int status, ForwarderError error, Exception? exception, long started, Activity? span) =>
+        handler.Completed(span, status, error, exception);
 }
