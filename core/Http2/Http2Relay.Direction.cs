@@ -217,18 +217,11 @@ public abstract partial class Http2Relay
                                 _replay.Add(item);
                             }
                         }
-                        try
-                        {
-                            if (item.Fields is not null)
-                                await to.SendHeadersAsync(item.Fields, item.EndStream, _owner._abort.Token).ConfigureAwait(false);
-                            else
-                                await to.SendDataAsync(item.Data is null ? ReadOnlyMemory<byte>.Empty : item.Data.AsMemory(0, item.Length), item.EndStream,
-                                    _owner._abort.Token).ConfigureAwait(false);
-                        }
-                        catch (Exception) when (IsStale(generation))
-                        {
-                            return; // the attempt it was for was given up
-                        }
+                        if (item.Fields is not null)
+                            await to.SendHeadersAsync(item.Fields, item.EndStream, _owner._abort.Token).ConfigureAwait(false);
+                        else
+                            await to.SendDataAsync(item.Data is null ? ReadOnlyMemory<byte>.Empty : item.Data.AsMemory(0, item.Length), item.EndStream,
+                                _owner._abort.Token).ConfigureAwait(false);
                         lock (_queue)
                         {
                             _inFlight = null;
@@ -242,8 +235,13 @@ public abstract partial class Http2Relay
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
-                    _owner.Abort(_owner._abort.IsCancellationRequested ? ForwarderError.RequestCanceled : _failure, e,
-                        resetCaller: Http2ErrorCode.Cancel, resetUpstream: Http2ErrorCode.Cancel);
+                    if (IsStale(generation))
+                        return; // the attempt it was for was given up meanwhile
+                    var error = _owner._abort.IsCancellationRequested ? ForwarderError.RequestCanceled : _failure;
+                    if (ReferenceEquals(this, _owner._toUpstream))
+                        _owner.Failed(generation, error, e); // the request's side: another attempt may take it (its generation is its attempt)
+                    else
+                        _owner.Abort(error, e, resetCaller: Http2ErrorCode.Cancel, resetUpstream: Http2ErrorCode.Cancel);
                 }
             }
 

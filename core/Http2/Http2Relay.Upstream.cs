@@ -21,11 +21,11 @@ public abstract partial class Http2Relay
                 {
                     if (relayed._target.Replayable && !relayed._relay.AcceptResponse(relayed._target, code))
                     {
-                        // Held back for another attempt: nothing of it reaches the caller.
-                        _ = stream.ResetAsync(Http2ErrorCode.Cancel).AsTask();
+                        // Held back for another attempt: nothing of it reaches the caller. The new attempt resets this one's
+                        // stream (after it has taken over: a send to it that fails then is an old attempt's, not a failure).
                         if (!relayed.Retry(attempt, code, ForwarderError.None, null))
                             relayed.Abort(ForwarderError.ResponseHeaders, new IOException($"the upstream answered {code}, held back for an attempt that could not be made"),
-                                resetCaller: Http2ErrorCode.Cancel, resetUpstream: null);
+                                resetCaller: Http2ErrorCode.Cancel, resetUpstream: Http2ErrorCode.Cancel);
                         return;
                     }
                     // The final response's head: the one the caller's status is, and the one the owner's field goes on.

@@ -82,6 +82,15 @@ internal sealed class InboundHandler(IHttpForwarder forwarder, HttpMessageInvoke
         return Encoding.UTF8.GetBytes($"fedmesh proxy (cluster {cluster}): the app at {appPrefix} failed: {error}: {reason}\n");
     }
 
+    /// <summary>
+    /// The caller a relay sends the app: null when the request names one (a gateway or peer proxy set it: passed on),
+    /// else the connection's verified peer.
+    /// </summary>
+    public string? RelayedCaller(Microsoft.AspNetCore.Connections.ConnectionContext connection, bool callerSent) =>
+        !callerSent && connection.Features.Get<Microsoft.AspNetCore.Http.Features.ITlsConnectionFeature>()?.ClientCertificate is { } certificate
+            ? PeerId(certificate)
+            : null;
+
     /// <summary>The SPIFFE id of a connection's verified peer; null when its certificate names none.</summary>
     public string? PeerId(X509Certificate2 certificate) => _transformer.PeerId(certificate);
 

@@ -4,7 +4,6 @@ using FedMesh.Core.Http2;
 using FedMesh.Core.Resources;
 using FedMesh.Core.Telemetry;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace FedMesh.Proxy.Inbound;
@@ -25,10 +24,7 @@ internal sealed class InboundHttp2Relay(InboundHandler handler, MeshClient app, 
     protected override bool TryRoute(ConnectionContext connection, in Http2RelayRequest request, out RelayTarget target, out RelayAnswer answer)
     {
         answer = default;
-        var caller = request.Field(CallerName).IsEmpty && connection.Features.Get<ITlsConnectionFeature>()?.ClientCertificate is { } certificate
-            ? handler.PeerId(certificate)
-            : null; // null: the caller sent is passed on
-        target = new RelayTarget(app, appPrefix, caller, null);
+        target = new RelayTarget(app, appPrefix, handler.RelayedCaller(connection, callerSent: !request.Field(CallerName).IsEmpty), null);
         return true;
     }
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using FedMesh.Core.Forwarding;
 using FedMesh.Core.Telemetry;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace FedMesh.Proxy.Inbound;
@@ -23,10 +22,7 @@ internal sealed class InboundRelay(InboundHandler handler, MeshClient app, strin
         // Several caller fields are one list on Kestrel's way, which joins them.
         if (!handler.AppTakesHttp11 || request.CallerFields > 1)
             return false;
-        var caller = request.CallerFields == 0 && connection.Features.Get<ITlsConnectionFeature>()?.ClientCertificate is { } certificate
-            ? handler.PeerId(certificate)
-            : null; // null: the caller sent is passed on
-        target = new RelayTarget(app, appPrefix, caller, null);
+        target = new RelayTarget(app, appPrefix, handler.RelayedCaller(connection, callerSent: request.CallerFields > 0), null);
         return true;
     }
 
