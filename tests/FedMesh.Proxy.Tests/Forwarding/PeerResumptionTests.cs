@@ -53,10 +53,39 @@ public sealed class PeerResumptionTests : IAsyncLifetime
         Assert.Equal(hellos[0].ServerName, hellos[1].ServerName);
     }
 
-    private HttpRequestMessage Get(string path)
+    [Fact]
+    public async Task ReplacedHttp2Connection_ResumesUnderTheEndpointsOwnName_AndIsStillVerified()
+    {
+        _mesh.Discovery.Push(Snapshots.Of(Snapshots.Mirror("echo", "west",
+            Snapshots.Gateway(_tap.Endpoint.ToString(), TestPki.GatewayId("west").ToString(), "west"))));
+        // h2c from the app: the HTTP/2 relay's pooled connections to the gateway, ALPN h2.
+        using var http = MeshFixture.DirectClient();
+        using (var first = await Eventually.ValueAsync(() => http.SendAsync(Get("/", HttpVersion.Version20)),
+            r => r.StatusCode == HttpStatusCode.OK, "the snapshot to arrive"))
+        {
+        }
+        _tap.CloseAll();
+
+        using var response = await http.SendAsync(Get("/again", HttpVersion.Version20));
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains($"caller={_client.Identity.Id}", body);
+        var hellos = _tap.Handshakes;
+        Assert.True(2 == hellos.Count, string.Join(" | ", hellos));
+        Assert.True(hellos[1].Offered && hellos[1].Resumed, "the replacement HTTP/2 connection resumed the first one's session: " + string.Join(" | ", hellos));
+        Assert.Equal(hellos[0].ServerName, hellos[1].ServerName);
+    }
+
+    private HttpRequestMessage Get(string path, Version? version = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, $"http://{_client.OutboundEndpoint}{path}");
         request.Headers.Host = "echo-west.default";
+        if (version is not null)
+        {
+            request.Version = version;
+            request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        }
         return request;
     }
 }
