@@ -129,11 +129,7 @@ public abstract partial class Http2Relay
                             _queue.AddFirst(_replay[i]);
                         _replay.Clear();
                     }
-                    if (_done)
-                    {
-                        _done = false;
-                        Interlocked.Increment(ref _owner._directionsLeft);
-                    }
+                    _done = false; // the request side's end is counted again by the new attempt (RequestSent)
                 }
             }
 
@@ -261,8 +257,12 @@ public abstract partial class Http2Relay
                     return;
                 _done = true;
                 if (ReferenceEquals(this, _owner._toCaller))
+                {
                     _owner._responseEnded = true;
-                _owner.DirectionDone();
+                    _owner.DirectionDone();
+                }
+                else
+                    _owner.RequestSent();
             }
 
             private static void Return(Item item)

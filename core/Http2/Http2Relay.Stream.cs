@@ -32,6 +32,8 @@ public abstract partial class Http2Relay
         private volatile bool _responseEnded;
         private int _ended; // 1 once the owner was told
         private int _directionsLeft = 2;
+        private int _requestSent; // 1 once the request's end has gone upstream in the current attempt
+        private bool _routed; // the owner routed it: only then is the owner told how it ended
         private CancellationTokenSource? _idle;
         private readonly Lock _attempts = new();
         private int _attempt; // events of an earlier attempt's upstream stream are ignored
@@ -57,9 +59,11 @@ public abstract partial class Http2Relay
             _started = Stopwatch.GetTimestamp();
             if (!_relay.TryRoute(_connection, new Http2RelayRequest(fields, hasBody: !endStream), out _target, out var answer))
             {
+                _toUpstream.Drop(); // a body that follows is dropped, its window given back at once
                 _ = AnswerAsync(answer.Status, answer.ErrorCode, answer.Body, requestEnded: endStream);
                 return;
             }
+            _routed = true;
             _noBody = endStream;
             if (_target.Replayable)
             {
@@ -99,7 +103,7 @@ public abstract partial class Http2Relay
                     await upstream.SendHeadersAsync(fields, endStream, _abort.Token).ConfigureAwait(false);
                 Touch();
                 if (endStream)
-                    DirectionDone();
+                    RequestSent();
                 else
                     _toUpstream.Open(upstream);
             }
@@ -143,11 +147,20 @@ public abstract partial class Http2Relay
                 _upstream = null;
                 _toCaller.From = null;
                 _toUpstream.Restart();
+                if (Interlocked.Exchange(ref _requestSent, 0) == 1)
+                    Interlocked.Increment(ref _directionsLeft); // the new attempt sends the request's end again
             }
             if (old is not null)
                 _ = old.ResetAsync(Http2ErrorCode.Cancel).AsTask();
             _ = OpenAsync(UpstreamFields(_request!, _target, _span), _noBody, next);
             return true;
+        }
+
+        /// <summary>The request's end went upstream: counted once per attempt (<see cref="Retry"/> counts it out again).</summary>
+        private void RequestSent()
+        {
+            if (Interlocked.Exchange(ref _requestSent, 1) == 0)
+                DirectionDone();
         }
 
         private void DirectionDone()
@@ -185,10 +198,12 @@ public abstract partial class Http2Relay
                 Report(status, error, exception);
         }
 
-        /// <summary>Tells the owner how the exchange ended (once), and stops its clock and span.</summary>
+        /// <summary>Tells the owner how the exchange ended (once; not for a request it answered itself), and stops its clock and span.</summary>
         private byte[] Report(int status, ForwarderError error, Exception? exception)
         {
             _idle?.CancelAfter(Timeout.InfiniteTimeSpan);
+            if (!_routed)
+                return [];
             try
             {
                 return _relay.Completed(_target, status, error, exception, _started, _span);
