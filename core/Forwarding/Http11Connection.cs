@@ -82,35 +82,8 @@ internal sealed class Http11Connection : IDisposable
     public static async ValueTask<Http11Connection> ConnectAsync(string host, int port, SslClientAuthenticationOptions? tls, TimeSpan timeout,
         CancellationToken cancellationToken)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        Stream transport;
-        try
-        {
-            transport = await LoopStream.ConnectAsync(host, port, deadline.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"connecting to {host}:{port} took longer than {timeout.TotalSeconds:0.###} s");
-        }
-        if (tls is null)
-            return new Http11Connection(transport, transport);
-        var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
-        try
-        {
-            await ssl.AuthenticateAsClientAsync(tls, deadline.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            await ssl.DisposeAsync().ConfigureAwait(false);
-            throw new TimeoutException($"the TLS handshake with {host}:{port} took longer than {timeout.TotalSeconds:0.###} s");
-        }
-        catch
-        {
-            await ssl.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-        return new Http11Connection(transport, ssl);
+        var (transport, ssl) = await UpstreamStream.OpenAsync(host, port, tls, timeout, cancellationToken).ConfigureAwait(false);
+        return new Http11Connection(transport, ssl ?? transport);
     }
 
     /// <summary>An idle connection is fit to reuse when the peer has neither closed it nor sent anything unasked.</summary>

@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.IO.Pipelines;
 using System.Text;
+using FedMesh.Core.Telemetry;
 using Microsoft.AspNetCore.Connections;
 
 namespace FedMesh.Core.Forwarding;
@@ -161,7 +162,7 @@ public abstract partial class Http11Relay
                 var length = head[start..].IndexOf("\r\n"u8) + 2;
                 var line = head.Slice(start, length);
                 var name = line[..line.IndexOf((byte)':')];
-                if (!Dropped(name, caller is not null) && (Span is null || !IsTraceField(propagator, name)))
+                if (!Dropped(name, caller is not null) && (Span is null || !MeshTracing.IsPropagatorField(propagator, name)))
                     Put(buffer, ref at, line);
                 start += length;
             }
@@ -180,16 +181,6 @@ public abstract partial class Http11Relay
         {
             bytes.CopyTo(buffer.AsSpan(at));
             at += bytes.Length;
-        }
-
-        private static bool IsTraceField(DistributedContextPropagator propagator, ReadOnlySpan<byte> name)
-        {
-            foreach (var field in propagator.Fields)
-            {
-                if (name.Length == field.Length && Ascii.EqualsIgnoreCase(name, field))
-                    return true;
-            }
-            return false;
         }
 
         private void AppendField(string name, string? value)

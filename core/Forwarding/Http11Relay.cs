@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Text;
 using FedMesh.Core.Telemetry;
 using FedMesh.Core.Transport;
 using Microsoft.AspNetCore.Connections;
@@ -142,18 +141,10 @@ public abstract partial class Http11Relay
     }
 
     /// <summary>The request's span, a child of the caller's (its <c>traceparent</c>, when it sent exactly one), as on Kestrel's way.</summary>
-    private Activity? StartSpan(ReadOnlySpan<byte> head, in RequestHead parsed)
-    {
-        var parent = default(ActivityContext);
-        if (parsed.TraceParents == 1)
-        {
-            var traceParent = Encoding.ASCII.GetString(head.Slice(parsed.TraceParentStart, parsed.TraceParentLength));
-            var traceState = parsed.TraceStateLength > 0 ? Encoding.ASCII.GetString(head.Slice(parsed.TraceStateStart, parsed.TraceStateLength)) : null;
-            if (!ActivityContext.TryParse(traceParent, traceState, isRemote: true, out parent))
-                parent = default;
-        }
-        return MeshTracing.Source.StartActivity(_spanName, _spanKind, parent);
-    }
+    private Activity? StartSpan(ReadOnlySpan<byte> head, in RequestHead parsed) => parsed.TraceParents == 1
+        ? MeshTracing.StartSpan(_spanName, _spanKind, head.Slice(parsed.TraceParentStart, parsed.TraceParentLength),
+            head.Slice(parsed.TraceStateStart, parsed.TraceStateLength))
+        : MeshTracing.StartSpan(_spanName, _spanKind, default, default);
 }
 
 /// <summary>Installing an <see cref="Http11Relay"/> on a listener.</summary>

@@ -264,13 +264,21 @@ public abstract partial class Http2Relay
             return copy;
         }
 
-        /// <summary>Adds a field given as an HTTP/1.1 line ("name: value\r\n"), its name in lower case.</summary>
+        /// <summary>
+        /// Adds a field given as an HTTP/1.1 line ("name: value\r\n"), its name in lower case: read in place, as it goes
+        /// on every response that carries it.
+        /// </summary>
         private static void AddField(Http2HeaderList fields, byte[] line)
         {
-            var text = Encoding.ASCII.GetString(line).TrimEnd('\r', '\n');
-            var colon = text.IndexOf(':', StringComparison.Ordinal);
-            if (colon > 0)
-                fields.Add(Encoding.ASCII.GetBytes(text[..colon].Trim().ToLowerInvariant()), Encoding.ASCII.GetBytes(text[(colon + 1)..].Trim()));
+            var text = line.AsSpan().TrimEnd("\r\n"u8);
+            var colon = text.IndexOf((byte)':');
+            if (colon <= 0)
+                return;
+            scoped ReadOnlySpan<byte> name = text[..colon].Trim(" \t"u8);
+            Span<byte> lower = stackalloc byte[Math.Min(name.Length, 256)];
+            if (name.Length <= lower.Length && Ascii.ToLower(name, lower, out var written) == System.Buffers.OperationStatus.Done)
+                name = lower[..written];
+            fields.Add(name, text[(colon + 1)..].Trim(" \t"u8));
         }
     }
 }

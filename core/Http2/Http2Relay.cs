@@ -124,18 +124,7 @@ public abstract partial class Http2Relay
     }
 
     /// <summary>The request's span, a child of the caller's when it sent a <c>traceparent</c>.</summary>
-    private Activity? StartSpan(Http2HeaderList fields)
-    {
-        var parent = default(ActivityContext);
-        var traceParent = fields["traceparent"u8];
-        if (!traceParent.IsEmpty)
-        {
-            var state = fields["tracestate"u8];
-            if (!ActivityContext.TryParse(Encoding.ASCII.GetString(traceParent), state.IsEmpty ? null : Encoding.ASCII.GetString(state), isRemote: true, out parent))
-                parent = default;
-        }
-        return MeshTracing.Source.StartActivity(_spanName, _spanKind, parent);
-    }
+    private Activity? StartSpan(Http2HeaderList fields) => MeshTracing.StartSpan(_spanName, _spanKind, fields["traceparent"u8], fields["tracestate"u8]);
 
     /// <summary>The fields sent upstream: the caller's, but for the hop's own (<c>:scheme</c>, and as the target says <c>:authority</c>, the caller, the trace context).</summary>
     private static Http2HeaderList UpstreamFields(Http2HeaderList request, in RelayTarget target, Activity? span)
@@ -147,7 +136,7 @@ public abstract partial class Http2Relay
             var name = request.Name(i);
             if (target.Caller is not null && name.SequenceEqual(CallerName))
                 continue;
-            if (span is not null && IsTraceField(propagator, name))
+            if (span is not null && MeshTracing.IsPropagatorField(propagator, name))
                 continue;
             if (target.Host is not null && name.SequenceEqual(":authority"u8))
                 fields.Add(name, Encoding.ASCII.GetBytes(target.Host));
@@ -162,16 +151,6 @@ public abstract partial class Http2Relay
             propagator.Inject(span, fields, static (carrier, name, value) =>
                 ((Http2HeaderList)carrier!).Add(Encoding.ASCII.GetBytes(name.ToLowerInvariant()), Encoding.ASCII.GetBytes(value ?? "")));
         return fields;
-    }
-
-    private static bool IsTraceField(DistributedContextPropagator propagator, ReadOnlySpan<byte> name)
-    {
-        foreach (var field in propagator.Fields)
-        {
-            if (name.Length == field.Length && System.Text.Ascii.EqualsIgnoreCase(name, field))
-                return true;
-        }
-        return false;
     }
 }
 

@@ -1,6 +1,6 @@
 using System.IO.Pipelines;
 using System.Net.Security;
-using FedMesh.Core.Transport;
+using FedMesh.Core.Forwarding;
 
 namespace FedMesh.Core.Http2;
 
@@ -108,37 +108,13 @@ internal sealed class Http2UpstreamPool(string host, int port, SslClientAuthenti
 
     private async Task<Pooled> ConnectAsync()
     {
-        using var deadline = new CancellationTokenSource(connectTimeout);
-        Stream transport;
-        try
+        var (socket, ssl) = await UpstreamStream.OpenAsync(host, port, tls, connectTimeout, CancellationToken.None).ConfigureAwait(false);
+        if (ssl is not null && ssl.NegotiatedApplicationProtocol != SslApplicationProtocol.Http2)
         {
-            transport = await LoopStream.ConnectAsync(host, port, deadline.Token).ConfigureAwait(false);
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw new IOException($"{host}:{port} did not choose HTTP/2 by ALPN (it chose '{ssl.NegotiatedApplicationProtocol}')");
         }
-        catch (OperationCanceledException)
-        {
-            throw new TimeoutException($"connecting to {host}:{port} took longer than {connectTimeout.TotalSeconds:0.###} s");
-        }
-        if (tls is not null)
-        {
-            var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
-            try
-            {
-                await ssl.AuthenticateAsClientAsync(tls, deadline.Token).ConfigureAwait(false);
-                if (ssl.NegotiatedApplicationProtocol != SslApplicationProtocol.Http2)
-                    throw new IOException($"{host}:{port} did not choose HTTP/2 by ALPN (it chose '{ssl.NegotiatedApplicationProtocol}')");
-            }
-            catch (OperationCanceledException)
-            {
-                await ssl.DisposeAsync().ConfigureAwait(false);
-                throw new TimeoutException($"the TLS handshake with {host}:{port} took longer than {connectTimeout.TotalSeconds:0.###} s");
-            }
-            catch
-            {
-                await ssl.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
-            transport = ssl;
-        }
+        Stream transport = ssl ?? socket;
         var pipe = new StreamPipe(transport);
         var connection = new Http2Connection(pipe, isServer: false, options);
         var pooled = new Pooled(connection) { LastUsed = Environment.TickCount64 };

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 
@@ -29,6 +30,30 @@ public static class MeshTracing
         if (traceParent.Count == 1 && ActivityContext.TryParse(traceParent[0], headers[HeaderNames.TraceState].ToString(), isRemote: true, out var parent))
             return Source.StartActivity(name, kind, parent);
         return Source.StartActivity(name, kind, default(ActivityContext));
+    }
+
+    /// <summary>
+    /// Starts a relayed request's span (the relays read the head as bytes): a child of the caller's span when
+    /// <paramref name="traceParent"/> (empty: none, or not exactly one) parses, with <paramref name="traceState"/>.
+    /// </summary>
+    public static Activity? StartSpan(string name, ActivityKind kind, ReadOnlySpan<byte> traceParent, ReadOnlySpan<byte> traceState)
+    {
+        var parent = default(ActivityContext);
+        if (!traceParent.IsEmpty && !ActivityContext.TryParse(Encoding.ASCII.GetString(traceParent),
+                traceState.IsEmpty ? null : Encoding.ASCII.GetString(traceState), isRemote: true, out parent))
+            parent = default;
+        return Source.StartActivity(name, kind, parent);
+    }
+
+    /// <summary>Whether a field (by its name as bytes) is one the propagator writes: the relays drop it when they start a span of their own.</summary>
+    public static bool IsPropagatorField(DistributedContextPropagator propagator, ReadOnlySpan<byte> name)
+    {
+        foreach (var field in propagator.Fields)
+        {
+            if (name.Length == field.Length && Ascii.EqualsIgnoreCase(name, field))
+                return true;
+        }
+        return false;
     }
 
     /// <summary>Adds the response status; only when the span is recorded.</summary>
