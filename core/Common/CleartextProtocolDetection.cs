@@ -26,6 +26,9 @@ public sealed class CleartextProtocolDetection : IConnectionListenerFactory, ICo
 
     private static readonly byte[] PrefaceStart = "PRI"u8.ToArray();
 
+    // TEMPORARY A/B switch: h2c connections read on the socket loop by the HTTP/2 relay.
+    private static readonly bool H2cOnLoop = Http2.Http2Relay.Enabled && Environment.GetEnvironmentVariable("FEDMESH_H2C_LOOP") != "0";
+
     private readonly SocketTransportOptions _transport;
     private readonly SocketConnectionContextFactory _connections;
     private readonly ILogger _logger;
@@ -124,7 +127,7 @@ public sealed class CleartextProtocolDetection : IConnectionListenerFactory, ICo
 
     private ConnectionContext Connection(Socket socket, LoopStream? loop, HttpProtocols protocol)
     {
-        if (loop is null || protocol == HttpProtocols.Http2)
+        if (loop is null || (protocol == HttpProtocols.Http2 && !H2cOnLoop))
             return _connections.Create(loop?.Detach() ?? socket);
         var connection = _streamConnections.Create(socket, loop, tls: false);
         connection.Start();

@@ -76,10 +76,11 @@ internal sealed partial class Http2Connection
     /// <summary>
     /// Completes both halves of the transport once the read loop has stopped (the caller's to see to), the output
     /// under the writers' lock: a writer blocked in a flush has it cancelled, and none is left holding the pipe's buffers.
+    /// The output first: completing it writes what is buffered, which a stream's pipe reader would otherwise have
+    /// closed the stream under (it disposes its stream when completed).
     /// </summary>
     private async Task CompleteTransportAsync()
     {
-        _input.Complete();
         _output.CancelPendingFlush();
         await _writing.WaitAsync().ConfigureAwait(false);
         try
@@ -89,6 +90,7 @@ internal sealed partial class Http2Connection
         finally
         {
             _writing.Release();
+            _input.Complete();
         }
     }
 

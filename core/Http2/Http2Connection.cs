@@ -89,6 +89,19 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         get { lock (_state) return _streams.Count + _opening; }
     }
 
+    /// <summary>Adds the handlers of the streams open now to <paramref name="into"/> (a sweep's look at them).</summary>
+    public void CollectHandlers(List<IHttp2StreamHandler> into)
+    {
+        lock (_state)
+        {
+            foreach (var stream in _streams.Values)
+            {
+                if (stream.Handler is { } handler) // null until the accepting owner has made it
+                    into.Add(handler);
+            }
+        }
+    }
+
     /// <summary>Whether the connection takes no new stream: closed, or the peer said GOAWAY.</summary>
     public bool IsDraining
     {

@@ -7,6 +7,12 @@ namespace FedMesh.Core.Http2;
 /// </summary>
 internal sealed class Http2HeaderList : IHeaderSink
 {
+    /// <summary>Lists kept per thread for <see cref="Rent"/>; one that grew past <see cref="KeptBytes"/> is let go.</summary>
+    private const int KeptPerThread = 32, KeptBytes = 8192;
+
+    [ThreadStatic]
+    private static Stack<Http2HeaderList>? t_kept;
+
     private byte[] _bytes = new byte[512];
     private Field[] _fields = new Field[16];
     private int _used;
@@ -39,14 +45,49 @@ internal sealed class Http2HeaderList : IHeaderSink
     public void Add(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndexed = false)
     {
         var size = name.Length + value.Length;
-        if (_used + size > _bytes.Length)
-            Array.Resize(ref _bytes, Math.Max(_used + size, 2 * _bytes.Length));
-        if (Count == _fields.Length)
-            Array.Resize(ref _fields, 2 * _fields.Length);
+        Reserve(size);
         name.CopyTo(_bytes.AsSpan(_used));
         value.CopyTo(_bytes.AsSpan(_used + name.Length));
         _fields[Count++] = new Field(_used, name.Length, value.Length, neverIndexed);
         _used += size;
+    }
+
+    /// <summary>Adds a field whose value is ASCII text, encoded straight into the list.</summary>
+    public void Add(ReadOnlySpan<byte> name, string value)
+    {
+        var size = name.Length + System.Text.Encoding.ASCII.GetByteCount(value);
+        Reserve(size);
+        name.CopyTo(_bytes.AsSpan(_used));
+        System.Text.Encoding.ASCII.GetBytes(value, _bytes.AsSpan(_used + name.Length));
+        _fields[Count++] = new Field(_used, name.Length, size - name.Length, false);
+        _used += size;
+    }
+
+    /// <summary>
+    /// An empty list: one given back on this thread (<see cref="Return"/>) or a new one. A relayed stream's upstream
+    /// head is built in one and given back once sent, so a stream costs no list of its own.
+    /// </summary>
+    public static Http2HeaderList Rent() => t_kept is { Count: > 0 } kept ? kept.Pop() : new Http2HeaderList();
+
+    /// <summary>Gives a list from <see cref="Rent"/> back; whoever gives it back must not use it again.</summary>
+    public static void Return(Http2HeaderList list)
+    {
+        if (list._bytes.Length > KeptBytes)
+            return;
+        var kept = t_kept ??= new Stack<Http2HeaderList>(KeptPerThread);
+        if (kept.Count >= KeptPerThread)
+            return;
+        list.Clear();
+        kept.Push(list);
+    }
+
+    /// <summary>Room for one more field of <paramref name="size"/> octets.</summary>
+    private void Reserve(int size)
+    {
+        if (_used + size > _bytes.Length)
+            Array.Resize(ref _bytes, Math.Max(_used + size, 2 * _bytes.Length));
+        if (Count == _fields.Length)
+            Array.Resize(ref _fields, 2 * _fields.Length);
     }
 
     public void Clear()

@@ -31,7 +31,7 @@ public abstract partial class Http2Relay
             private bool _done;
             private int _generation; // a new attempt's destination: a pump of an earlier one stops
             private List<Item>? _replay;
-            private byte[]? _inFlight; // the data a pump is sending, which a replay list let go of meanwhile must not return
+            private object? _inFlight; // what a pump is sending (its data or fields), which a replay list let go of meanwhile must not return
 
             public Direction(RelayedStream owner, Http2Stream? from, Http2Stream? to)
             {
@@ -142,7 +142,7 @@ public abstract partial class Http2Relay
                         return;
                     foreach (var item in _replay)
                     {
-                        if (item.Data is null || !ReferenceEquals(item.Data, _inFlight))
+                        if (!ReferenceEquals(Payload(item), _inFlight))
                             Return(item); // the one in flight is returned by its pump
                     }
                     _replay = null;
@@ -165,7 +165,7 @@ public abstract partial class Http2Relay
                     _queue.Clear();
                     foreach (var item in _replay ?? [])
                     {
-                        if (item.Data is null || !ReferenceEquals(item.Data, _inFlight))
+                        if (!ReferenceEquals(Payload(item), _inFlight))
                             Return(item);
                     }
                     _replay = null;
@@ -203,7 +203,7 @@ public abstract partial class Http2Relay
                             item = _queue.First!.Value;
                             _queue.RemoveFirst();
                             to = _to!;
-                            _inFlight = item.Data;
+                            _inFlight = Payload(item);
                             if (_replay is not null)
                             {
                                 // Kept for another attempt from the moment it leaves the queue, and its window given back once.
@@ -265,10 +265,15 @@ public abstract partial class Http2Relay
                     _owner.RequestSent();
             }
 
+            /// <summary>What an item holds that is given back when it is done with: its data or its fields (null for none).</summary>
+            private static object? Payload(Item item) => (object?)item.Data ?? item.Fields;
+
             private static void Return(Item item)
             {
                 if (item.Data is not null)
                     ArrayPool<byte>.Shared.Return(item.Data);
+                else if (item.Fields is not null)
+                    Http2HeaderList.Return(item.Fields);
             }
         }
     }

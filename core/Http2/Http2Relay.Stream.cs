@@ -34,7 +34,7 @@ public abstract partial class Http2Relay
         private int _directionsLeft = 2;
         private int _requestSent; // 1 once the request's end has gone upstream in the current attempt
         private bool _routed; // the owner routed it: only then is the owner told how it ended
-        private CancellationTokenSource? _idle;
+        private long _lastActivity; // Environment.TickCount64 when a frame last moved; 0 until routed
         private readonly Lock _attempts = new();
         private int _attempt; // events of an earlier attempt's upstream stream are ignored
         private Http2HeaderList? _request; // kept to send again, for a replayable request
@@ -71,7 +71,8 @@ public abstract partial class Http2Relay
                 _toUpstream.KeepForReplay();
             }
             _span = Telemetry.MeshTracing.Source.HasListeners() ? _relay.StartSpan(fields) : null;
-            ArmActivityTimeout();
+            Touch();
+            _relay._sweeps.Demand();
             _ = OpenAsync(UpstreamFields(fields, _target, _span), endStream, attempt: 0);
         }
 
@@ -101,6 +102,7 @@ public abstract partial class Http2Relay
                 }
                 if (!upstream.TrySendHeadersNow(fields, endStream)) // on the caller's read loop, batched with what else it sends
                     await upstream.SendHeadersAsync(fields, endStream, _abort.Token).ConfigureAwait(false);
+                Http2HeaderList.Return(fields); // encoded: nothing refers to it any more
                 Touch();
                 if (endStream)
                     RequestSent();
@@ -134,6 +136,7 @@ public abstract partial class Http2Relay
         {
             Http2Stream? old;
             int next;
+            Http2HeaderList fields;
             lock (_attempts)
             {
                 if (attempt != _attempt || Volatile.Read(ref _ended) != 0 || !_target.Replayable)
@@ -149,10 +152,11 @@ public abstract partial class Http2Relay
                 _toUpstream.Restart();
                 if (Interlocked.Exchange(ref _requestSent, 0) == 1)
                     Interlocked.Increment(ref _directionsLeft); // the new attempt sends the request's end again
+                fields = UpstreamFields(_request!, _target, _span); // under the lock: the exchange's end gives _request back under it
             }
             if (old is not null)
                 _ = old.ResetAsync(Http2ErrorCode.Cancel).AsTask();
-            _ = OpenAsync(UpstreamFields(_request!, _target, _span), _noBody, next);
+            _ = OpenAsync(fields, _noBody, next);
             return true;
         }
 
@@ -201,7 +205,14 @@ public abstract partial class Http2Relay
         /// <summary>Tells the owner how the exchange ended (once; not for a request it answered itself), and stops its clock and span.</summary>
         private byte[] Report(int status, ForwarderError error, Exception? exception)
         {
-            _idle?.CancelAfter(Timeout.InfiniteTimeSpan);
+            Http2HeaderList? kept;
+            lock (_attempts)
+            {
+                kept = _request; // no attempt follows (_ended is set): what was kept for one goes back
+                _request = null;
+            }
+            if (kept is not null)
+                Http2HeaderList.Return(kept);
             if (!_routed)
                 return [];
             try
@@ -214,23 +225,23 @@ public abstract partial class Http2Relay
             }
         }
 
-        /// <summary>The activity timeout: the exchange is abandoned once nothing has moved for that long.</summary>
-        private void ArmActivityTimeout()
-        {
-            _idle = new CancellationTokenSource();
-            _idle.Token.UnsafeRegister(static state =>
-            {
-                var relayed = (RelayedStream)state!;
-                relayed.Abort(ForwarderError.RequestTimedOut,
-                    new TimeoutException($"nothing moved for {relayed._relay._activityTimeout.TotalSeconds:0.###} s"), Http2ErrorCode.Cancel, Http2ErrorCode.Cancel);
-            }, this);
-            _idle.CancelAfter(_relay._activityTimeout);
-        }
+        private void Touch() => Volatile.Write(ref _lastActivity, Environment.TickCount64);
 
-        private void Touch()
+        /// <summary>
+        /// The activity timeout, seen by the relay's sweep (<see cref="Sweep"/>): abandons the exchange once nothing has
+        /// moved for that long; else the time left (null once it has ended).
+        /// </summary>
+        public TimeSpan? Expire(long now)
         {
-            if (Volatile.Read(ref _ended) == 0)
-                _idle?.CancelAfter(_relay._activityTimeout);
+            var last = Volatile.Read(ref _lastActivity);
+            if (last == 0 || Volatile.Read(ref _ended) != 0)
+                return null;
+            var left = last + (long)_relay._activityTimeout.TotalMilliseconds - now;
+            if (left > 0)
+                return TimeSpan.FromMilliseconds(left);
+            Abort(ForwarderError.RequestTimedOut, new TimeoutException($"nothing moved for {_relay._activityTimeout.TotalSeconds:0.###} s"),
+                Http2ErrorCode.Cancel, Http2ErrorCode.Cancel);
+            return null;
         }
 
         /// <summary>An answer of the relay's own: head and body, then (if the caller still sends) a reset without error.</summary>
@@ -256,9 +267,10 @@ public abstract partial class Http2Relay
             }
         }
 
+        /// <summary>A copy in a rented list (<see cref="Http2HeaderList.Rent"/>).</summary>
         private static Http2HeaderList Copy(Http2HeaderList fields)
         {
-            var copy = new Http2HeaderList();
+            var copy = Http2HeaderList.Rent();
             for (var i = 0; i < fields.Count; i++)
                 copy.Add(fields.Name(i), fields.Value(i), fields.NeverIndexed(i));
             return copy;

@@ -33,11 +33,7 @@ public abstract partial class Http2Relay
                     relayed._responseStarted = true;
                     relayed._toUpstream.ReplayDone();
                     if (relayed._target.ResponseField is { } extra)
-                    {
-                        var copy = Copy(fields);
-                        AddField(copy, extra);
-                        fields = copy;
-                    }
+                        AddField(fields, extra); // the connection's list, for this call: added to in place
                 }
                 relayed._toCaller.Add(fields, endStream);
             }

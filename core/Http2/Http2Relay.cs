@@ -72,6 +72,8 @@ public abstract partial class Http2Relay
     private readonly ActivityKind _spanKind;
     private readonly TimeSpan _activityTimeout;
     private readonly Http2ConnectionOptions _options;
+    private readonly SweepTimer _sweeps;
+    private readonly HashSet<Http2Connection> _live = []; // the callers' connections, for the sweeps
 
     /// <param name="activityTimeout">A stream is abandoned after this long without a frame moving either way.</param>
     protected Http2Relay(string spanName, ActivityKind spanKind, TimeSpan activityTimeout)
@@ -81,6 +83,7 @@ public abstract partial class Http2Relay
         _activityTimeout = activityTimeout;
         // Each stream's window bounds what waits here for its upstream: 256 KiB a stream, 4 MiB a connection.
         _options = new Http2ConnectionOptions { StreamWindow = 256 * 1024, ConnectionWindow = 4 << 20 };
+        _sweeps = new SweepTimer(TimeProvider.System, Sweep);
     }
 
     /// <summary>
@@ -120,16 +123,53 @@ public abstract partial class Http2Relay
     {
         var h2 = new Http2Connection(connection.Transport, isServer: true, _options, stream => new RelayedStream(this, connection, stream));
         await using var drain = closing.Register(static state => _ = ((Http2Connection)state!).GoAwayAsync(), h2).ConfigureAwait(false);
-        await h2.RunAsync(connection.ConnectionClosed).ConfigureAwait(false);
+        lock (_live)
+            _live.Add(h2);
+        try
+        {
+            await h2.RunAsync(connection.ConnectionClosed).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_live)
+                _live.Remove(h2);
+        }
+    }
+
+    /// <summary>
+    /// The activity timeout's clock, instead of a timer per stream: abandons every relayed stream that nothing has
+    /// moved on for the timeout, and says when the next may be due (<see cref="SweepTimer"/>: every second while
+    /// streams start, else at the first one's deadline, else not at all).
+    /// </summary>
+    private TimeSpan? Sweep()
+    {
+        Http2Connection[] connections;
+        lock (_live)
+            connections = [.. _live];
+        var handlers = new List<IHttp2StreamHandler>();
+        foreach (var connection in connections)
+            connection.CollectHandlers(handlers);
+        var now = Environment.TickCount64;
+        TimeSpan? next = null;
+        foreach (var handler in handlers)
+        {
+            if (handler is RelayedStream relayed && relayed.Expire(now) is { } left && (next is null || left < next))
+                next = left;
+        }
+        return next;
     }
 
     /// <summary>The request's span, a child of the caller's when it sent a <c>traceparent</c>.</summary>
     private Activity? StartSpan(Http2HeaderList fields) => MeshTracing.StartSpan(_spanName, _spanKind, fields["traceparent"u8], fields["tracestate"u8]);
 
-    /// <summary>The fields sent upstream: the caller's, but for the hop's own (<c>:scheme</c>, and as the target says <c>:authority</c>, the caller, the trace context).</summary>
+    /// <summary>
+    /// The fields sent upstream: the caller's, but for the hop's own (<c>:scheme</c>, and as the target says
+    /// <c>:authority</c>, the caller, the trace context); in a rented list (<see cref="Http2HeaderList.Rent"/>), to be
+    /// given back once sent.
+    /// </summary>
     private static Http2HeaderList UpstreamFields(Http2HeaderList request, in RelayTarget target, Activity? span)
     {
-        var fields = new Http2HeaderList();
+        var fields = Http2HeaderList.Rent();
         var propagator = target.Client.Propagator;
         for (var i = 0; i < request.Count; i++)
         {
@@ -139,17 +179,17 @@ public abstract partial class Http2Relay
             if (span is not null && MeshTracing.IsPropagatorField(propagator, name))
                 continue;
             if (target.Host is not null && name.SequenceEqual(":authority"u8))
-                fields.Add(name, Encoding.ASCII.GetBytes(target.Host));
+                fields.Add(name, target.Host);
             else if (name.SequenceEqual(":scheme"u8))
                 fields.Add(name, target.Prefix.StartsWith("https:", StringComparison.Ordinal) ? "https"u8 : "http"u8); // the hop's own (a server checks it)
             else
                 fields.Add(name, request.Value(i), request.NeverIndexed(i));
         }
         if (target.Caller is not null)
-            fields.Add(CallerName, Encoding.ASCII.GetBytes(target.Caller));
+            fields.Add(CallerName, target.Caller);
         if (span is not null)
             propagator.Inject(span, fields, static (carrier, name, value) =>
-                ((Http2HeaderList)carrier!).Add(Encoding.ASCII.GetBytes(name.ToLowerInvariant()), Encoding.ASCII.GetBytes(value ?? "")));
+                ((Http2HeaderList)carrier!).Add(Encoding.ASCII.GetBytes(name.ToLowerInvariant()), value ?? ""));
         return fields;
     }
 }

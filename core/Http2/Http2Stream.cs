@@ -4,7 +4,7 @@ namespace FedMesh.Core.Http2;
 
 /// <summary>
 /// What one stream's owner hears from the connection, on the connection's read loop: each must return quickly, and
-/// the fields and data are good only for the call (copy what is kept).
+/// the fields and data are good only for the call (copy what is kept; the fields' list may be added to, for the call).
 /// </summary>
 internal interface IHttp2StreamHandler
 {

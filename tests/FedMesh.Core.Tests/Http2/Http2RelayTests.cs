@@ -43,6 +43,14 @@ public sealed class Http2RelayTests : IAsyncLifetime
                 context.Abort();
                 return;
             }
+            if (context.Request.Path == "/silent")
+                await Task.Delay(Timeout.Infinite, context.RequestAborted); // never answers
+            if (context.Request.Path == "/stalls")
+            {
+                await context.Response.WriteAsync("part");
+                await context.Response.Body.FlushAsync();
+                await Task.Delay(Timeout.Infinite, context.RequestAborted); // the rest never comes
+            }
             await context.Response.WriteAsync("ok");
         });
         await _upstream.StartAsync();
@@ -93,8 +101,42 @@ public sealed class Http2RelayTests : IAsyncLifetime
         Assert.Equal([(200, ForwarderError.None)], relay.Reports); // the refused ones were not reported
     }
 
+    [Fact]
+    public async Task AnUpstreamThatNeverAnswers_GetsTheCallerA504_AfterTheActivityTimeout()
+    {
+        var relay = new TestRelay(_client, UpstreamPrefix, activityTimeout: TimeSpan.FromSeconds(1));
+        await using var caller = await RelayedCaller.StartAsync(relay);
+
+        using var response = await caller.Http.SendAsync(caller.Request(HttpMethod.Get, "/silent"));
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal("test-failure", response.Headers.GetValues("x-fedmesh-error").Single());
+        await Eventually.TrueAsync(() => relay.Reports.Count > 0, "the report");
+        Assert.Equal([(504, ForwarderError.RequestTimedOut)], relay.Reports);
+    }
+
+    [Fact]
+    public async Task AResponseThatStalls_IsResetForTheCaller_AfterTheActivityTimeout_AndOtherStreamsGoOn()
+    {
+        var relay = new TestRelay(_client, UpstreamPrefix, activityTimeout: TimeSpan.FromSeconds(1));
+        await using var caller = await RelayedCaller.StartAsync(relay);
+
+        using var response = await caller.Http.SendAsync(caller.Request(HttpMethod.Get, "/stalls"), HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadAsStreamAsync();
+        var buffer = new byte[64];
+        Assert.Equal("part", System.Text.Encoding.ASCII.GetString(buffer, 0, await body.ReadAtLeastAsync(buffer, 4)));
+        await Assert.ThrowsAnyAsync<IOException>(async () => await body.ReadAsync(buffer)); // reset, not ended
+
+        await Eventually.TrueAsync(() => relay.Reports.Count > 0, "the report");
+        Assert.Equal([(200, ForwarderError.RequestTimedOut)], relay.Reports);
+        using var next = await caller.Http.SendAsync(caller.Request(HttpMethod.Get, "/"));
+        Assert.Equal("ok", await next.Content.ReadAsStringAsync());
+    }
+
     /// <summary>Routes every request to the upstream as replayable, once retried, but answers /refused itself.</summary>
-    private sealed class TestRelay(MeshClient client, string prefix) : Http2Relay("test", ActivityKind.Server, TimeSpan.FromSeconds(10))
+    private sealed class TestRelay(MeshClient client, string prefix, TimeSpan? activityTimeout = null)
+        : Http2Relay("test", ActivityKind.Server, activityTimeout ?? TimeSpan.FromSeconds(10))
     {
         public int Retries;
 
