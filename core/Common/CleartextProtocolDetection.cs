@@ -26,9 +26,6 @@ public sealed class CleartextProtocolDetection : IConnectionListenerFactory, ICo
 
     private static readonly byte[] PrefaceStart = "PRI"u8.ToArray();
 
-    // TEMPORARY A/B switch: h2c connections read on the socket loop by the HTTP/2 relay.
-    private static readonly bool H2cOnLoop = Http2.Http2Relay.Enabled && Environment.GetEnvironmentVariable("FEDMESH_H2C_LOOP") != "0";
-
     private readonly SocketTransportOptions _transport;
     private readonly SocketConnectionContextFactory _connections;
     private readonly ILogger _logger;
@@ -81,8 +78,9 @@ public sealed class CleartextProtocolDetection : IConnectionListenerFactory, ICo
         // The detection's deadline, set only once the first bytes must be waited for: they have usually arrived with
         // the connection (the port defers accepting until they do), and then no timer is made.
         CancellationTokenSource? timeout = null;
-        // On FedMesh's socket loop where there is one: an HTTP/1.1 connection stays there, read through a stream
-        // connection; HTTP/2 goes back to Kestrel's socket transport.
+        // On FedMesh's socket loop where there is one: the connection stays there, read through a stream connection
+        // (HTTP/2 too when our relay serves it, so that a stream's caller and upstream connections share the loop's
+        // thread); Kestrel's own HTTP/2 goes back to its socket transport.
         var loop = SocketLoop.Available ? (LoopStream)LoopStream.For(socket) : null;
         try
         {
@@ -127,7 +125,7 @@ public sealed class CleartextProtocolDetection : IConnectionListenerFactory, ICo
 
     private ConnectionContext Connection(Socket socket, LoopStream? loop, HttpProtocols protocol)
     {
-        if (loop is null || (protocol == HttpProtocols.Http2 && !H2cOnLoop))
+        if (loop is null || (protocol == HttpProtocols.Http2 && !Http2.Http2Relay.Enabled))
             return _connections.Create(loop?.Detach() ?? socket);
         var connection = _streamConnections.Create(socket, loop, tls: false);
         connection.Start();
