@@ -11,13 +11,16 @@ internal sealed class Http2WriteBatch
     [ThreadStatic]
     private static Http2WriteBatch? t_active;
 
+    [ThreadStatic]
+    private static Http2WriteBatch? t_spare; // this thread's batch between reads: one per thread, not one per read
+
     private readonly List<Http2Connection> _held = [];
 
     /// <summary>The batch of the read loop running on this thread, if one is working through a read.</summary>
     public static Http2WriteBatch? Active => t_active;
 
     /// <summary>Starts batching this thread's writes.</summary>
-    public static Http2WriteBatch Enter() => t_active ??= new Http2WriteBatch();
+    public static Http2WriteBatch Enter() => t_active ??= t_spare ??= new Http2WriteBatch();
 
     public bool Holds(Http2Connection connection) => _held.Contains(connection);
 
@@ -31,8 +34,10 @@ internal sealed class Http2WriteBatch
         if (batch is null)
             return;
         t_active = null;
+        t_spare = null; // a read loop that runs on this thread during the flushes batches in a batch of its own
         foreach (var connection in batch._held)
             connection.FlushThenRelease();
         batch._held.Clear();
+        t_spare = batch;
     }
 }
