@@ -3,22 +3,6 @@ using System.IO.Pipelines;
 
 namespace FedMesh.Core.Http2;
 
-/// <summary>What this side of an <see cref="Http2Connection"/> allows its peer.</summary>
-internal sealed record Http2ConnectionOptions
-{
-    /// <summary>SETTINGS_MAX_CONCURRENT_STREAMS: the most streams the peer may have open at once.</summary>
-    public int MaxConcurrentStreams { get; init; } = 1000;
-
-    /// <summary>SETTINGS_INITIAL_WINDOW_SIZE: what the peer may send on a stream before this side reads it.</summary>
-    public int StreamWindow { get; init; } = 1 << 20;
-
-    /// <summary>The connection's receive window, raised from the RFC's 65,535 by a WINDOW_UPDATE at the start.</summary>
-    public int ConnectionWindow { get; init; } = 16 << 20;
-
-    /// <summary>SETTINGS_MAX_HEADER_LIST_SIZE: the most a header block may decode to (RFC 7541 §4.1 sizing).</summary>
-    public int MaxHeaderListSize { get; init; } = 64 * 1024;
-}
-
 /// <summary>
 /// One HTTP/2 connection (RFC 9113), as the client or the server, over a duplex pipe: the preface and settings, the
 /// streams and their states, header blocks (HEADERS and CONTINUATION put together, HPACK both ways), flow control both
