@@ -76,19 +76,33 @@ internal sealed partial class Http2Connection
     /// <summary>
     /// Completes both halves of the transport once the read loop has stopped (the caller's to see to), the output
     /// under the writers' lock: a writer blocked in a flush has it cancelled, and none is left holding the pipe's buffers.
+    /// A half that fails to complete (a stream pipe whose stream is gone, with bytes still unflushed) fails quietly: the
+    /// connection has ended either way, and its end must still be reported.
     /// </summary>
     private async Task CompleteTransportAsync()
     {
-        _input.Complete();
+        CompleteQuietly(static self => self._input.Complete());
         _output.CancelPendingFlush();
         await _writing.WaitAsync().ConfigureAwait(false);
         try
         {
-            _output.Complete();
+            CompleteQuietly(static self => self._output.Complete());
         }
         finally
         {
             _writing.Release();
+        }
+    }
+
+    private void CompleteQuietly(Action<Http2Connection> complete)
+    {
+        try
+        {
+            complete(this);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // What was left unflushed has nowhere to go.
         }
     }
 

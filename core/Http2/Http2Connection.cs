@@ -149,8 +149,14 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         finally
         {
             Close(reason ?? new IOException("the connection ended"));
-            await CompleteTransportAsync().ConfigureAwait(false);
-            _runEnded.TrySetResult();
+            try
+            {
+                await CompleteTransportAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                _runEnded.TrySetResult(); // DisposeAsync waits for it, whatever happened
+            }
         }
     }
 
