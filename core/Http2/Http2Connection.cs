@@ -62,6 +62,9 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         _isServer = isServer;
         _options = options ?? new Http2ConnectionOptions();
         _accept = accept;
+        if (_options.SettingsTimeout <= TimeSpan.Zero && _options.SettingsTimeout != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(nameof(options),
+                $"Http2ConnectionOptions.SettingsTimeout is {_options.SettingsTimeout}: give a positive time, or Timeout.InfiniteTimeSpan to wait for ever");
         _decoder = new HPackDecoder(maxHeaderListSize: _options.MaxHeaderListSize);
         // Buffered now, so that it goes out first whoever flushes first (a client may send a stream's HEADERS at once).
         WritePreface(_output);
@@ -96,6 +99,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         Exception? reason = null;
         lock (_state)
             _running = true;
+        ArmSettingsTimeout();
         try
         {
             await WriteAsync(static _ => { }, token).ConfigureAwait(false); // the preface and settings, written when made
@@ -134,7 +138,12 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         catch (Http2ConnectionException e)
         {
             reason = e;
-            await TryWriteAsync(w => Http2FrameWriter.WriteGoAway(w, LastPeerStream, e.ErrorCode, System.Text.Encoding.UTF8.GetBytes(e.Message))).ConfigureAwait(false);
+            await GoAwayAfterErrorAsync(e).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (Volatile.Read(ref _failure) is { } failure)
+        {
+            reason = failure; // a connection error found outside the read loop (the SETTINGS timeout)
+            await GoAwayAfterErrorAsync(failure).ConfigureAwait(false);
         }
         catch (OperationCanceledException e)
         {
@@ -148,6 +157,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         }
         finally
         {
+            DisarmSettingsTimeout();
             Close(reason ?? new IOException("the connection ended"));
             try
             {
@@ -178,6 +188,10 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         stream = new Http2Stream(this, handler, 0);
         return true;
     }
+
+    /// <summary>A connection error's GOAWAY, its message as the debug data.</summary>
+    private Task GoAwayAfterErrorAsync(Http2ConnectionException error) =>
+        TryWriteAsync(w => Http2FrameWriter.WriteGoAway(w, LastPeerStream, error.ErrorCode, System.Text.Encoding.UTF8.GetBytes(error.Message)));
 
     private int LastPeerStream
     {

@@ -1,6 +1,6 @@
 namespace FedMesh.Core.Http2;
 
-/// <summary>What this side of an <see cref="Http2Connection"/> allows its peer.</summary>
+/// <summary>What this side of an <see cref="Http2Connection"/> allows its peer, and how long it waits for it.</summary>
 internal sealed record Http2ConnectionOptions
 {
     /// <summary>SETTINGS_MAX_CONCURRENT_STREAMS: the most streams the peer may have open at once.</summary>
@@ -14,4 +14,14 @@ internal sealed record Http2ConnectionOptions
 
     /// <summary>SETTINGS_MAX_HEADER_LIST_SIZE: the most a header block may decode to (RFC 7541 §4.1 sizing).</summary>
     public int MaxHeaderListSize { get; init; } = 64 * 1024;
+
+    /// <summary>
+    /// How long the peer has to acknowledge this side's SETTINGS (RFC 9113 §6.5.3) before the connection ends with GOAWAY
+    /// SETTINGS_TIMEOUT; counted from the start of <see cref="Http2Connection.RunAsync"/>. 10 s unless set;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits for ever.
+    /// </summary>
+    public TimeSpan SettingsTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The clock the connection's timers run on (a test's own, say).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }
