@@ -70,7 +70,9 @@ internal sealed partial class Http2Connection
             {
                 if (IsIdle(header.StreamId))
                     throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"{header}: the stream was never opened");
-                _receiveUncredited += (int)data.Length; // a stream that has ended (reset by this side, say): its data in flight is dropped
+                _receiveUncredited += (int)data.Length; // dropped: the connection's window counted it, and gets it back
+                if (!CrossedOurEnding(header.StreamId))
+                    throw ClosedStream(header.StreamId, "DATA frame");
             }
             else if (stream.RemoteClosed)
             {

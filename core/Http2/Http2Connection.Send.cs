@@ -167,6 +167,7 @@ internal sealed partial class Http2Connection
             if (!_streams.Remove(stream.Id) || _closed)
                 return;
             stream.LocalClosed = stream.RemoteClosed = true;
+            RememberReset(stream.Id);
             SignalWindow();
         }
         await TryWriteAsync(w => Http2FrameWriter.WriteRstStream(w, stream.Id, code)).ConfigureAwait(false);

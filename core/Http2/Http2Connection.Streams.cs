@@ -15,7 +15,11 @@ internal sealed partial class Http2Connection
             if (!_streams.TryGetValue(id, out stream))
             {
                 if (!IsIdle(id))
-                    return; // a stream that has ended (reset by this side, say): its late header block is dropped, once decoded
+                {
+                    if (CrossedOurEnding(id))
+                        return; // dropped, once decoded (the HPACK table has taken it in)
+                    throw ClosedStream(id, "HEADERS frame");
+                }
                 if (!_isServer || id % 2 == 0)
                     throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"HEADERS frame on stream {id}, which the peer may not open");
                 _lastPeerStream = id;
@@ -125,6 +129,7 @@ internal sealed partial class Http2Connection
         {
             if (_streams.Remove(error.StreamId, out stream))
                 stream.LocalClosed = stream.RemoteClosed = true;
+            RememberReset(error.StreamId); // what the peer sent before it hears of the reset is ignored
             SignalWindow();
         }
         try
