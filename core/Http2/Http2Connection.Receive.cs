@@ -94,6 +94,11 @@ internal sealed partial class Http2Connection
                 }
                 stream.ReceiveWindow -= header.Length;
                 stream.ReceiveUncredited += header.Length - (int)data.Length;
+                if (stream.ContentLength >= 0 && ContentLengthBroken(stream, data.Length, endStream) is { } problem)
+                {
+                    _receiveUncredited += (int)data.Length;
+                    throw new Http2StreamException(header.StreamId, Http2ErrorCode.ProtocolError, $"{header}: {problem}");
+                }
                 if (endStream)
                     stream.RemoteClosed = true;
             }

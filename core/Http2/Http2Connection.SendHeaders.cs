@@ -11,7 +11,7 @@ internal sealed partial class Http2Connection
         {
             int maxFrame;
             lock (_state)
-                BeginHeaders(stream, endStream, out maxFrame, orThrow: true);
+                BeginHeaders(stream, fields, endStream, out maxFrame, orThrow: true);
             WriteHeaders(stream, fields, endStream, maxFrame);
             await _output.FlushAsync(token).ConfigureAwait(false);
         }
@@ -36,7 +36,7 @@ internal sealed partial class Http2Connection
         int maxFrame;
         bool begun;
         lock (_state)
-            begun = BeginHeaders(stream, endStream, out maxFrame, orThrow: false);
+            begun = BeginHeaders(stream, fields, endStream, out maxFrame, orThrow: false);
         if (!begun)
         {
             if (!held)
@@ -55,7 +55,7 @@ internal sealed partial class Http2Connection
     /// client stream its id (in the order streams open on the wire). False, or with <paramref name="orThrow"/> the
     /// reason thrown, when it may not.
     /// </summary>
-    private bool BeginHeaders(Http2Stream stream, bool endStream, out int maxFrame, bool orThrow)
+    private bool BeginHeaders(Http2Stream stream, Http2HeaderList fields, bool endStream, out int maxFrame, bool orThrow)
     {
         maxFrame = 0;
         if (_closed || stream.LocalClosed || (stream.Id != 0 && !_streams.ContainsKey(stream.Id)) || (stream.Id == 0 && _goAwayLastStream != int.MaxValue))
@@ -77,6 +77,8 @@ internal sealed partial class Http2Connection
             _nextStreamId += 2;
             stream.SendWindow = _peer.InitialWindowSize;
             stream.ReceiveWindow = _options.StreamWindow;
+            var method = fields[":method"u8];
+            stream.ResponseUnsized = method.SequenceEqual("HEAD"u8) || method.SequenceEqual("CONNECT"u8);
             _streams.Add(stream.Id, stream);
         }
         if (endStream)

@@ -45,9 +45,14 @@ internal sealed partial class Http2Connection
             throw new Http2StreamException(id, Http2ErrorCode.ProtocolError, $"stream {id}'s header block is malformed: {problem}");
         if (trailers && !endStream)
             throw new Http2StreamException(id, Http2ErrorCode.ProtocolError, $"stream {id}'s trailers do not end the stream");
+        var final = !trailers && (_isServer || !IsInformational(_received));
+        if (final)
+            TakeContentLength(stream, endStream);
+        else if (trailers && stream.ContentLength >= 0 && ContentLengthBroken(stream, 0, endStream: true) is { } missing)
+            throw new Http2StreamException(id, Http2ErrorCode.ProtocolError, $"stream {id}'s trailers: {missing}");
         if (opened)
             Deliver(stream, static (stream, accept) => stream.Handler = accept(stream), _accept!);
-        if (_isServer || !IsInformational(_received))
+        if (final)
             stream.FinalHeaders = true;
         if (endStream)
         {
