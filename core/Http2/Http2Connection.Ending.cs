@@ -77,7 +77,9 @@ internal sealed partial class Http2Connection
     /// Completes both halves of the transport once the read loop has stopped (the caller's to see to), the output
     /// under the writers' lock: a writer blocked in a flush has it cancelled, and none is left holding the pipe's buffers.
     /// The output first: completing it writes what is buffered, which a stream's pipe reader would otherwise have
-    /// closed the stream under (it disposes its stream when completed).
+    /// closed the stream under (it disposes its stream when completed). A half that fails to complete (a stream pipe
+    /// whose stream is gone, with bytes still unflushed) fails quietly: the connection has ended either way, and its
+    /// end must still be reported.
     /// </summary>
     private async Task CompleteTransportAsync()
     {
@@ -85,12 +87,24 @@ internal sealed partial class Http2Connection
         await _writing.WaitAsync().ConfigureAwait(false);
         try
         {
-            _output.Complete();
+            CompleteQuietly(static self => self._output.Complete());
         }
         finally
         {
             _writing.Release();
-            _input.Complete();
+            CompleteQuietly(static self => self._input.Complete());
+        }
+    }
+
+    private void CompleteQuietly(Action<Http2Connection> complete)
+    {
+        try
+        {
+            complete(this);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // What was left unflushed has nowhere to go.
         }
     }
 

@@ -70,7 +70,9 @@ internal sealed partial class Http2Connection
             {
                 if (IsIdle(header.StreamId))
                     throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"{header}: the stream was never opened");
-                _receiveUncredited += (int)data.Length; // a stream that has ended (reset by this side, say): its data in flight is dropped
+                _receiveUncredited += (int)data.Length; // dropped: the connection's window counted it, and gets it back
+                if (!CrossedOurEnding(header.StreamId))
+                    throw ClosedStream(header.StreamId, "DATA frame");
             }
             else if (stream.RemoteClosed)
             {
@@ -92,6 +94,11 @@ internal sealed partial class Http2Connection
                 }
                 stream.ReceiveWindow -= header.Length;
                 stream.ReceiveUncredited += header.Length - (int)data.Length;
+                if (stream.ContentLength >= 0 && ContentLengthBroken(stream, data.Length, endStream) is { } problem)
+                {
+                    _receiveUncredited += (int)data.Length;
+                    throw new Http2StreamException(header.StreamId, Http2ErrorCode.ProtocolError, $"{header}: {problem}");
+                }
                 if (endStream)
                     stream.RemoteClosed = true;
             }

@@ -3,9 +3,6 @@ namespace FedMesh.Core.Http2;
 /// <summary>A connection's streams as frames open, change and end them.</summary>
 internal sealed partial class Http2Connection
 {
-    private static readonly byte[][] ConnectionSpecific =
-        ["connection"u8.ToArray(), "keep-alive"u8.ToArray(), "proxy-connection"u8.ToArray(), "transfer-encoding"u8.ToArray(), "upgrade"u8.ToArray()];
-
     /// <summary>Whether a stream id names a stream neither side has opened yet.</summary>
     private bool IsIdle(int id) => (id % 2 == 1) == _isServer ? id > _lastPeerStream : id >= _nextStreamId;
 
@@ -18,7 +15,11 @@ internal sealed partial class Http2Connection
             if (!_streams.TryGetValue(id, out stream))
             {
                 if (!IsIdle(id))
-                    return; // a stream that has ended (reset by this side, say): its late header block is dropped, once decoded
+                {
+                    if (CrossedOurEnding(id))
+                        return; // dropped, once decoded (the HPACK table has taken it in)
+                    throw ClosedStream(id, "HEADERS frame");
+                }
                 if (!_isServer || id % 2 == 0)
                     throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"HEADERS frame on stream {id}, which the peer may not open");
                 _lastPeerStream = id;
@@ -44,9 +45,14 @@ internal sealed partial class Http2Connection
             throw new Http2StreamException(id, Http2ErrorCode.ProtocolError, $"stream {id}'s header block is malformed: {problem}");
         if (trailers && !endStream)
             throw new Http2StreamException(id, Http2ErrorCode.ProtocolError, $"stream {id}'s trailers do not end the stream");
+        var final = !trailers && (_isServer || !IsInformational(_received));
+        if (final)
+            TakeContentLength(stream, endStream);
+        else if (trailers && stream.ContentLength >= 0 && ContentLengthBroken(stream, 0, endStream: true) is { } missing)
+            throw new Http2StreamException(id, Http2ErrorCode.ProtocolError, $"stream {id}'s trailers: {missing}");
         if (opened)
             Deliver(stream, static (stream, accept) => stream.Handler = accept(stream), _accept!);
-        if (_isServer || !IsInformational(_received))
+        if (final)
             stream.FinalHeaders = true;
         if (endStream)
         {
@@ -57,64 +63,6 @@ internal sealed partial class Http2Connection
         if (endStream)
             Retire(stream);
     }
-
-    /// <summary>What makes a header block malformed (RFC 9113 §8.2, §8.3), or null.</summary>
-    private static string? Malformed(Http2HeaderList fields, bool request, bool trailers)
-    {
-        var regular = false;
-        var pseudo = 0; // bits: :method 1, :scheme 2, :path 4, :authority 8, :status 16
-        var connect = false;
-        for (var i = 0; i < fields.Count; i++)
-        {
-            var name = fields.Name(i);
-            if (name.IsEmpty)
-                return "a field has an empty name";
-            if (name[0] == (byte)':')
-            {
-                if (regular || trailers)
-                    return $"pseudo-header {Text(name)} {(trailers ? "in trailers" : "after a regular field")}";
-                var bit = request
-                    ? name.SequenceEqual(":method"u8) ? 1 : name.SequenceEqual(":scheme"u8) ? 2 : name.SequenceEqual(":path"u8) ? 4 : name.SequenceEqual(":authority"u8) ? 8 : 0
-                    : name.SequenceEqual(":status"u8) ? 16 : 0;
-                if (bit == 0)
-                    return $"pseudo-header {Text(name)} does not belong in a {(request ? "request" : "response")}";
-                if ((pseudo & bit) != 0)
-                    return $"pseudo-header {Text(name)} appears twice";
-                pseudo |= bit;
-                if (bit == 1)
-                    connect = fields.Value(i).SequenceEqual("CONNECT"u8);
-                continue;
-            }
-            regular = true;
-            foreach (var b in name)
-            {
-                if (b is >= (byte)'A' and <= (byte)'Z')
-                    return $"field name {Text(name)} has upper case";
-            }
-            foreach (var forbidden in ConnectionSpecific)
-            {
-                if (name.SequenceEqual(forbidden))
-                    return $"connection-specific field {Text(name)}";
-            }
-            if (name.SequenceEqual("te"u8) && !fields.Value(i).SequenceEqual("trailers"u8))
-                return "te is other than \"trailers\"";
-        }
-        if (trailers)
-            return null;
-        if (!request)
-            return (pseudo & 16) == 0 ? "a response without :status" : null;
-        if ((pseudo & 1) == 0)
-            return "a request without :method";
-        return connect || (pseudo & 6) == 6 ? null : "a request without :scheme or :path";
-    }
-
-    private static bool IsInformational(Http2HeaderList fields)
-    {
-        var status = fields[":status"u8];
-        return status.Length == 3 && status[0] == (byte)'1';
-    }
-
-    private static string Text(ReadOnlySpan<byte> bytes) => System.Text.Encoding.ASCII.GetString(bytes);
 
     private void OnReset(in Http2FrameHeader header, Http2ErrorCode code)
     {
@@ -132,40 +80,6 @@ internal sealed partial class Http2Connection
         }
         Notify(stream, code, null);
         FinishIfDrained();
-    }
-
-    private async ValueTask OnSettingsAsync(Http2FrameHeader header, System.Buffers.ReadOnlySequence<byte> payload, CancellationToken token)
-    {
-        if (header.Has(Http2Flags.Ack))
-        {
-            Http2FrameReader.ReadSettings(header, payload, default);
-            return;
-        }
-        Http2Settings next;
-        lock (_state)
-        {
-            var before = _peer;
-            next = Http2FrameReader.ReadSettings(header, payload, before);
-            var delta = (long)next.InitialWindowSize - before.InitialWindowSize;
-            if (delta != 0)
-            {
-                foreach (var stream in _streams.Values)
-                {
-                    stream.SendWindow += delta;
-                    if (stream.SendWindow > Http2Frames.MaxWindowSize)
-                        throw new Http2ConnectionException(Http2ErrorCode.FlowControlError,
-                            $"SETTINGS_INITIAL_WINDOW_SIZE {next.InitialWindowSize} takes {stream}'s send window past 2^31-1");
-                }
-                SignalWindow();
-            }
-            _peer = next;
-        }
-        // The encoder's table follows the peer's size before anything encoded after the ACK (RFC 7541 §4.2).
-        await WriteAsync(w =>
-        {
-            _encoder.SetPeerTableSize((int)Math.Min(next.HeaderTableSize, int.MaxValue));
-            Http2FrameWriter.WriteSettingsAck(w);
-        }, token).ConfigureAwait(false);
     }
 
     private void OnGoAway(Http2GoAway goAway)
@@ -220,6 +134,7 @@ internal sealed partial class Http2Connection
         {
             if (_streams.Remove(error.StreamId, out stream))
                 stream.LocalClosed = stream.RemoteClosed = true;
+            RememberReset(error.StreamId); // what the peer sent before it hears of the reset is ignored
             SignalWindow();
         }
         try

@@ -3,22 +3,6 @@ using System.IO.Pipelines;
 
 namespace FedMesh.Core.Http2;
 
-/// <summary>What this side of an <see cref="Http2Connection"/> allows its peer.</summary>
-internal sealed record Http2ConnectionOptions
-{
-    /// <summary>SETTINGS_MAX_CONCURRENT_STREAMS: the most streams the peer may have open at once.</summary>
-    public int MaxConcurrentStreams { get; init; } = 1000;
-
-    /// <summary>SETTINGS_INITIAL_WINDOW_SIZE: what the peer may send on a stream before this side reads it.</summary>
-    public int StreamWindow { get; init; } = 1 << 20;
-
-    /// <summary>The connection's receive window, raised from the RFC's 65,535 by a WINDOW_UPDATE at the start.</summary>
-    public int ConnectionWindow { get; init; } = 16 << 20;
-
-    /// <summary>SETTINGS_MAX_HEADER_LIST_SIZE: the most a header block may decode to (RFC 7541 §4.1 sizing).</summary>
-    public int MaxHeaderListSize { get; init; } = 64 * 1024;
-}
-
 /// <summary>
 /// One HTTP/2 connection (RFC 9113), as the client or the server, over a duplex pipe: the preface and settings, the
 /// streams and their states, header blocks (HEADERS and CONTINUATION put together, HPACK both ways), flow control both
@@ -78,6 +62,9 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         _isServer = isServer;
         _options = options ?? new Http2ConnectionOptions();
         _accept = accept;
+        if (_options.SettingsTimeout <= TimeSpan.Zero && _options.SettingsTimeout != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(nameof(options),
+                $"Http2ConnectionOptions.SettingsTimeout is {_options.SettingsTimeout}: give a positive time, or Timeout.InfiniteTimeSpan to wait for ever");
         _decoder = new HPackDecoder(maxHeaderListSize: _options.MaxHeaderListSize);
         // Buffered now, so that it goes out first whoever flushes first (a client may send a stream's HEADERS at once).
         WritePreface(_output);
@@ -125,6 +112,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         Exception? reason = null;
         lock (_state)
             _running = true;
+        ArmSettingsTimeout();
         try
         {
             await WriteAsync(static _ => { }, token).ConfigureAwait(false); // the preface and settings, written when made
@@ -163,7 +151,12 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         catch (Http2ConnectionException e)
         {
             reason = e;
-            await TryWriteAsync(w => Http2FrameWriter.WriteGoAway(w, LastPeerStream, e.ErrorCode, System.Text.Encoding.UTF8.GetBytes(e.Message))).ConfigureAwait(false);
+            await GoAwayAfterErrorAsync(e).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (Volatile.Read(ref _failure) is { } failure)
+        {
+            reason = failure; // a connection error found outside the read loop (the SETTINGS timeout)
+            await GoAwayAfterErrorAsync(failure).ConfigureAwait(false);
         }
         catch (OperationCanceledException e)
         {
@@ -177,9 +170,16 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         }
         finally
         {
+            DisarmSettingsTimeout();
             Close(reason ?? new IOException("the connection ended"));
-            await CompleteTransportAsync().ConfigureAwait(false);
-            _runEnded.TrySetResult();
+            try
+            {
+                await CompleteTransportAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                _runEnded.TrySetResult(); // DisposeAsync waits for it, whatever happened
+            }
         }
     }
 
@@ -201,6 +201,10 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         stream = new Http2Stream(this, handler, 0);
         return true;
     }
+
+    /// <summary>A connection error's GOAWAY, its message as the debug data.</summary>
+    private Task GoAwayAfterErrorAsync(Http2ConnectionException error) =>
+        TryWriteAsync(w => Http2FrameWriter.WriteGoAway(w, LastPeerStream, error.ErrorCode, System.Text.Encoding.UTF8.GetBytes(error.Message)));
 
     private int LastPeerStream
     {

@@ -57,6 +57,14 @@ internal sealed class Http2Stream
     internal bool RemoteClosed;  // END_STREAM or RST_STREAM received
     internal bool FinalHeaders;  // the request, or a final (non-1xx) response, has arrived: another block is trailers
 
+    // The read loop's: the peer's content-length while its data is checked against it (-1: none, or not checked), and
+    // the data so far (RFC 9113 §8.1.1).
+    internal long ContentLength = -1;
+    internal long DataReceived;
+
+    /// <summary>This side's request was HEAD or CONNECT: the response's content-length does not size its data. Set when the request goes out.</summary>
+    internal bool ResponseUnsized;
+
     /// <summary>Sends a header block: the head, or trailers with <paramref name="endStream"/>.</summary>
     public ValueTask SendHeadersAsync(Http2HeaderList fields, bool endStream, CancellationToken cancellationToken = default) =>
         _connection.SendHeadersAsync(this, fields, endStream, cancellationToken);

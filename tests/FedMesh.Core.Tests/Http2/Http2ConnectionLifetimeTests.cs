@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using FedMesh.Core.Http2;
 using FedMesh.Tests.Shared;
 
@@ -5,7 +6,8 @@ namespace FedMesh.Core.Tests.Http2;
 
 /// <summary>
 /// How an <see cref="Http2Connection"/> ends, and what its streams' owners hear then: the peer's GOAWAY, the peer
-/// closing the socket under either role, and our own dispose. Every open stream's owner hears OnReset exactly once.
+/// closing the socket under either role, and our own dispose, a transport that fails to complete included. Every open
+/// stream's owner hears OnReset exactly once.
 /// </summary>
 public sealed class Http2ConnectionLifetimeTests
 {
@@ -143,5 +145,46 @@ public sealed class Http2ConnectionLifetimeTests
         await test.Connection.EndedAsync();
         await Assert.ThrowsAsync<IOException>(() => send.WaitAsync(Eventually.DefaultTimeout));
         Assert.Equal((1, Http2ErrorCode.Cancel), (owner.Resets, owner.ResetCode));
+    }
+
+    [Fact]
+    public async Task TransportWhoseOutputFailsToComplete_RunStillReturns_AndDisposeToo()
+    {
+        // A stream transport whose input, completed first, disposed the stream under the output's unflushed bytes.
+        var (fromPeer, toPeer) = (new Pipe(), new Pipe());
+        var transport = new FailingTransport(fromPeer.Reader, new FailsToComplete(toPeer.Writer));
+        var connection = new Http2Connection(transport, isServer: false);
+        var run = connection.RunAsync();
+        var log = new StreamLog();
+        Assert.True(connection.TryOpenStream(log, out _));
+
+        await fromPeer.Writer.CompleteAsync(); // the peer closes
+
+        await run.WaitAsync(Eventually.DefaultTimeout); // returns, and throws nothing
+        await connection.DisposeAsync().AsTask().WaitAsync(Eventually.DefaultTimeout);
+        Assert.True(connection.IsClosed);
+    }
+
+    private sealed class FailingTransport(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+
+    /// <summary>A writer that works until it is completed, which throws as a writer over a disposed stream does.</summary>
+    private sealed class FailsToComplete(PipeWriter inner) : PipeWriter
+    {
+        public override void Advance(int bytes) => inner.Advance(bytes);
+
+        public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
+
+        public override void CancelPendingFlush() => inner.CancelPendingFlush();
+
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) => inner.FlushAsync(cancellationToken);
+
+        public override void Complete(Exception? exception = null) => throw new ObjectDisposedException("NetworkStream");
     }
 }
