@@ -39,6 +39,7 @@ public abstract partial class Http2Relay
         private int _attempt; // events of an earlier attempt's upstream stream are ignored
         private Http2HeaderList? _request; // kept to send again, for a replayable request
         private bool _noBody;
+        private bool _resent; // sent once more after its upstream's connection went away (Failed)
 
         public RelayedStream(Http2Relay relay, ConnectionContext connection, Http2Stream caller)
         {
@@ -85,10 +86,11 @@ public abstract partial class Http2Relay
         /// <summary>Opens an attempt's upstream stream and sends the head; the caller's data and trailers follow as they come.</summary>
         private async Task OpenAsync(Http2HeaderList fields, bool endStream, int attempt)
         {
+            Http2Stream? upstream = null;
             try
             {
                 var target = _target;
-                var upstream = await target.Client.Http2PoolFor(target.Prefix).OpenStreamAsync(new UpstreamSide(this, attempt), _abort.Token).ConfigureAwait(false);
+                upstream = await target.Client.Http2PoolFor(target.Prefix).OpenStreamAsync(new UpstreamSide(this, attempt), _abort.Token).ConfigureAwait(false);
                 upstream.State = this;
                 lock (_attempts)
                 {
@@ -111,28 +113,38 @@ public abstract partial class Http2Relay
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                Failed(attempt, _abort.IsCancellationRequested ? ForwarderError.RequestCanceled : ForwarderError.Request, e);
+                // A pooled connection that turned out to be gone as the head went on it (or that refused the stream).
+                var gone = upstream is not null && (upstream.Connection.IsClosed || e is Http2StreamException { ErrorCode: Http2ErrorCode.RefusedStream });
+                Failed(attempt, _abort.IsCancellationRequested ? ForwarderError.RequestCanceled : ForwarderError.Request, e, gone);
             }
         }
 
-        /// <summary>An attempt failed before any response: another attempt if the owner wants one, else the end.</summary>
-        private void Failed(int attempt, ForwarderError error, Exception? exception)
+        /// <summary>
+        /// An attempt failed before any response: another attempt if the owner wants one, else the end. When the
+        /// upstream's connection went away under it (<paramref name="connectionGone"/>: closed, or the stream refused,
+        /// so the request was not answered; a pooled connection the upstream had closed before it was noticed), a
+        /// replayable request is first sent once more to the same target on another connection, as the HTTP/1.1 relay
+        /// sends a request again after a stale reused connection.
+        /// </summary>
+        private void Failed(int attempt, ForwarderError error, Exception? exception, bool connectionGone = false)
         {
             lock (_attempts)
             {
                 if (attempt != _attempt)
                     return; // an earlier attempt's echo
             }
-            if (error != ForwarderError.RequestCanceled && !_responseStarted && Retry(attempt, 502, error, exception))
+            if (error != ForwarderError.RequestCanceled && !_responseStarted
+                && ((connectionGone && Retry(attempt, 502, error, exception, resend: true)) || Retry(attempt, 502, error, exception)))
                 return;
             Abort(error, exception, resetCaller: Http2ErrorCode.Cancel, resetUpstream: Http2ErrorCode.Cancel);
         }
 
         /// <summary>
-        /// Sends a replayable request again where the owner says (<see cref="TryRetry"/>): the attempt's upstream stream
-        /// reset, the head and what was kept of the body sent on a new one. False when there is to be no other attempt.
+        /// Sends a replayable request again where the owner says (<see cref="TryRetry"/>), or with
+        /// <paramref name="resend"/> to the same target once without asking: the attempt's upstream stream reset, the
+        /// head and what was kept of the body sent on a new one. False when there is to be no other attempt.
         /// </summary>
-        private bool Retry(int attempt, int status, ForwarderError error, Exception? exception)
+        private bool Retry(int attempt, int status, ForwarderError error, Exception? exception, bool resend = false)
         {
             Http2Stream? old;
             int next;
@@ -142,8 +154,9 @@ public abstract partial class Http2Relay
                 if (attempt != _attempt || Volatile.Read(ref _ended) != 0 || !_target.Replayable)
                     return false;
                 var target = _target;
-                if (!_relay.TryRetry(ref target, status, error, exception))
+                if (resend ? _resent : !_relay.TryRetry(ref target, status, error, exception))
                     return false;
+                _resent |= resend;
                 _target = target;
                 next = ++_attempt;
                 old = _upstream;

@@ -60,7 +60,8 @@ public abstract partial class Http2Relay
                 }
                 var failure = error ?? new IOException($"the upstream reset the stream ({code})");
                 if (!relayed._responseStarted)
-                    relayed.Failed(attempt, ForwarderError.Request, failure);
+                    relayed.Failed(attempt, ForwarderError.Request, failure,
+                        connectionGone: code == Http2ErrorCode.RefusedStream || (error is not null && stream.Connection.IsClosed));
                 else
                     relayed.Abort(ForwarderError.ResponseBodyDestination, failure, resetCaller: code == Http2ErrorCode.NoError ? Http2ErrorCode.Cancel : code, resetUpstream: null);
             }

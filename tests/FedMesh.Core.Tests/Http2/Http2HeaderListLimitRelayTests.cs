@@ -25,17 +25,19 @@ public sealed class Http2HeaderListLimitRelayTests
         listener.Start();
         using var client = new MeshClient(new SocketsHttpHandler(), null, DistributedContextPropagator.Current, TimeProvider.System);
         var relay = new OneUpstreamRelay(client, $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}");
-        await using var caller = RelayedCaller.Start(relay);
+        await using var caller = Http2RelayedCaller.Start(relay);
         using var deadline = new CancellationTokenSource(Eventually.DefaultTimeout);
         var upstream = UpstreamAsync(listener, deadline.Token);
 
         // The first request brings the upstream's SETTINGS in (they come before its answer), and gets through.
-        using (var small = await caller.Http.SendAsync(caller.Request("/small", null), deadline.Token))
+        using (var small = await caller.Http.SendAsync(caller.Request(HttpMethod.Get, "/small"), deadline.Token))
             Assert.Equal(HttpStatusCode.OK, small.StatusCode);
         var peer = await upstream;
         await Eventually.TrueAsync(() => relay.Reports.Count == 1, "the first request's report");
 
-        using var big = await caller.Http.SendAsync(caller.Request("/big", new string('h', 500)), deadline.Token);
+        using var bigRequest = caller.Request(HttpMethod.Get, "/big");
+        bigRequest.Headers.Add("x-big", new string('h', 500));
+        using var big = await caller.Http.SendAsync(bigRequest, deadline.Token);
 
         Assert.Equal(HttpStatusCode.BadGateway, big.StatusCode);
         Assert.Equal("test-failure", Assert.Single(big.Headers.GetValues("x-fedmesh-error")));
@@ -82,67 +84,6 @@ public sealed class Http2HeaderListLimitRelayTests
         {
             Reports.Enqueue((status, error, exception));
             return "failed\n"u8.ToArray();
-        }
-    }
-
-    /// <summary>A loopback listener whose one connection the relay serves, and an h2c HttpClient for it.</summary>
-    private sealed class RelayedCaller : IAsyncDisposable
-    {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly CancellationTokenSource _stop = new();
-        private Task _serving = Task.CompletedTask;
-
-        public HttpClient Http { get; } = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = Eventually.DefaultTimeout };
-
-        public static RelayedCaller Start(Http2Relay relay)
-        {
-            var caller = new RelayedCaller();
-            caller._listener.Start();
-            caller._serving = caller.ServeAsync(relay);
-            return caller;
-        }
-
-        public HttpRequestMessage Request(string path, string? big)
-        {
-            var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}{path}")
-            {
-                Version = HttpVersion.Version20,
-                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            };
-            if (big is not null)
-                request.Headers.Add("x-big", big);
-            return request;
-        }
-
-        private async Task ServeAsync(Http2Relay relay)
-        {
-            using var socket = await _listener.AcceptSocketAsync(_stop.Token);
-            await using var stream = new NetworkStream(socket, ownsSocket: false);
-            var transport = new StreamTransport(stream);
-            await relay.RunAsync(new DefaultConnectionContext("caller", transport, transport), _stop.Token);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            Http.Dispose();
-            await _stop.CancelAsync();
-            _listener.Stop();
-            try
-            {
-                await _serving.WaitAsync(Eventually.DefaultTimeout);
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or IOException)
-            {
-                // The connection ended with the test.
-            }
-        }
-
-        /// <summary>Both halves leave the stream open: completing the input must not dispose what the output still flushes to.</summary>
-        private sealed class StreamTransport(Stream stream) : IDuplexPipe
-        {
-            public PipeReader Input { get; } = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
-
-            public PipeWriter Output { get; } = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
         }
     }
 }
