@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using FedMesh.Core.Http2;
+using FedMesh.Core.Tests.Identity;
 using FedMesh.Tests.Shared;
 
 namespace FedMesh.Core.Tests.Http2;
@@ -15,7 +16,7 @@ public sealed class Http2SettingsTimeoutTests
     [Fact]
     public async Task PeerNeverAcknowledges_AtTheTimeout_GoAwaySettingsTimeout_AndTheConnectionEnds()
     {
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider(DateTimeOffset.UnixEpoch);
         var log = new StreamLog();
         var (ours, theirs) = await Kit.LoopbackPairAsync();
         await using var connection = RunningConnection.Server(ours, _ => log, new Http2ConnectionOptions { SettingsTimeout = TimeSpan.FromSeconds(5), TimeProvider = clock });
@@ -23,7 +24,7 @@ public sealed class Http2SettingsTimeoutTests
         await StartWithoutAckAsync(peer);
         await peer.RequestAsync(1, "/open", endStream: false);
         await Eventually.TrueAsync(() => log.Stream is not null, "the stream taken");
-        Assert.Equal(1, clock.Armed);
+        Assert.Equal(1, clock.PendingTimers);
 
         clock.Advance(TimeSpan.FromSeconds(4.9));
         await PingAnsweredAsync(peer); // not yet
@@ -41,11 +42,11 @@ public sealed class Http2SettingsTimeoutTests
     [Fact]
     public async Task PeerAcknowledges_TheTimerIsDisarmed_AndTheConnectionOutlivesTheTimeout()
     {
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider(DateTimeOffset.UnixEpoch);
         var options = new Http2ConnectionOptions { SettingsTimeout = TimeSpan.FromSeconds(5), TimeProvider = clock };
         await using var test = await RawSession.ServeAsync(options); // the raw client acknowledges our SETTINGS
 
-        await Eventually.TrueAsync(() => clock.Armed == 0, "the timer disarmed by the ACK");
+        await Eventually.TrueAsync(() => clock.PendingTimers == 0, "the timer disarmed by the ACK");
         clock.Advance(TimeSpan.FromMinutes(1));
 
         await test.ExpectServedAsync(1);
