@@ -49,12 +49,42 @@ internal sealed class GatewayHttp2Relay(GatewayHandler handler)
         return true;
     }
 
-    /// <summary>Whether the path is the probe's (a query after it does not change that; a percent-encoded one is not the probe).</summary>
-    private static bool IsProbe(ReadOnlySpan<byte> path)
+    /// <summary>
+    /// Whether the path is the probe's, as Kestrel's way sees it (the HTTP/1.1 relay hands a percent-encoded path to
+    /// that way): a query after it does not change that, and its escapes are decoded but for an encoded '/', which
+    /// Kestrel leaves as it came (it would change the path's segments).
+    /// </summary>
+    internal static bool IsProbe(ReadOnlySpan<byte> path)
     {
         var query = path.IndexOf((byte)'?');
-        return (query < 0 ? path : path[..query]).SequenceEqual(ProbePath);
+        var part = query < 0 ? path : path[..query];
+        if (part.IndexOf((byte)'%') < 0)
+            return part.SequenceEqual(ProbePath);
+        if (part.Length > 3 * ProbePath.Length)
+            return false; // every byte of the probe's path, escaped, is three
+        Span<byte> decoded = stackalloc byte[part.Length];
+        var length = 0;
+        for (var i = 0; i < part.Length; i++)
+        {
+            if (part[i] == (byte)'%' && i + 2 < part.Length && HexValue(part[i + 1]) is var high and >= 0 && HexValue(part[i + 2]) is var low and >= 0
+                && (high << 4 | low) != '/')
+            {
+                decoded[length++] = (byte)(high << 4 | low);
+                i += 2;
+            }
+            else
+                decoded[length++] = part[i];
+        }
+        return decoded[..length].SequenceEqual(ProbePath);
     }
+
+    private static int HexValue(byte b) => b switch
+    {
+        >= (byte)'0' and <= (byte)'9' => b - '0',
+        >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+        _ => -1,
+    };
 
     protected override byte[] Completed(in RelayTarget target, int status, ForwarderError error, Exception? exception, long started, Activity? span)
     {

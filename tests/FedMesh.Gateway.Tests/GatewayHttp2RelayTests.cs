@@ -87,6 +87,18 @@ public sealed class GatewayHttp2RelayTests(GatewayFixture fixture) : IClassFixtu
         Assert.NotEmpty(await response.Content.ReadAsStringAsync());
     }
 
+    [Theory]
+    [InlineData("/fedmesh/probe?check=1", true)]
+    [InlineData("/fedmesh/%70robe", true)] // decoded as Kestrel's way decodes it (the HTTP/1.1 relay hands such paths there)
+    [InlineData("/fedmesh/%70ro%62e?x=%2F", true)]
+    [InlineData("/fedmesh%2Fprobe", false)] // an encoded '/' stays as it came: another path
+    [InlineData("/fedmesh/probe%zz", false)]
+    [InlineData("/fedmesh/probe%", false)]
+    [InlineData("/fedmesh/probes", false)]
+    public void TheProbesPath_IsKnownAsKestrelsWayKnowsIt(string path, bool probe) =>
+        // HttpClient sends "%70" as "p" (System.Uri unescapes it), so the path is given to the relay's check directly.
+        Assert.Equal(probe, FedMesh.Gateway.Forwarding.GatewayHttp2Relay.IsProbe(System.Text.Encoding.ASCII.GetBytes(path)));
+
     [Fact]
     public async Task AnUpstreamThatFailsBeforeAnswering_IsA502ThatSaysSo_AndTheConnectionGoesOn()
     {
