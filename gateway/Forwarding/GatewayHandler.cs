@@ -35,10 +35,40 @@ internal sealed class GatewayHandler(GatewayState state, IHttpForwarder forwarde
     };
 
     private static readonly byte[] ProbeBody = "ok\n"u8.ToArray();
+    private static readonly byte[] ProbePath = Encoding.ASCII.GetBytes(WellKnown.GatewayProbePath);
     private static readonly byte[] MissingHostBody = "the request has no Host; name the service as <service>.<namespace>\n"u8.ToArray();
     private readonly CallerTransformer _transformer = new();
     private readonly byte[] _notReadyBody = Encoding.UTF8.GetBytes($"gateway of cluster {cluster} is starting: no discovery snapshot yet\n");
     private readonly byte[] _noPeerBody = "client certificate required\n"u8.ToArray();
+
+    /// <summary>
+    /// Whether a request target's path is the probe's, as Kestrel's way sees it (<see cref="WellKnown.GatewayProbePath"/>
+    /// against its decoded Request.Path): the relays' check. A query after it does not change that, and its escapes are
+    /// decoded but for an encoded '/', which Kestrel leaves as it came (it would change the path's segments).
+    /// </summary>
+    internal static bool IsProbe(ReadOnlySpan<byte> path)
+    {
+        var query = path.IndexOf((byte)'?');
+        var part = query < 0 ? path : path[..query];
+        if (part.IndexOf((byte)'%') < 0)
+            return part.SequenceEqual(ProbePath);
+        if (part.Length > 3 * ProbePath.Length)
+            return false; // every byte of the probe's path, escaped, is three
+        Span<byte> decoded = stackalloc byte[part.Length];
+        var length = 0;
+        for (var i = 0; i < part.Length; i++)
+        {
+            if (part[i] == (byte)'%' && i + 2 < part.Length
+                && byte.TryParse(part.Slice(i + 1, 2), System.Globalization.NumberStyles.AllowHexSpecifier, null, out var escaped) && escaped != '/')
+            {
+                decoded[length++] = escaped;
+                i += 2;
+            }
+            else
+                decoded[length++] = part[i];
+        }
+        return decoded[..length].SequenceEqual(ProbePath);
+    }
 
     /// <summary>What the gateway does with a request, decided from its peer, Host and path alone.</summary>
     internal enum Verdict { Forward, NotReady, PeerRefused, NotLinked, Probe, MissingHost, NotExported, NoEndpoints }

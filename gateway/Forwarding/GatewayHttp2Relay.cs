@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text;
 using FedMesh.Core.Forwarding;
 using FedMesh.Core.Http2;
-using FedMesh.Core.Resources;
 using FedMesh.Core.Telemetry;
 using FedMesh.Gateway.Routing;
 using FedMesh.Gateway.Security;
@@ -19,8 +18,6 @@ namespace FedMesh.Gateway.Forwarding;
 internal sealed class GatewayHttp2Relay(GatewayHandler handler)
     : Http2Relay(MeshTracing.GatewaySpan, ActivityKind.Server, GatewayDefaults.UpstreamActivityTimeout)
 {
-    private static readonly byte[] ProbePath = Encoding.ASCII.GetBytes(WellKnown.GatewayProbePath);
-
     /// <summary>A stream's service, endpoint and calling cluster, for counting it when it ends.</summary>
     private sealed record Exchange(GatewayService Service, GatewayEndpoint Endpoint, string CallerCluster);
 
@@ -33,7 +30,7 @@ internal sealed class GatewayHttp2Relay(GatewayHandler handler)
         var peer = ConnectionPeer.Of(connection.Items) ?? throw new InvalidOperationException("a gateway connection without its TLS peer");
         Span<char> host = stackalloc char[Math.Min(request.Authority.Length, 1024)];
         Encoding.ASCII.GetChars(request.Authority[..host.Length], host);
-        var verdict = handler.Decide(peer, host, IsProbe(request.Path), out _, out var service, out var endpoint);
+        var verdict = handler.Decide(peer, host, GatewayHandler.IsProbe(request.Path), out _, out var service, out var endpoint);
         if (verdict != GatewayHandler.Verdict.Forward)
         {
             answer = handler.Answer(verdict, peer, host, service);
@@ -48,43 +45,6 @@ internal sealed class GatewayHttp2Relay(GatewayHandler handler)
         target = new RelayTarget(client, endpoint.Prefix, peer.IdText, new Exchange(service!, endpoint, peer.Id!.Cluster));
         return true;
     }
-
-    /// <summary>
-    /// Whether the path is the probe's, as Kestrel's way sees it (the HTTP/1.1 relay hands a percent-encoded path to
-    /// that way): a query after it does not change that, and its escapes are decoded but for an encoded '/', which
-    /// Kestrel leaves as it came (it would change the path's segments).
-    /// </summary>
-    internal static bool IsProbe(ReadOnlySpan<byte> path)
-    {
-        var query = path.IndexOf((byte)'?');
-        var part = query < 0 ? path : path[..query];
-        if (part.IndexOf((byte)'%') < 0)
-            return part.SequenceEqual(ProbePath);
-        if (part.Length > 3 * ProbePath.Length)
-            return false; // every byte of the probe's path, escaped, is three
-        Span<byte> decoded = stackalloc byte[part.Length];
-        var length = 0;
-        for (var i = 0; i < part.Length; i++)
-        {
-            if (part[i] == (byte)'%' && i + 2 < part.Length && HexValue(part[i + 1]) is var high and >= 0 && HexValue(part[i + 2]) is var low and >= 0
-                && (high << 4 | low) != '/')
-            {
-                decoded[length++] = (byte)(high << 4 | low);
-                i += 2;
-            }
-            else
-                decoded[length++] = part[i];
-        }
-        return decoded[..length].SequenceEqual(ProbePath);
-    }
-
-    private static int HexValue(byte b) => b switch
-    {
-        >= (byte)'0' and <= (byte)'9' => b - '0',
-        >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
-        >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
-        _ => -1,
-    };
 
     protected override byte[] Completed(in RelayTarget target, int status, ForwarderError error, Exception? exception, long started, Activity? span)
     {

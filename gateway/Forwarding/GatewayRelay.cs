@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text;
 using FedMesh.Core.Forwarding;
-using FedMesh.Core.Resources;
 using FedMesh.Core.Telemetry;
 using FedMesh.Gateway.Routing;
 using FedMesh.Gateway.Security;
@@ -19,7 +18,6 @@ namespace FedMesh.Gateway.Forwarding;
 internal sealed class GatewayRelay(GatewayHandler handler, TimeSpan keepAlive, TimeSpan headTimeout)
     : Http11Relay(MeshTracing.GatewaySpan, ActivityKind.Server, GatewayDefaults.UpstreamActivityTimeout, keepAlive, headTimeout)
 {
-    private static readonly byte[] ProbePath = Encoding.ASCII.GetBytes(WellKnown.GatewayProbePath);
 
     /// <summary>A Host longer than this is left to Kestrel's way (no service name is that long).</summary>
     private const int MaxHost = 512;
@@ -59,7 +57,7 @@ internal sealed class GatewayRelay(GatewayHandler handler, TimeSpan keepAlive, T
             return false;
         Span<char> host = stackalloc char[request.Host.Length];
         Encoding.ASCII.GetChars(request.Host, host);
-        if (handler.Decide(peer, host, path.SequenceEqual(ProbePath), out _, out var service, out var endpoint) != GatewayHandler.Verdict.Forward
+        if (handler.Decide(peer, host, GatewayHandler.IsProbe(path), out _, out var service, out var endpoint) != GatewayHandler.Verdict.Forward
             || endpoint!.Client is not MeshClient client)
             return false;
         var exchange = reusable as Exchange ?? (Exchange)(reusable = new Exchange());

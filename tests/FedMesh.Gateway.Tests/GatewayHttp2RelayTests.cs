@@ -97,7 +97,7 @@ public sealed class GatewayHttp2RelayTests(GatewayFixture fixture) : IClassFixtu
     [InlineData("/fedmesh/probes", false)]
     public void TheProbesPath_IsKnownAsKestrelsWayKnowsIt(string path, bool probe) =>
         // HttpClient sends "%70" as "p" (System.Uri unescapes it), so the path is given to the relay's check directly.
-        Assert.Equal(probe, FedMesh.Gateway.Forwarding.GatewayHttp2Relay.IsProbe(System.Text.Encoding.ASCII.GetBytes(path)));
+        Assert.Equal(probe, FedMesh.Gateway.Forwarding.GatewayHandler.IsProbe(System.Text.Encoding.ASCII.GetBytes(path)));
 
     [Fact]
     public async Task AnUpstreamThatFailsBeforeAnswering_IsA502ThatSaysSo_AndTheConnectionGoesOn()
