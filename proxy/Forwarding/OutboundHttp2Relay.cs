@@ -22,10 +22,6 @@ namespace FedMesh.Proxy.Forwarding;
 internal sealed class OutboundHttp2Relay(RoutingState routing, ResilientForwarder forwarder, ProxyErrorWriter errors, ResilienceOptions options)
     : Http2Relay(MeshTracing.ProxyOutboundSpan, ActivityKind.Client, MeshForwarder.DefaultActivityTimeout)
 {
-    private const int MaxHost = 512;
-
-    private static readonly byte[] RetryableHeader = Encoding.ASCII.GetBytes(ResilienceDefaults.RetryableHeader);
-
     protected override string FailureCode => ProxyErrorWriter.UpstreamUnavailable;
 
     protected override bool TryRoute(ConnectionContext connection, in Http2RelayRequest request, out RelayTarget target, out RelayAnswer answer)
@@ -43,16 +39,15 @@ internal sealed class OutboundHttp2Relay(RoutingState routing, ResilientForwarde
             return false;
         }
         var table = routing.Current;
-        Span<char> host = stackalloc char[Math.Min(request.Authority.Length, MaxHost)];
+        Span<char> host = stackalloc char[Math.Min(request.Authority.Length, OutboundRelay.MaxHost)];
         Encoding.ASCII.GetChars(request.Authority[..host.Length], host);
-        if (request.Authority.Length > MaxHost || !table.TryFind(host, out var route))
+        if (request.Authority.Length > OutboundRelay.MaxHost || !table.TryFind(host, out var route))
         {
             answer = errors.UnknownServiceAnswer(table, Encoding.ASCII.GetString(request.Authority));
             return false;
         }
         var maxBody = Math.Min(options.MaxBufferedBody, Http11Relay.MaxReplayableBody);
-        var retryable = options.MaxRetries > 0
-            && (OutboundRelay.IsIdempotent(request.Method) || Ascii.EqualsIgnoreCase(request.Field(RetryableHeader), "true"u8))
+        var retryable = OutboundRelay.MayRetry(options, request.Method, request.Field(OutboundRelay.RetryableHeader))
             && (!request.HasBody || request.ContentLength is >= 0 and var length && length <= maxBody);
         object? started = null;
         if (forwarder.BeginRelayed(ref started, route!, retryable) is not { } forward)

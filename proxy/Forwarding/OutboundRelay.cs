@@ -23,9 +23,10 @@ internal sealed class OutboundRelay(RoutingState routing, ResilientForwarder for
     TimeSpan keepAlive, TimeSpan headTimeout)
     : Http11Relay(MeshTracing.ProxyOutboundSpan, ActivityKind.Client, MeshForwarder.DefaultActivityTimeout, keepAlive, headTimeout)
 {
-    private const int MaxHost = 512;
+    /// <summary>The longest Host either outbound relay looks up (shared with <see cref="OutboundHttp2Relay"/>).</summary>
+    internal const int MaxHost = 512;
 
-    private static readonly byte[] RetryableHeader = Encoding.ASCII.GetBytes(ResilienceDefaults.RetryableHeader);
+    internal static readonly byte[] RetryableHeader = Encoding.ASCII.GetBytes(ResilienceDefaults.RetryableHeader);
 
     protected override string FailureCode => ProxyErrorWriter.UpstreamUnavailable;
 
@@ -38,7 +39,8 @@ internal sealed class OutboundRelay(RoutingState routing, ResilientForwarder for
         Encoding.ASCII.GetChars(request.Host, host);
         if (!routing.Current.TryFind(host, out var route))
             return false; // Kestrel's way names the known services
-        var retryable = options.MaxRetries > 0 && (IsIdempotent(request.Method) || MarkedRetryable(request)) && request.ContentLength <= options.MaxBufferedBody;
+        var retryable = MayRetry(options, request.Method, request.TryGetField(RetryableHeader, out var marked) ? marked : default)
+            && request.ContentLength <= options.MaxBufferedBody;
         if (retryable && request.ContentLength > MaxReplayableBody)
             return false; // buffered for retries on Kestrel's way
         if (forwarder.BeginRelayed(ref reusable, route!, retryable) is not { } forward)
@@ -107,7 +109,7 @@ internal sealed class OutboundRelay(RoutingState routing, ResilientForwarder for
         }
     }
 
-    internal static bool IsIdempotent(ReadOnlySpan<byte> method) => method.Length switch
+    private static bool IsIdempotent(ReadOnlySpan<byte> method) => method.Length switch
     {
         3 => Ascii.EqualsIgnoreCase(method, "GET"u8) || Ascii.EqualsIgnoreCase(method, "PUT"u8),
         4 => Ascii.EqualsIgnoreCase(method, "HEAD"u8),
@@ -117,6 +119,10 @@ internal sealed class OutboundRelay(RoutingState routing, ResilientForwarder for
         _ => false,
     };
 
-    private static bool MarkedRetryable(in RelayRequest request) =>
-        request.TryGetField(RetryableHeader, out var value) && Ascii.EqualsIgnoreCase(value, "true"u8);
+    /// <summary>
+    /// Whether the retry policy lets a request be sent again, its body aside: retries on, and an idempotent method or the
+    /// app's <see cref="ResilienceDefaults.RetryableHeader"/> set to true (<paramref name="marked"/>, its value).
+    /// </summary>
+    internal static bool MayRetry(ResilienceOptions options, ReadOnlySpan<byte> method, ReadOnlySpan<byte> marked) =>
+        options.MaxRetries > 0 && (IsIdempotent(method) || Ascii.EqualsIgnoreCase(marked, "true"u8));
 }
