@@ -6,8 +6,37 @@ namespace FedMesh.Core.Http2;
 /// <summary>A connection's writing side: one writer at a time, header blocks encoded in the order they go out.</summary>
 internal sealed partial class Http2Connection
 {
-    /// <summary>Writes frames and flushes them, after any writer before.</summary>
-    private async Task WriteAsync(Action<IBufferWriter<byte>> write, CancellationToken token)
+    /// <summary>
+    /// Writes frames and flushes them, after any writer before; on a read loop's thread, into its batch when the
+    /// connection's turn is the batch's or free (flushed with the batch, <see cref="Http2WriteBatch"/>), so a read's
+    /// control frames (window updates, acknowledgements) neither wait nor cost a send of their own.
+    /// </summary>
+    private Task WriteAsync(Action<IBufferWriter<byte>> write, CancellationToken token)
+    {
+        var batch = Http2WriteBatch.Active;
+        if (batch is null || token.IsCancellationRequested || !(batch.Holds(this) || TakeTurnFor(batch)))
+            return WriteNowAsync(write, token);
+        try
+        {
+            write(_output);
+            return Task.CompletedTask;
+        }
+        catch (Exception e)
+        {
+            return Task.FromException(e);
+        }
+    }
+
+    /// <summary>Takes the writer's turn for <paramref name="batch"/> when it is free; false when another writer has it.</summary>
+    private bool TakeTurnFor(Http2WriteBatch batch)
+    {
+        if (!_writing.Wait(0))
+            return false;
+        batch.Hold(this);
+        return true;
+    }
+
+    private async Task WriteNowAsync(Action<IBufferWriter<byte>> write, CancellationToken token)
     {
         await _writing.WaitAsync(token).ConfigureAwait(false);
         try
@@ -91,10 +120,16 @@ internal sealed partial class Http2Connection
             _writing.Release();
             throw;
         }
-        if (flush.IsCompletedSuccessfully)
+        if (flush.IsCompleted)
         {
-            flush.GetAwaiter().GetResult();
-            _writing.Release();
+            try
+            {
+                flush.GetAwaiter().GetResult();
+            }
+            finally
+            {
+                _writing.Release();
+            }
             return;
         }
         _ = ReleaseAfterAsync(flush);

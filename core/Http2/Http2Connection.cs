@@ -138,7 +138,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
                 }
                 finally
                 {
-                    Http2WriteBatch.Exit();
+                    Http2WriteBatch.Done(); // flushed now, or with the rest of the socket loop's turn
                     _input.AdvanceTo(buffer.Start, buffer.End);
                 }
                 if (result.IsCompleted || result.IsCanceled)

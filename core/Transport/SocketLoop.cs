@@ -34,6 +34,11 @@ internal sealed unsafe class SocketLoop
 
     private static int _turn;
 
+    [ThreadStatic]
+    private static SocketLoop? t_dispatching; // the loop whose events this thread is handing out, if it is one's
+
+    private readonly List<Action> _atTurnEnd = [];
+
     private readonly int _epoll;
     private readonly object _gate = new();
     private int _awaiting; // reads of connections this process opened (answers expected) waiting on this loop
@@ -138,6 +143,20 @@ internal sealed unsafe class SocketLoop
         return (hits, misses);
     }
 
+    /// <summary>
+    /// Runs <paramref name="action"/> once this loop has handed out every event of the current wait's batch, when the
+    /// calling thread is a loop's handing them out (a continuation run inline); false, and nothing done, otherwise.
+    /// What the turn's events make a connection send can so go out in one send after all of them, instead of one each.
+    /// </summary>
+    internal static bool AtTurnEnd(Action action)
+    {
+        var loop = t_dispatching;
+        if (loop is null)
+            return false;
+        loop._atTurnEnd.Add(action);
+        return true;
+    }
+
     /// <summary>A read of a connection this process opened starts (+1) or stops (-1) waiting on this loop.</summary>
     internal void Awaiting(int change) => Interlocked.Add(ref _awaiting, change);
 
@@ -169,6 +188,7 @@ internal sealed unsafe class SocketLoop
                 Environment.FailFast($"FedMesh socket loop: epoll_wait failed, errno {errno}");
             }
             var streams = Volatile.Read(ref _streams);
+            t_dispatching = this;
             for (var i = 0; i < count; i++)
             {
                 var flags = Libc.ReadEvent(events + i * Libc.EpollEventSize, out var data);
@@ -177,7 +197,17 @@ internal sealed unsafe class SocketLoop
                 if (stream is not null && stream.Generation == (uint)(data >> 32))
                     stream.OnEvents(flags);
             }
+            t_dispatching = null;
+            EndTurn();
         }
+    }
+
+    private void EndTurn()
+    {
+        // Not dispatching any more: what these actions' work asks to defer is done at once.
+        for (var i = 0; i < _atTurnEnd.Count; i++)
+            _atTurnEnd[i]();
+        _atTurnEnd.Clear();
     }
 }
 

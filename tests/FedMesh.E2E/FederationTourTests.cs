@@ -116,9 +116,54 @@ public sealed class FederationTourTests(FederationFixture federation, ITestOutpu
         }
     }
 
-    private static async Task<(int Status, Version? Version, string? AppSaw, string Body)> SendAsync(HttpClient http, string outbound, Version version)
+    [Fact]
+    public async Task ManyH2cConnections_WithStreamsAtOnce_EachAnswerIsItsOwnRequests()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{outbound}/grpc-like")
+        // Eight caller connections, twenty streams each at once, across clusters: the proxy and the gateway relay the
+        // reads of many connections in one turn of their socket loop, and what every read makes for the one pooled
+        // upstream connection goes out together; each answer must still be its own request's.
+        var link = await federation.RunAsync("link", "east", "west");
+        Assert.True(link.ExitCode == 0, link.ToString());
+        try
+        {
+            var outbound = await federation.OutboundAsync("east");
+            var clients = Enumerable.Range(0, 8).Select(_ => new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(20) }).ToList();
+            try
+            {
+                await Eventually.ValueAsync(() => SendAsync(clients[0], outbound, HttpVersion.Version20),
+                    a => a.Status == 200, $"east -> echo-west over HTTP/2\n{federation.Logs()}", Converge, Cli.Poll);
+                for (var round = 0; round < 5; round++)
+                {
+                    var sent = clients.SelectMany((client, c) => Enumerable.Range(0, 20).Select(async s =>
+                    {
+                        var path = $"/many/{round}/{c}/{s}";
+                        var answer = await SendAsync(client, outbound, HttpVersion.Version20, path);
+                        return (path, answer);
+                    })).ToList();
+                    foreach (var (path, answer) in await Task.WhenAll(sent))
+                    {
+                        Assert.True(answer.Status == 200, $"{path}: {answer.Status} {answer.Body}");
+                        Assert.Equal(HttpVersion.Version20, answer.Version);
+                        var body = JsonDocument.Parse(answer.Body).RootElement;
+                        Assert.Equal(path, body.GetProperty("path").GetString());
+                        Assert.Equal("west", body.GetProperty("cluster").GetString());
+                    }
+                }
+            }
+            finally
+            {
+                clients.ForEach(c => c.Dispose());
+            }
+        }
+        finally
+        {
+            await federation.RunAsync("unlink", "east", "west");
+        }
+    }
+
+    private static async Task<(int Status, Version? Version, string? AppSaw, string Body)> SendAsync(HttpClient http, string outbound, Version version, string path = "/grpc-like")
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{outbound}{path}")
         {
             Version = version,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact, // HTTP/2 over http:// is prior knowledge
