@@ -46,28 +46,7 @@ internal sealed partial class Http2Connection
         }
         if (streamUpdate == 0 && connectionUpdate == 0)
             return;
-        _ = SendCreditAsync(streamId, streamUpdate, connectionUpdate);
-    }
-
-    /// <summary>
-    /// Window updates go out however long the writer's turn takes to come: one that was dropped would leave the peer
-    /// waiting for a window that never opens. Only the connection's end stops them.
-    /// </summary>
-    private async Task SendCreditAsync(int streamId, int streamUpdate, int connectionUpdate)
-    {
-        try
-        {
-            await WriteAsync(w =>
-            {
-                if (streamUpdate > 0)
-                    Http2FrameWriter.WriteWindowUpdate(w, streamId, streamUpdate);
-                if (connectionUpdate > 0)
-                    Http2FrameWriter.WriteWindowUpdate(w, 0, connectionUpdate);
-            }, _closing.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or IOException or ObjectDisposedException)
-        {
-            // The connection has ended.
-        }
+        // Never dropped, and never waited for: written now, or merged into what waits for the writer (see SendCredit).
+        SendCredit(streamId, streamUpdate, connectionUpdate);
     }
 }

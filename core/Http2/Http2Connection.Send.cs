@@ -6,12 +6,13 @@ namespace FedMesh.Core.Http2;
 /// <summary>A connection's writing side: one writer at a time, header blocks encoded in the order they go out.</summary>
 internal sealed partial class Http2Connection
 {
-    /// <summary>Writes frames and flushes them, after any writer before.</summary>
+    /// <summary>Writes frames and flushes them, after any writer before (and the control frames that wait: see SendControl).</summary>
     private async Task WriteAsync(Action<IBufferWriter<byte>> write, CancellationToken token)
     {
         await _writing.WaitAsync(token).ConfigureAwait(false);
         try
         {
+            WriteQueuedControl();
             write(_output);
             await _output.FlushAsync(token).ConfigureAwait(false);
         }
@@ -41,9 +42,7 @@ internal sealed partial class Http2Connection
     /// </summary>
     internal bool TrySendDataNow(Http2Stream stream, ReadOnlySpan<byte> data, bool endStream)
     {
-        var batch = Http2WriteBatch.Active;
-        var held = batch is not null && batch.Holds(this);
-        if (stream.Id == 0 || (!held && !_writing.Wait(0)))
+        if (stream.Id == 0 || !TryTakeTurn(out var batch, out var held))
             return false;
         int maxFrame;
         lock (_state)
@@ -60,6 +59,7 @@ internal sealed partial class Http2Connection
                 stream.LocalClosed = true;
             maxFrame = _peer.MaxFrameSize;
         }
+        WriteQueuedControl();
         Http2FrameWriter.WriteData(_output, stream.Id, data, endStream, maxFrame);
         Written(batch, held);
         if (endStream)

@@ -23,6 +23,7 @@ internal sealed partial class Http2Connection
         await _writing.WaitAsync(token).ConfigureAwait(false);
         try
         {
+            WriteQueuedControl(); // a SETTINGS acknowledgement that waits changes the encoder's table first
             int maxFrame;
             lock (_state)
                 BeginHeaders(stream, fields, size, endStream, out maxFrame, orThrow: true);
@@ -32,12 +33,11 @@ internal sealed partial class Http2Connection
         catch (Http2HeaderListTooLargeException e)
         {
             refused = e;
+            // The writer's turn is still held: the reset goes out whole, after whole frames only (and the control frames
+            // written ahead of the block, which go either way).
             if (e.StreamId != 0)
-            {
-                // The writer's turn is still held: the reset goes out whole, after whole frames only.
                 Http2FrameWriter.WriteRstStream(_output, e.StreamId, e.ErrorCode);
-                await FlushQuietlyAsync().ConfigureAwait(false);
-            }
+            await FlushQuietlyAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -59,9 +59,7 @@ internal sealed partial class Http2Connection
     internal bool TrySendHeadersNow(Http2Stream stream, Http2HeaderList fields, bool endStream)
     {
         var size = HeaderListSize(fields);
-        var batch = Http2WriteBatch.Active;
-        var held = batch is not null && batch.Holds(this);
-        if (!held && !_writing.Wait(0))
+        if (!TryTakeTurn(out var batch, out var held))
             return false;
         int maxFrame;
         bool begun;
@@ -73,6 +71,7 @@ internal sealed partial class Http2Connection
                 _writing.Release();
             return false; // the async way says why
         }
+        WriteQueuedControl();
         WriteHeaders(stream, fields, endStream, maxFrame);
         Written(batch, held);
         if (endStream)

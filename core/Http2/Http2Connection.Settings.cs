@@ -39,7 +39,7 @@ internal sealed partial class Http2Connection
             _closing.Cancel();
     }
 
-    private async ValueTask OnSettingsAsync(Http2FrameHeader header, System.Buffers.ReadOnlySequence<byte> payload, CancellationToken token)
+    private void OnSettings(in Http2FrameHeader header, System.Buffers.ReadOnlySequence<byte> payload)
     {
         if (header.Has(Http2Flags.Ack))
         {
@@ -68,11 +68,7 @@ internal sealed partial class Http2Connection
             }
             _peer = next;
         }
-        // The encoder's table follows the peer's size before anything encoded after the ACK (RFC 7541 §4.2).
-        await WriteAsync(w =>
-        {
-            _encoder.SetPeerTableSize((int)Math.Min(next.HeaderTableSize, int.MaxValue));
-            Http2FrameWriter.WriteSettingsAck(w);
-        }, token).ConfigureAwait(false);
+        // The ACK carries the header table size to the encoder when it is written (see WriteControl).
+        SendControl(new ControlFrame(Http2FrameType.Settings, 0, next.HeaderTableSize));
     }
 }

@@ -126,8 +126,11 @@ internal sealed partial class Http2Connection
         }
     }
 
-    /// <summary>A stream error: the stream is reset (RST_STREAM with the error's code) and its owner told.</summary>
-    private async Task ResetAfterErrorAsync(Http2StreamException error, CancellationToken token)
+    /// <summary>
+    /// A stream error: the stream is reset (RST_STREAM with the error's code, sent without waiting: see SendControl) and
+    /// its owner told; the data the error dropped goes back to the connection's window.
+    /// </summary>
+    private void ResetAfterError(Http2StreamException error)
     {
         Http2Stream? stream;
         lock (_state)
@@ -139,8 +142,8 @@ internal sealed partial class Http2Connection
         }
         try
         {
-            await WriteAsync(w => Http2FrameWriter.WriteRstStream(w, error.StreamId, error.ErrorCode), token).ConfigureAwait(false);
-            CreditConnection(0); // the data the error dropped
+            SendControl(new ControlFrame(Http2FrameType.RstStream, error.StreamId, (ulong)error.ErrorCode));
+            CreditConnection(0);
         }
         finally
         {
