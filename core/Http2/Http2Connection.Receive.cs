@@ -104,6 +104,7 @@ internal sealed partial class Http2Connection
                 }
                 if (endStream)
                     stream.RemoteClosed = true;
+                stream.Unreturned += (int)data.Length; // the owner's to give back (Consumed), or the connection's at a reset
             }
         }
         if (stream is null)
@@ -118,7 +119,8 @@ internal sealed partial class Http2Connection
 
     /// <summary>
     /// Hands a stream's frame to its owner. An owner that throws (a bug of its own) costs its stream, reset with
-    /// INTERNAL_ERROR, not the connection's other streams.
+    /// INTERNAL_ERROR, not the connection's other streams; what it had not given back of the stream's data goes back to
+    /// the connection's window with the reset.
     /// </summary>
     private static void Deliver<TState>(Http2Stream stream, Action<Http2Stream, TState> deliver, TState state)
     {

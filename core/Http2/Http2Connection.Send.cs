@@ -167,9 +167,11 @@ internal sealed partial class Http2Connection
             if (!_streams.Remove(stream.Id) || _closed)
                 return;
             stream.LocalClosed = stream.RemoteClosed = true;
+            TakeBackUnreturned(stream);
             RememberReset(stream.Id);
             SignalWindow();
         }
+        CreditConnection(0);
         await TryWriteAsync(w => Http2FrameWriter.WriteRstStream(w, stream.Id, code)).ConfigureAwait(false);
         FinishIfDrained();
     }

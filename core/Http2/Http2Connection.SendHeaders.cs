@@ -45,6 +45,7 @@ internal sealed partial class Http2Connection
         }
         if (refused is not null)
         {
+            CreditConnection(0); // a reset stream's data its owner had not given back
             FinishIfDrained();
             ExceptionDispatchInfo.Throw(refused);
         }
@@ -133,6 +134,7 @@ internal sealed partial class Http2Connection
         else
         {
             _streams.Remove(id);
+            TakeBackUnreturned(stream);
             RememberReset(id);
             SignalWindow();
         }

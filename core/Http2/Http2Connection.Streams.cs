@@ -76,8 +76,10 @@ internal sealed partial class Http2Connection
                 return; // ended already
             }
             stream.LocalClosed = stream.RemoteClosed = true;
+            TakeBackUnreturned(stream);
             SignalWindow();
         }
+        CreditConnection(0);
         Notify(stream, code, null);
         FinishIfDrained();
     }
@@ -97,9 +99,12 @@ internal sealed partial class Http2Connection
             {
                 _streams.Remove(stream.Id);
                 stream.LocalClosed = stream.RemoteClosed = true;
+                TakeBackUnreturned(stream);
             }
             SignalWindow();
         }
+        if (refused.Count > 0)
+            CreditConnection(0);
         foreach (var stream in refused)
             Notify(stream, Http2ErrorCode.RefusedStream, null);
     }
@@ -128,7 +133,7 @@ internal sealed partial class Http2Connection
 
     /// <summary>
     /// A stream error: the stream is reset (RST_STREAM with the error's code, sent without waiting: see SendControl) and
-    /// its owner told; the data the error dropped goes back to the connection's window.
+    /// its owner told; the data the error dropped, and what the owner had not given back, go back to the connection's window.
     /// </summary>
     private void ResetAfterError(Http2StreamException error)
     {
@@ -136,7 +141,10 @@ internal sealed partial class Http2Connection
         lock (_state)
         {
             if (_streams.Remove(error.StreamId, out stream))
+            {
                 stream.LocalClosed = stream.RemoteClosed = true;
+                TakeBackUnreturned(stream);
+            }
             RememberReset(error.StreamId); // what the peer sent before it hears of the reset is ignored
             SignalWindow();
         }
