@@ -71,6 +71,7 @@ internal sealed partial class Http2Connection
             _controlQueued.Clear();
             _creditQueued?.Clear();
         }
+        _peerSettingsCame.TrySetResult(); // a header block waiting for the peer's SETTINGS hears of the end
         foreach (var stream in open)
             Notify(stream, Http2ErrorCode.Cancel, reason);
     }

@@ -4,12 +4,19 @@ namespace FedMesh.Core.Http2;
 
 /// <summary>
 /// Header blocks out: encoded in the order they go out, each checked first against the peer's
-/// SETTINGS_MAX_HEADER_LIST_SIZE, so that one it would refuse is never sent, not even in part.
+/// SETTINGS_MAX_HEADER_LIST_SIZE, so that one it would refuse is never sent, not even in part. Until the peer's first
+/// SETTINGS have come that limit is unknown (the RFC's initial value is "unlimited", so nothing sent then is an error,
+/// but the peer may be about to announce a limit): a block up to <see cref="UnsettledHeaderListSize"/> goes at once, as
+/// nearly every peer takes that much (no round trip added to an ordinary first request), and a larger one waits for the
+/// SETTINGS, at most <see cref="Http2ConnectionOptions.SettingsTimeout"/>, to be sent or refused by the limit they carry.
 /// </summary>
 internal sealed partial class Http2Connection
 {
     /// <summary>What RFC 9113 §6.5.2 counts of each field besides its name and value.</summary>
     private const int FieldOverhead = 32;
+
+    /// <summary>The largest header list (RFC 9113 §6.5.2 sizing) sent before the peer's SETTINGS have come: 16 KiB.</summary>
+    internal const int UnsettledHeaderListSize = 16 * 1024;
 
     /// <summary>
     /// Sends a header block, after any writer before. One larger than the peer's SETTINGS_MAX_HEADER_LIST_SIZE is not
@@ -19,6 +26,8 @@ internal sealed partial class Http2Connection
     internal async ValueTask SendHeadersAsync(Http2Stream stream, Http2HeaderList fields, bool endStream, CancellationToken token)
     {
         var size = HeaderListSize(fields);
+        if (size > UnsettledHeaderListSize && !_peerSettingsCame.Task.IsCompleted)
+            await AwaitPeerSettingsAsync(size, token).ConfigureAwait(false);
         Http2HeaderListTooLargeException? refused = null;
         await _writing.WaitAsync(token).ConfigureAwait(false);
         try
@@ -54,14 +63,41 @@ internal sealed partial class Http2Connection
     }
 
     /// <summary>
+    /// Waits for the peer's first SETTINGS before a header block of <paramref name="size"/> octets, past
+    /// <see cref="UnsettledHeaderListSize"/>, goes: at most the settings timeout, on the connection's clock. Throws when
+    /// the connection ends first (<see cref="IOException"/>) or the time is up (<see cref="TimeoutException"/>); nothing
+    /// was sent, and a new client stream was not opened (its owner resets it, as after any failed send).
+    /// </summary>
+    private async Task AwaitPeerSettingsAsync(long size, CancellationToken token)
+    {
+        var came = _peerSettingsCame.Task;
+        var timeout = _options.SettingsTimeout;
+        try
+        {
+            await (timeout == Timeout.InfiniteTimeSpan ? came.WaitAsync(token) : came.WaitAsync(timeout, _options.TimeProvider, token)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"a header block of {size} octets was not sent: blocks past {UnsettledHeaderListSize} octets wait for the peer's "
+                + $"SETTINGS (its SETTINGS_MAX_HEADER_LIST_SIZE), and none came within {timeout.TotalSeconds:0.###} s (Http2ConnectionOptions.SettingsTimeout)");
+        }
+        lock (_state)
+        {
+            if (_closed && !_peerSettingsApplied)
+                throw new IOException($"the HTTP/2 connection ended before the peer's SETTINGS came: a header block of {size} octets, which waited "
+                    + $"for them (its SETTINGS_MAX_HEADER_LIST_SIZE) as blocks past {UnsettledHeaderListSize} octets do, was not sent", _closeReason);
+        }
+    }
+
+    /// <summary>
     /// Sends a header block now, on the calling thread, when no other writer holds the connection; false (nothing sent)
     /// otherwise. Flushed with the read loop's batch when there is one (<see cref="Http2WriteBatch"/>), else at once.
     /// </summary>
     internal bool TrySendHeadersNow(Http2Stream stream, Http2HeaderList fields, bool endStream)
     {
         var size = HeaderListSize(fields);
-        if (!TryTakeTurn(out var batch, out var held))
-            return false;
+        if ((size > UnsettledHeaderListSize && !_peerSettingsCame.Task.IsCompleted) || !TryTakeTurn(out var batch, out var held))
+            return false; // a large block before the peer's SETTINGS: the async way waits for them
         int maxFrame;
         bool begun;
         lock (_state)
