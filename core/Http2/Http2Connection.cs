@@ -8,8 +8,8 @@ namespace FedMesh.Core.Http2;
 /// streams and their states, header blocks (HEADERS and CONTINUATION put together, HPACK both ways), flow control both
 /// ways, PING, RST_STREAM and GOAWAY. What a stream carries is its owner's (<see cref="IHttp2StreamHandler"/>): a
 /// server's owner is made by <c>accept</c> for each stream the peer opens, a client opens streams with
-/// <see cref="TryOpenStream"/>. <see cref="RunAsync"/> reads until the connection ends, never waiting for a write; frames
-/// are written by whoever sends, one writer at a time.
+/// <see cref="TryOpenStream"/>. <see cref="RunAsync"/> reads until the connection ends, never waiting for its own answers
+/// to be written (see SendControl); frames are written by whoever sends, one writer at a time.
 /// </summary>
 internal sealed partial class Http2Connection : IAsyncDisposable
 {
