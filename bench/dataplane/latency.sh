@@ -13,6 +13,8 @@
 # segments per hop (where the added time is spent), and gives two more tables: the requests that no other program's
 # run overlapped (the host's share of the tail left out), and the proxies' own segments alone (the origin's, on the
 # client's core, left out), then how many requests other programs disturbed.
+# LATENCY_KERNEL=0 leaves the kernel's clock out (no perf record: the load generator's figures without its cost, and
+# more rounds in the same time); its tables are then empty.
 # Needs a held run with the rows to compare, e.g.
 #   BENCH_ONLY="fedmesh fedmesh-x nginx-mtls nginx-x haproxy-mtls haproxy-x" BENCH_HOLD=3000 BENCH_OUT=/tmp/b bench/dataplane/run.sh &
 #   BENCH_OUT=/tmp/b bench/dataplane/latency.sh [ROUNDS] [ROW...]   # default 8 rounds of every row held; ~1 min a round
@@ -25,8 +27,10 @@ in_range ROUNDS "$rounds"
 shift || true
 seconds=${LATENCY_SECONDS:-5}
 in_range LATENCY_SECONDS "$seconds"
+kernel=${LATENCY_KERNEL:-1}
+[[ "$kernel" =~ ^[01]$ ]] || { echo "$script: LATENCY_KERNEL must be 0 or 1, not '$kernel'" >&2; exit 2; }
 need_targets
-command -v perf >/dev/null || { echo "$script: installing linux-perf" >&2; apt-get install -y -qq linux-perf >/dev/null; }
+[ "$kernel" = 0 ] || command -v perf >/dev/null || { echo "$script: installing linux-perf" >&2; apt-get install -y -qq linux-perf >/dev/null; }
 origin=$(pgrep -P "$(cat "$work/origin/master.pid")")   # the origin's worker
 rows=("$@")
 [ ${#rows[@]} -gt 0 ] || mapfile -t rows < <(awk '$1 != "direct" {print $1}' "$work/targets")
@@ -36,10 +40,11 @@ out="$work/latency.$(date +%H%M%S).jsonl"; : >"$out"
 
 measure() {   # row round: a 2 s warm-up, then the measured run on both clocks; one JSON line
   lg --target "${target[$1]}" --host "${host[$1]}" --path /1k --rate 1000 --connections 16 --seconds 2 >/dev/null
-  kclock_start "$work/latency.perf" "$1" ${pids[$1]:-}
-  local loadgen_clock
+  [ "$kernel" = 0 ] || kclock_start "$work/latency.perf" "$1" ${pids[$1]:-}
+  local loadgen_clock kernel_clock=null
   loadgen_clock=$(lg --target "${target[$1]}" --host "${host[$1]}" --path /1k --rate 1000 --connections 16 --seconds "$seconds")
-  jq -c --arg row "$1" --argjson round "$2" --argjson kernel "$(kclock_stop $origin)" \
+  [ "$kernel" = 0 ] || kernel_clock=$(kclock_stop $origin)
+  jq -c --arg row "$1" --argjson round "$2" --argjson kernel "$kernel_clock" \
     '{row:$row, round:$round, p50:.P50Us, p99:.P99Us, errors:.Errors} + $kernel' <<<"$loadgen_clock" >>"$out"
 }
 lg() { nice -n "$NICE" taskset -c $LG_CPU "$loadgen" "$@"; }   # as run.sh runs it: the client core, the rows' priority

@@ -68,7 +68,10 @@ internal sealed partial class Http2Connection
             foreach (var stream in open)
                 stream.LocalClosed = stream.RemoteClosed = true;
             SignalWindow();
+            _controlQueued.Clear();
+            _creditQueued?.Clear();
         }
+        _peerSettingsCame.TrySetResult(); // a header block waiting for the peer's SETTINGS hears of the end
         foreach (var stream in open)
             Notify(stream, Http2ErrorCode.Cancel, reason);
     }
@@ -79,15 +82,23 @@ internal sealed partial class Http2Connection
     /// The output first: completing it writes what is buffered, which a stream's pipe reader would otherwise have
     /// closed the stream under (it disposes its stream when completed). A half that fails to complete (a stream pipe
     /// whose stream is gone, with bytes still unflushed) fails quietly: the connection has ended either way, and its
-    /// end must still be reported.
+    /// end must still be reported. What a cancelled flush left unwritten is dropped, not written by the completion: the
+    /// peer was not taking it (it may never read again), and a stream's pipe writer would write it synchronously, waiting
+    /// for the peer, so the connection would never end.
     /// </summary>
     private async Task CompleteTransportAsync()
     {
-        _output.CancelPendingFlush();
-        await _writing.WaitAsync().ConfigureAwait(false);
+        var waited = !_writing.Wait(0);
+        if (waited)
+        {
+            _output.CancelPendingFlush();
+            await _writing.WaitAsync().ConfigureAwait(false);
+        }
         try
         {
-            CompleteQuietly(static self => self._output.Complete());
+            // A writer that cannot say what it holds unflushed: a writer was under way, and its flush may have been cancelled.
+            var stuck = _output.CanGetUnflushedBytes ? _output.UnflushedBytes > 0 : waited;
+            CompleteQuietly(stuck ? static self => self._output.Complete(new IOException("the connection ended with frames the peer did not take")) : static self => self._output.Complete());
         }
         finally
         {

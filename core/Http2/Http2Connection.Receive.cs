@@ -5,7 +5,7 @@ namespace FedMesh.Core.Http2;
 /// <summary>The read loop's side of a connection: each frame checked against the connection's state and acted on.</summary>
 internal sealed partial class Http2Connection
 {
-    private ValueTask ProcessAsync(in Http2FrameHeader header, ReadOnlySequence<byte> payload, CancellationToken token)
+    private void Process(in Http2FrameHeader header, ReadOnlySequence<byte> payload)
     {
         if (_fragmentStream != 0 && (header.Type != Http2FrameType.Continuation || header.StreamId != _fragmentStream))
             throw new Http2ConnectionException(Http2ErrorCode.ProtocolError,
@@ -16,41 +16,44 @@ internal sealed partial class Http2Connection
             {
                 case Http2FrameType.Data:
                     OnData(header, payload);
-                    return ValueTask.CompletedTask;
+                    return;
                 case Http2FrameType.Headers:
                     OnHeaders(header, Http2FrameReader.ReadHeaders(header, payload), header.Has(Http2Flags.EndStream));
-                    return ValueTask.CompletedTask;
+                    return;
                 case Http2FrameType.Continuation:
                     if (_fragmentStream == 0)
                         throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"{header} follows no HEADERS frame");
                     OnHeaders(header, Http2FrameReader.ReadContinuation(header, payload), _fragmentEndsStream);
-                    return ValueTask.CompletedTask;
+                    return;
                 case Http2FrameType.RstStream:
                     OnReset(header, Http2FrameReader.ReadRstStream(header, payload));
-                    return ValueTask.CompletedTask;
+                    return;
                 case Http2FrameType.Settings:
-                    return OnSettingsAsync(header, payload, token);
+                    OnSettings(header, payload);
+                    return;
                 case Http2FrameType.Ping:
                     var ping = Http2FrameReader.ReadPing(header, payload);
-                    return header.Has(Http2Flags.Ack) ? ValueTask.CompletedTask : new ValueTask(WriteAsync(w => Http2FrameWriter.WritePingAck(w, ping), token));
+                    if (!header.Has(Http2Flags.Ack))
+                        SendControl(new ControlFrame(Http2FrameType.Ping, 0, ping));
+                    return;
                 case Http2FrameType.GoAway:
                     OnGoAway(Http2FrameReader.ReadGoAway(header, payload));
-                    return ValueTask.CompletedTask;
+                    return;
                 case Http2FrameType.WindowUpdate:
                     OnWindowUpdate(header, Http2FrameReader.ReadWindowUpdate(header, payload));
-                    return ValueTask.CompletedTask;
+                    return;
                 case Http2FrameType.Priority:
                     Http2FrameReader.ReadPriority(header, payload);
-                    return ValueTask.CompletedTask;
+                    return;
                 case Http2FrameType.PushPromise:
                     throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"{header}: push is disabled (SETTINGS_ENABLE_PUSH 0)");
                 default:
-                    return ValueTask.CompletedTask; // an extension frame: ignored (§5.5)
+                    return; // an extension frame: ignored (§5.5)
             }
         }
         catch (Http2StreamException e)
         {
-            return new ValueTask(ResetAfterErrorAsync(e, token));
+            ResetAfterError(e);
         }
     }
 
@@ -101,6 +104,7 @@ internal sealed partial class Http2Connection
                 }
                 if (endStream)
                     stream.RemoteClosed = true;
+                stream.Unreturned += (int)data.Length; // the owner's to give back (Consumed), or the connection's at a reset
             }
         }
         if (stream is null)
@@ -115,7 +119,8 @@ internal sealed partial class Http2Connection
 
     /// <summary>
     /// Hands a stream's frame to its owner. An owner that throws (a bug of its own) costs its stream, reset with
-    /// INTERNAL_ERROR, not the connection's other streams.
+    /// INTERNAL_ERROR, not the connection's other streams; what it had not given back of the stream's data goes back to
+    /// the connection's window with the reset.
     /// </summary>
     private static void Deliver<TState>(Http2Stream stream, Action<Http2Stream, TState> deliver, TState state)
     {

@@ -9,15 +9,16 @@ internal sealed partial class Http2Connection
     /// <summary>
     /// Writes frames and flushes them, after any writer before; on a read loop's thread, into its batch when the
     /// connection's turn is the batch's or free (flushed with the batch, <see cref="Http2WriteBatch"/>), so a read's
-    /// control frames (window updates, acknowledgements) neither wait nor cost a send of their own.
+    /// frames (a GOAWAY, a pump's data) cost no send of their own. The control frames that wait go first (see SendControl).
     /// </summary>
     private Task WriteAsync(Action<IBufferWriter<byte>> write, CancellationToken token)
     {
         var batch = Http2WriteBatch.Active;
-        if (batch is null || token.IsCancellationRequested || !(batch.Holds(this) || TakeTurnFor(batch)))
+        if (batch is null || token.IsCancellationRequested || !TryTakeTurn(out _, out var held))
             return WriteNowAsync(write, token);
         try
         {
+            WriteQueuedControl();
             write(_output);
             return Task.CompletedTask;
         }
@@ -25,15 +26,10 @@ internal sealed partial class Http2Connection
         {
             return Task.FromException(e);
         }
-    }
-
-    /// <summary>Takes the writer's turn for <paramref name="batch"/> when it is free; false when another writer has it.</summary>
-    private bool TakeTurnFor(Http2WriteBatch batch)
-    {
-        if (!_writing.Wait(0))
-            return false;
-        batch.Hold(this);
-        return true;
+        finally
+        {
+            Written(batch, held);
+        }
     }
 
     private async Task WriteNowAsync(Action<IBufferWriter<byte>> write, CancellationToken token)
@@ -41,6 +37,7 @@ internal sealed partial class Http2Connection
         await _writing.WaitAsync(token).ConfigureAwait(false);
         try
         {
+            WriteQueuedControl();
             write(_output);
             await _output.FlushAsync(token).ConfigureAwait(false);
         }
@@ -70,9 +67,7 @@ internal sealed partial class Http2Connection
     /// </summary>
     internal bool TrySendDataNow(Http2Stream stream, ReadOnlySpan<byte> data, bool endStream)
     {
-        var batch = Http2WriteBatch.Active;
-        var held = batch is not null && batch.Holds(this);
-        if (stream.Id == 0 || (!held && !_writing.Wait(0)))
+        if (stream.Id == 0 || !TryTakeTurn(out var batch, out var held))
             return false;
         int maxFrame;
         lock (_state)
@@ -89,6 +84,7 @@ internal sealed partial class Http2Connection
                 stream.LocalClosed = true;
             maxFrame = _peer.MaxFrameSize;
         }
+        WriteQueuedControl();
         Http2FrameWriter.WriteData(_output, stream.Id, data, endStream, maxFrame);
         Written(batch, held);
         if (endStream)
@@ -202,9 +198,11 @@ internal sealed partial class Http2Connection
             if (!_streams.Remove(stream.Id) || _closed)
                 return;
             stream.LocalClosed = stream.RemoteClosed = true;
+            TakeBackUnreturned(stream);
             RememberReset(stream.Id);
             SignalWindow();
         }
+        CreditConnection(0);
         await TryWriteAsync(w => Http2FrameWriter.WriteRstStream(w, stream.Id, code)).ConfigureAwait(false);
         FinishIfDrained();
     }

@@ -4,12 +4,19 @@ namespace FedMesh.Core.Http2;
 
 /// <summary>
 /// Header blocks out: encoded in the order they go out, each checked first against the peer's
-/// SETTINGS_MAX_HEADER_LIST_SIZE, so that one it would refuse is never sent, not even in part.
+/// SETTINGS_MAX_HEADER_LIST_SIZE, so that one it would refuse is never sent, not even in part. Until the peer's first
+/// SETTINGS have come that limit is unknown (the RFC's initial value is "unlimited", so nothing sent then is an error,
+/// but the peer may be about to announce a limit): a block up to <see cref="UnsettledHeaderListSize"/> goes at once, as
+/// nearly every peer takes that much (no round trip added to an ordinary first request), and a larger one waits for the
+/// SETTINGS, at most <see cref="Http2ConnectionOptions.SettingsTimeout"/>, to be sent or refused by the limit they carry.
 /// </summary>
 internal sealed partial class Http2Connection
 {
     /// <summary>What RFC 9113 §6.5.2 counts of each field besides its name and value.</summary>
     private const int FieldOverhead = 32;
+
+    /// <summary>The largest header list (RFC 9113 §6.5.2 sizing) sent before the peer's SETTINGS have come: 16 KiB.</summary>
+    internal const int UnsettledHeaderListSize = 16 * 1024;
 
     /// <summary>
     /// Sends a header block, after any writer before. One larger than the peer's SETTINGS_MAX_HEADER_LIST_SIZE is not
@@ -19,10 +26,13 @@ internal sealed partial class Http2Connection
     internal async ValueTask SendHeadersAsync(Http2Stream stream, Http2HeaderList fields, bool endStream, CancellationToken token)
     {
         var size = HeaderListSize(fields);
+        if (size > UnsettledHeaderListSize && !_peerSettingsCame.Task.IsCompleted)
+            await AwaitPeerSettingsAsync(size, token).ConfigureAwait(false);
         Http2HeaderListTooLargeException? refused = null;
         await _writing.WaitAsync(token).ConfigureAwait(false);
         try
         {
+            WriteQueuedControl(); // a SETTINGS acknowledgement that waits changes the encoder's table first
             int maxFrame;
             lock (_state)
                 BeginHeaders(stream, fields, size, endStream, out maxFrame, orThrow: true);
@@ -32,12 +42,11 @@ internal sealed partial class Http2Connection
         catch (Http2HeaderListTooLargeException e)
         {
             refused = e;
+            // The writer's turn is still held: the reset goes out whole, after whole frames only (and the control frames
+            // written ahead of the block, which go either way).
             if (e.StreamId != 0)
-            {
-                // The writer's turn is still held: the reset goes out whole, after whole frames only.
                 Http2FrameWriter.WriteRstStream(_output, e.StreamId, e.ErrorCode);
-                await FlushQuietlyAsync().ConfigureAwait(false);
-            }
+            await FlushQuietlyAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -45,11 +54,39 @@ internal sealed partial class Http2Connection
         }
         if (refused is not null)
         {
+            CreditConnection(0); // a reset stream's data its owner had not given back
             FinishIfDrained();
             ExceptionDispatchInfo.Throw(refused);
         }
         if (endStream)
             Retire(stream);
+    }
+
+    /// <summary>
+    /// Waits for the peer's first SETTINGS before a header block of <paramref name="size"/> octets, past
+    /// <see cref="UnsettledHeaderListSize"/>, goes: at most the settings timeout, on the connection's clock. Throws when
+    /// the connection ends first (<see cref="IOException"/>) or the time is up (<see cref="TimeoutException"/>); nothing
+    /// was sent, and a new client stream was not opened (its owner resets it, as after any failed send).
+    /// </summary>
+    private async Task AwaitPeerSettingsAsync(long size, CancellationToken token)
+    {
+        var came = _peerSettingsCame.Task;
+        var timeout = _options.SettingsTimeout;
+        try
+        {
+            await (timeout == Timeout.InfiniteTimeSpan ? came.WaitAsync(token) : came.WaitAsync(timeout, _options.TimeProvider, token)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"a header block of {size} octets was not sent: blocks past {UnsettledHeaderListSize} octets wait for the peer's "
+                + $"SETTINGS (its SETTINGS_MAX_HEADER_LIST_SIZE), and none came within {timeout.TotalSeconds:0.###} s (Http2ConnectionOptions.SettingsTimeout)");
+        }
+        lock (_state)
+        {
+            if (_closed && !_peerSettingsApplied)
+                throw new IOException($"the HTTP/2 connection ended before the peer's SETTINGS came: a header block of {size} octets, which waited "
+                    + $"for them (its SETTINGS_MAX_HEADER_LIST_SIZE) as blocks past {UnsettledHeaderListSize} octets do, was not sent", _closeReason);
+        }
     }
 
     /// <summary>
@@ -59,10 +96,8 @@ internal sealed partial class Http2Connection
     internal bool TrySendHeadersNow(Http2Stream stream, Http2HeaderList fields, bool endStream)
     {
         var size = HeaderListSize(fields);
-        var batch = Http2WriteBatch.Active;
-        var held = batch is not null && batch.Holds(this);
-        if (!held && !_writing.Wait(0))
-            return false;
+        if ((size > UnsettledHeaderListSize && !_peerSettingsCame.Task.IsCompleted) || !TryTakeTurn(out var batch, out var held))
+            return false; // a large block before the peer's SETTINGS: the async way waits for them
         int maxFrame;
         bool begun;
         lock (_state)
@@ -73,6 +108,7 @@ internal sealed partial class Http2Connection
                 _writing.Release();
             return false; // the async way says why
         }
+        WriteQueuedControl();
         WriteHeaders(stream, fields, endStream, maxFrame);
         Written(batch, held);
         if (endStream)
@@ -134,6 +170,7 @@ internal sealed partial class Http2Connection
         else
         {
             _streams.Remove(id);
+            TakeBackUnreturned(stream);
             RememberReset(id);
             SignalWindow();
         }

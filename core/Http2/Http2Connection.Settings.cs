@@ -10,6 +10,14 @@ internal sealed partial class Http2Connection
     private ITimer? _settingsTimer;
     private volatile bool _settingsAcknowledged;
 
+    /// <summary>
+    /// Completed once the peer's first SETTINGS are applied (its SETTINGS_MAX_HEADER_LIST_SIZE known), or the connection
+    /// has ended: a large header block waits for it (see SendHeadersAsync).
+    /// </summary>
+    private readonly TaskCompletionSource _peerSettingsCame = NewSignal();
+
+    private bool _peerSettingsApplied; // guarded by _state: the peer's first SETTINGS came (not just the connection's end)
+
     /// <summary>Set once, by something other than the read loop that ends the connection with a connection error (the read loop sends its GOAWAY).</summary>
     private Http2ConnectionException? _failure;
 
@@ -39,7 +47,7 @@ internal sealed partial class Http2Connection
             _closing.Cancel();
     }
 
-    private async ValueTask OnSettingsAsync(Http2FrameHeader header, System.Buffers.ReadOnlySequence<byte> payload, CancellationToken token)
+    private void OnSettings(in Http2FrameHeader header, System.Buffers.ReadOnlySequence<byte> payload)
     {
         if (header.Has(Http2Flags.Ack))
         {
@@ -67,12 +75,11 @@ internal sealed partial class Http2Connection
                 SignalWindow();
             }
             _peer = next;
+            _peerSettingsApplied = true;
         }
-        // The encoder's table follows the peer's size before anything encoded after the ACK (RFC 7541 §4.2).
-        await WriteAsync(w =>
-        {
-            _encoder.SetPeerTableSize((int)Math.Min(next.HeaderTableSize, int.MaxValue));
-            Http2FrameWriter.WriteSettingsAck(w);
-        }, token).ConfigureAwait(false);
+        // The ACK carries the header table size to the encoder when it is written (see WriteControl); queued first, so
+        // that a header block that waited for these settings is encoded after it.
+        SendControl(new ControlFrame(Http2FrameType.Settings, 0, next.HeaderTableSize));
+        _peerSettingsCame.TrySetResult();
     }
 }

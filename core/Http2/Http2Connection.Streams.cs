@@ -76,8 +76,10 @@ internal sealed partial class Http2Connection
                 return; // ended already
             }
             stream.LocalClosed = stream.RemoteClosed = true;
+            TakeBackUnreturned(stream);
             SignalWindow();
         }
+        CreditConnection(0);
         Notify(stream, code, null);
         FinishIfDrained();
     }
@@ -97,9 +99,12 @@ internal sealed partial class Http2Connection
             {
                 _streams.Remove(stream.Id);
                 stream.LocalClosed = stream.RemoteClosed = true;
+                TakeBackUnreturned(stream);
             }
             SignalWindow();
         }
+        if (refused.Count > 0)
+            CreditConnection(0);
         foreach (var stream in refused)
             Notify(stream, Http2ErrorCode.RefusedStream, null);
     }
@@ -126,21 +131,27 @@ internal sealed partial class Http2Connection
         }
     }
 
-    /// <summary>A stream error: the stream is reset (RST_STREAM with the error's code) and its owner told.</summary>
-    private async Task ResetAfterErrorAsync(Http2StreamException error, CancellationToken token)
+    /// <summary>
+    /// A stream error: the stream is reset (RST_STREAM with the error's code, sent without waiting: see SendControl) and
+    /// its owner told; the data the error dropped, and what the owner had not given back, go back to the connection's window.
+    /// </summary>
+    private void ResetAfterError(Http2StreamException error)
     {
         Http2Stream? stream;
         lock (_state)
         {
             if (_streams.Remove(error.StreamId, out stream))
+            {
                 stream.LocalClosed = stream.RemoteClosed = true;
+                TakeBackUnreturned(stream);
+            }
             RememberReset(error.StreamId); // what the peer sent before it hears of the reset is ignored
             SignalWindow();
         }
         try
         {
-            await WriteAsync(w => Http2FrameWriter.WriteRstStream(w, error.StreamId, error.ErrorCode), token).ConfigureAwait(false);
-            CreditConnection(0); // the data the error dropped
+            SendControl(new ControlFrame(Http2FrameType.RstStream, error.StreamId, (ulong)error.ErrorCode));
+            CreditConnection(0);
         }
         finally
         {

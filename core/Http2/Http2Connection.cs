@@ -8,8 +8,8 @@ namespace FedMesh.Core.Http2;
 /// streams and their states, header blocks (HEADERS and CONTINUATION put together, HPACK both ways), flow control both
 /// ways, PING, RST_STREAM and GOAWAY. What a stream carries is its owner's (<see cref="IHttp2StreamHandler"/>): a
 /// server's owner is made by <c>accept</c> for each stream the peer opens, a client opens streams with
-/// <see cref="TryOpenStream"/>. <see cref="RunAsync"/> reads until the connection ends; frames are written by whoever
-/// sends, one writer at a time.
+/// <see cref="TryOpenStream"/>. <see cref="RunAsync"/> reads until the connection ends, never waiting for its own answers
+/// to be written (see SendControl); frames are written by whoever sends, one writer at a time.
 /// </summary>
 internal sealed partial class Http2Connection : IAsyncDisposable
 {
@@ -62,9 +62,13 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         _isServer = isServer;
         _options = options ?? new Http2ConnectionOptions();
         _accept = accept;
+        List<string> problems = [];
         if (_options.SettingsTimeout <= TimeSpan.Zero && _options.SettingsTimeout != Timeout.InfiniteTimeSpan)
-            throw new ArgumentOutOfRangeException(nameof(options),
-                $"Http2ConnectionOptions.SettingsTimeout is {_options.SettingsTimeout}: give a positive time, or Timeout.InfiniteTimeSpan to wait for ever");
+            problems.Add($"Http2ConnectionOptions.SettingsTimeout is {_options.SettingsTimeout}: give a positive time, or Timeout.InfiniteTimeSpan to wait for ever");
+        if (_options.MaxQueuedControlFrames < 1)
+            problems.Add($"Http2ConnectionOptions.MaxQueuedControlFrames is {_options.MaxQueuedControlFrames}: give at least 1 (1,000 unless set)");
+        if (problems.Count > 0)
+            throw new ArgumentOutOfRangeException(nameof(options), string.Join("; ", problems));
         _decoder = new HPackDecoder(maxHeaderListSize: _options.MaxHeaderListSize);
         // Buffered now, so that it goes out first whoever flushes first (a client may send a stream's HEADERS at once).
         WritePreface(_output);
@@ -124,17 +128,11 @@ internal sealed partial class Http2Connection : IAsyncDisposable
                 var buffer = result.Buffer;
                 try
                 {
-                    // What the frames of this read make this thread send on is flushed together, after them.
+                    // What the frames of this read make this thread send, its own answers included, is flushed together,
+                    // after them; nothing in between waits for a write (see SendControl).
                     Http2WriteBatch.Enter();
                     while (Http2FrameReader.TryReadFrame(ref buffer, OurMaxFrameSize, out var header, out var payload))
-                    {
-                        var processing = ProcessAsync(header, payload, token);
-                        if (processing.IsCompletedSuccessfully)
-                            continue;
-                        Http2WriteBatch.Exit(); // nothing is held while this loop waits
-                        await processing.ConfigureAwait(false);
-                        Http2WriteBatch.Enter();
-                    }
+                        Process(header, payload);
                 }
                 finally
                 {

@@ -22,6 +22,14 @@ internal sealed record Http2ConnectionOptions
     /// </summary>
     public TimeSpan SettingsTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How many control frames this side owes the peer (PING and SETTINGS acknowledgements, RST_STREAM) may wait to be
+    /// written while the peer does not read, before the connection ends with GOAWAY ENHANCE_YOUR_CALM (RFC 9113 §10.5):
+    /// what a peer that floods PINGs or SETTINGS and never reads can make this side hold. WINDOW_UPDATEs waiting are
+    /// merged, one a stream, and not counted. 1,000 unless set.
+    /// </summary>
+    public int MaxQueuedControlFrames { get; init; } = 1000;
+
     /// <summary>The clock the connection's timers run on (a test's own, say).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

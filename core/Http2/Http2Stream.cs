@@ -53,6 +53,12 @@ internal sealed class Http2Stream
     internal long SendWindow;
     internal long ReceiveWindow;
     internal int ReceiveUncredited;
+
+    /// <summary>
+    /// Data handed to the owner (OnData) that it has not given back with <see cref="Consumed"/>: the connection's window
+    /// takes it back if the stream is reset, so that an owner that fails or drops data never shrinks it for good.
+    /// </summary>
+    internal int Unreturned;
     internal bool LocalClosed;   // END_STREAM or RST_STREAM sent
     internal bool RemoteClosed;  // END_STREAM or RST_STREAM received
     internal bool FinalHeaders;  // the request, or a final (non-1xx) response, has arrived: another block is trailers
@@ -82,7 +88,10 @@ internal sealed class Http2Stream
     /// <summary>Ends the stream at once with RST_STREAM; the peer's frames for it that were under way are dropped.</summary>
     public ValueTask ResetAsync(Http2ErrorCode code) => _connection.ResetAsync(this, code);
 
-    /// <summary>Bytes of <see cref="IHttp2StreamHandler.OnData"/> passed on: the peer may send as many more.</summary>
+    /// <summary>
+    /// Bytes of <see cref="IHttp2StreamHandler.OnData"/> passed on (or dropped): the peer may send as many more. Each byte
+    /// counts once: more than the stream was handed, or what its reset gave back already, gives nothing.
+    /// </summary>
     public void Consumed(int bytes) => _connection.Credit(this, bytes);
 
     public override string ToString() => $"stream {Id}";
