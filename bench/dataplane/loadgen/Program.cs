@@ -9,11 +9,12 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 if (args.Length == 2 && args[0] == "--stall-probe" && double.TryParse(args[1], System.Globalization.CultureInfo.InvariantCulture, out var probeSeconds)
     && probeSeconds is > 0 and <= 60)
 {
-    Console.WriteLine(JsonSerializer.Serialize(StallProbe.Run(probeSeconds)));
+    Console.WriteLine(JsonSerializer.Serialize(StallProbe.Run(probeSeconds), LoadGenJson.Default.StallResult));
     return 0;
 }
 var opts = Options.Parse(args);
@@ -43,7 +44,7 @@ if (opts.Warmup > 0)
     Run(sockets, opts.Target, request, opts.Rate, opts.Warmup, record: false);
 var result = Run(sockets, opts.Target, request, opts.Rate, opts.Seconds, record: true);
 foreach (var s in sockets) s?.Dispose();
-Console.WriteLine(JsonSerializer.Serialize(result));
+Console.WriteLine(JsonSerializer.Serialize(result, LoadGenJson.Default.Result));
 return result.Errors > 0 && result.Requests == 0 ? 1 : 0;
 
 static Socket Open(IPEndPoint target)
@@ -160,6 +161,11 @@ internal sealed record StallResult(double Seconds, double LostPct, double Stalls
 
 /// <summary>Latency figures in microseconds, measured from each request's intended send time.</summary>
 internal sealed record Result(int Requests, int Errors, double Seconds, double Rps, double P50Us, double P90Us, double P99Us, double P999Us, double MaxUs);
+
+/// <summary>The figures' JSON, made at build time (the load generator is native: nothing is compiled while it measures).</summary>
+[JsonSerializable(typeof(Result))]
+[JsonSerializable(typeof(StallResult))]
+internal sealed partial class LoadGenJson : JsonSerializerContext;
 
 internal sealed record Options(IPEndPoint Target, string Host, string Path, double Rate, int Connections, double Seconds, double Warmup, bool Fresh)
 {
