@@ -5,7 +5,7 @@ internal sealed partial class Http11Pool
 {
     /// <summary>
     /// An idle connection, or else the first one to come free or be opened (opening one if fewer than
-    /// <see cref="MaxOpening"/> are). Waiting is bounded by the connect timeout and by <paramref name="cancellationToken"/>.
+    /// the pool's most at once are). Waiting is bounded by the connect timeout and by <paramref name="cancellationToken"/>.
     /// </summary>
     public ValueTask<Http11Connection> RentAsync(bool verify, CancellationToken cancellationToken)
     {
@@ -103,10 +103,10 @@ internal sealed partial class Http11Pool
     }
 
     // Called under _lock: counts in one more opening when the waiters outnumber those under way and fewer than
-    // MaxOpening are; only as many as no opening will serve, for a connection that comes free is usually sooner than a handshake.
+    // the most at once are; only as many as no opening will serve, for a connection that comes free is usually sooner than a handshake.
     private bool StartOpening()
     {
-        if (_disposed || _opening >= MaxOpening || Volatile.Read(ref _waiting) <= _opening)
+        if (_disposed || _opening >= _maxOpening || Volatile.Read(ref _waiting) <= _opening)
             return false;
         _opening++;
         return true;

@@ -147,6 +147,7 @@ internal sealed unsafe class SocketLoop
     /// Runs <paramref name="action"/> once this loop has handed out every event of the current wait's batch, when the
     /// calling thread is a loop's handing them out (a continuation run inline); false, and nothing done, otherwise.
     /// What the turn's events make a connection send can so go out in one send after all of them, instead of one each.
+    /// The action runs on the loop's thread and must not throw (it would end the loop).
     /// </summary>
     internal static bool AtTurnEnd(Action action)
     {

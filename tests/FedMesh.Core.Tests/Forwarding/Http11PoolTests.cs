@@ -23,19 +23,23 @@ public sealed class Http11PoolTests
         RemoteCertificateValidationCallback = (_, _, _, _) => true,
     };
 
-    [Fact]
-    public async Task RentAsync_MoreWaitersThanMaxOpening_EightOpenedAtOnceAndEveryWaiterServed()
+    [Theory]
+    [InlineData(1)] // a sidecar with one processor: one handshake at a time
+    [InlineData(8)]
+    public async Task RentAsync_MoreWaitersThanMaxOpening_ThatManyOpenedAtOnceAndEveryWaiterServed(int maxOpening)
     {
-        // Nothing is returned, as when every request is a long poll or a stream: the waiters past the first eight
+        // Nothing is returned, as when every request is a long poll or a stream: the waiters past the first openings
         // can only be served by more openings.
-        const int waiting = Http11Pool.MaxOpening + 4;
+        var waiting = maxOpening + 4;
         using var certificate = TestCertificate.SelfSigned();
         var gate = new HandshakeGate();
         await using var upstream = ScriptedUpstream.Answering(_ => "", certificate, gate.HoldAsync);
-        using var pool = PoolFor(upstream);
+        using var pool = PoolFor(upstream, maxOpening: maxOpening);
 
         var rents = Enumerable.Range(0, waiting).Select(_ => pool.RentAsync(verify: false, CancellationToken.None).AsTask()).ToArray();
-        await Eventually.TrueAsync(() => gate.Holding == Http11Pool.MaxOpening, "eight openings held by the upstream", ScriptedUpstream.Deadline);
+        await Eventually.TrueAsync(() => gate.Holding == maxOpening, $"{maxOpening} openings held by the upstream", ScriptedUpstream.Deadline);
+        await Task.Delay(100); // no more openings start while those are under way
+        Assert.Equal(maxOpening, gate.Holding);
         var waitedWhileHeld = rents.Count(r => !r.IsCompleted);
         gate.Open();
         var connections = await Task.WhenAll(rents).WaitAsync(ScriptedUpstream.Deadline);
@@ -44,7 +48,14 @@ public sealed class Http11PoolTests
         Assert.Equal(waiting, connections.Distinct().Count());
         Assert.Equal(waiting, pool.Count);
         Assert.Equal(waiting, upstream.Accepted);
-        Assert.Equal(Http11Pool.MaxOpening, gate.Peak);
+        Assert.Equal(maxOpening, gate.Peak);
+    }
+
+    [Fact]
+    public void DefaultMaxOpening_IsOnePerProcessorUpToEight()
+    {
+        Assert.Equal(Math.Min(Environment.ProcessorCount, 8), Http11Pool.DefaultMaxOpening);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Http11Pool("127.0.0.1", 1, null, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1), maxOpening: 0));
     }
 
     [Fact]
@@ -74,7 +85,7 @@ public sealed class Http11PoolTests
     [Fact]
     public async Task RentAsync_UpstreamRefuses_EveryWaiterFailsPromptlyWithSocketException()
     {
-        const int waiting = 3 * Http11Pool.MaxOpening;
+        var waiting = 3 * Http11Pool.DefaultMaxOpening;
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
@@ -244,6 +255,7 @@ public sealed class Http11PoolTests
         Assert.Null(closed);
     }
 
-    private static Http11Pool PoolFor(ScriptedUpstream upstream, TimeSpan? connectTimeout = null) =>
-        new("127.0.0.1", upstream.Port, Tls, connectTimeout ?? ConnectTimeout, TimeSpan.FromMinutes(1));
+    // Eight openings at once unless a test asks otherwise (the default follows this machine's processors).
+    private static Http11Pool PoolFor(ScriptedUpstream upstream, TimeSpan? connectTimeout = null, int maxOpening = 8) =>
+        new("127.0.0.1", upstream.Port, Tls, connectTimeout ?? ConnectTimeout, TimeSpan.FromMinutes(1), maxOpening: maxOpening);
 }

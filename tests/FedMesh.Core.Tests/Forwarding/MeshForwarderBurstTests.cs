@@ -31,7 +31,7 @@ public sealed class MeshForwarderBurstTests
         // had not served the queue by the time the second wave opened).
         const int burst = 40;
         using var certificate = TestCertificate.SelfSigned();
-        var gate = new HandshakeGate(delay: TimeSpan.FromMilliseconds(300), firstWave: Http11Pool.MaxOpening);
+        var gate = new HandshakeGate(delay: TimeSpan.FromMilliseconds(300), firstWave: Http11Pool.DefaultMaxOpening);
         await using var upstream = ScriptedUpstream.Answering(Numbered, certificate, gate.HoldAsync);
         await using var front = await ForwardingFront.StartAsync(upstream.Prefix, client: ForwardingFront.CreateClient(AnyCertificate));
 
@@ -53,9 +53,9 @@ public sealed class MeshForwarderBurstTests
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         Assert.All(outcomes, o => Assert.Equal(ForwarderError.None, o.Error));
         Assert.Equal(burst, responses.Select(r => r.Body).Distinct().Count());
-        Assert.InRange(gate.Peak, 1, Http11Pool.MaxOpening);
-        // The eight first, and as many more started while the queue was still long when those came in.
-        Assert.InRange(upstream.Accepted, Http11Pool.MaxOpening, 2 * Http11Pool.MaxOpening);
+        Assert.InRange(gate.Peak, 1, Http11Pool.DefaultMaxOpening);
+        // The first wave, and as many more started while the queue was still long when those came in.
+        Assert.InRange(upstream.Accepted, Http11Pool.DefaultMaxOpening, 2 * Http11Pool.DefaultMaxOpening);
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public sealed class MeshForwarderBurstTests
     {
         // The upstream answers none until all have arrived, as with long polls: none of the first connections comes
         // free for the later requests, which need openings of their own.
-        const int concurrent = Http11Pool.MaxOpening + 4;
+        var concurrent = Http11Pool.DefaultMaxOpening + 4;
         var allArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var arrived = 0;
         using var certificate = TestCertificate.SelfSigned();
@@ -88,7 +88,7 @@ public sealed class MeshForwarderBurstTests
 
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         Assert.Equal(Enumerable.Range(1, concurrent).Select(n => $"{n}-1").Order(), responses.Select(r => r.Body).Order()); // one request per connection
-        Assert.InRange(gate.Peak, 1, Http11Pool.MaxOpening);
+        Assert.InRange(gate.Peak, 1, Http11Pool.DefaultMaxOpening);
     }
 
     [Fact]
