@@ -32,7 +32,8 @@ pid_of() { "$fedmesh" status -o json | jq -r --arg c "$1" --arg p "$2" '.cluster
 ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo $t; }
 
 # Kills east's proxy and west's gateway, waits (at most 60 s) until the supervisor has restarted both and a request
-# to http://TARGET/1k with Host HOST answers, then pins them as run.sh does. Sets px and gw to the new pids.
+# to http://TARGET/1k with Host HOST answers, then pins them as run.sh does. Sets px and gw to the new pids and writes
+# them into the targets file.
 restart_parts() {   # target host
   local old_px old_gw p t
   old_px=$(pid_of east echo-east-0-proxy); old_gw=$(pid_of west gateway)
@@ -46,6 +47,9 @@ restart_parts() {   # target host
         taskset -a -c -p $PX_CPU "$p" >/dev/null
         for t in /proc/$p/task/*; do renice -n "$NICE" -p "${t##*/}" >/dev/null; done
       done
+      # The targets file names the new pids, so that every script after this one measures the restarted parts.
+      awk -v px="$px" -v gw="$gw" '$1=="fedmesh" {$4=px} $1=="fedmesh-x" {$4=px; $5=gw} {print}' "$work/targets" >"$work/targets.new" \
+        && mv "$work/targets.new" "$work/targets"
       return 0
     fi
     sleep 0.2
@@ -82,8 +86,6 @@ install_dataplane() {
   local t h
   read -r _ t h _ < <(awk '$1=="fedmesh-x"' "$work/targets") || { echo "$script: no fedmesh-x row in $work/targets" >&2; exit 1; }
   restart_parts "$t" "$h"
-  awk -v px="$px" -v gw="$gw" '$1=="fedmesh" {$4=px} $1=="fedmesh-x" {$4=px; $5=gw} {print}' "$work/targets" >"$work/targets.new" \
-    && mv "$work/targets.new" "$work/targets"
 }
 
 # CPU per request from the scheduler's run time (ns) of each thread, finer than ticks:
