@@ -116,16 +116,10 @@ internal sealed partial class Http2Connection
             _writing.Release();
             throw;
         }
-        if (flush.IsCompleted)
+        if (flush.IsCompletedSuccessfully)
         {
-            try
-            {
-                flush.GetAwaiter().GetResult();
-            }
-            finally
-            {
-                _writing.Release();
-            }
+            flush.GetAwaiter().GetResult();
+            _writing.Release();
             return;
         }
         _ = ReleaseAfterAsync(flush);
