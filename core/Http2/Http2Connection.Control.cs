@@ -36,18 +36,7 @@ internal sealed partial class Http2Connection
     {
         if (TryTakeTurn(out var batch, out var held))
         {
-            if (!GiveBackTurnIfClosed(held))
-            {
-                try
-                {
-                    WriteQueuedControl(); // those that waited go first
-                    WriteControl(frame);
-                }
-                finally
-                {
-                    Written(batch, held);
-                }
-            }
+            WriteInTurn(batch, held, frame, static (self, frame) => self.WriteControl(frame));
             return;
         }
         bool drain;
@@ -74,22 +63,15 @@ internal sealed partial class Http2Connection
     {
         if (TryTakeTurn(out var batch, out var held))
         {
-            if (GiveBackTurnIfClosed(held))
-                return;
             try
             {
-                try
+                WriteInTurn(batch, held, (streamId, streamUpdate, connectionUpdate), static (self, credit) =>
                 {
-                    WriteQueuedControl();
-                    if (streamUpdate > 0)
-                        Http2FrameWriter.WriteWindowUpdate(_output, streamId, streamUpdate);
-                    if (connectionUpdate > 0)
-                        Http2FrameWriter.WriteWindowUpdate(_output, 0, connectionUpdate);
-                }
-                finally
-                {
-                    Written(batch, held);
-                }
+                    if (credit.streamUpdate > 0)
+                        Http2FrameWriter.WriteWindowUpdate(self._output, credit.streamId, credit.streamUpdate);
+                    if (credit.connectionUpdate > 0)
+                        Http2FrameWriter.WriteWindowUpdate(self._output, 0, credit.connectionUpdate);
+                });
             }
             catch (Exception e) when (e is InvalidOperationException or IOException or ObjectDisposedException)
             {
@@ -122,6 +104,27 @@ internal sealed partial class Http2Connection
         batch = Http2WriteBatch.Active;
         held = batch is not null && batch.Holds(this);
         return held || _writing.Wait(0);
+    }
+
+    /// <summary>
+    /// With the writer's turn from <see cref="TryTakeTurn"/>: writes what waits (see <see cref="WriteQueuedControl"/>),
+    /// then <paramref name="write"/>, and gives the turn back through <see cref="Written"/>. False, nothing written and
+    /// the turn given back unless a read batch holds it, when the connection has ended.
+    /// </summary>
+    private bool WriteInTurn<TState>(Http2WriteBatch? batch, bool held, TState state, Action<Http2Connection, TState> write)
+    {
+        if (GiveBackTurnIfClosed(held))
+            return false;
+        try
+        {
+            WriteQueuedControl(); // those that waited go first
+            write(this, state);
+        }
+        finally
+        {
+            Written(batch, held);
+        }
+        return true;
     }
 
     /// <summary>With the writer's turn: true, and the turn given back unless a read batch holds it, when the connection has ended.</summary>

@@ -13,22 +13,16 @@ internal sealed partial class Http2Connection
     /// </summary>
     private Task WriteAsync(Action<IBufferWriter<byte>> write, CancellationToken token)
     {
-        var batch = Http2WriteBatch.Active;
-        if (batch is null || token.IsCancellationRequested || !TryTakeTurn(out _, out var held))
+        if (Http2WriteBatch.Active is null || token.IsCancellationRequested || !TryTakeTurn(out var batch, out var held))
             return WriteNowAsync(write, token);
         try
         {
-            WriteQueuedControl();
-            write(_output);
-            return Task.CompletedTask;
+            // An ended connection: the writer's way, which tells the caller so as it always has.
+            return WriteInTurn(batch, held, write, static (self, write) => write(self._output)) ? Task.CompletedTask : WriteNowAsync(write, token);
         }
         catch (Exception e)
         {
             return Task.FromException(e);
-        }
-        finally
-        {
-            Written(batch, held);
         }
     }
 
