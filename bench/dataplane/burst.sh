@@ -34,6 +34,6 @@ for round in $(seq 1 "$rounds"); do
   result=$(taskset -c 0 nice -n -20 "$loadgen" --target "$target" --host "$host" --path /1k --rate 1000 --connections "$connections" --seconds "$seconds" --warmup 0)
   after_ticks=$(ticks "$px" "$gw")
   jq -r --arg r "$round" --arg s "$seconds" --arg cpu "$(( (after_ticks - before) * 1000 / hz ))" \
-    '"round \($r): p50 \((.P50Us/100|floor)/10) ms, p90 \(.P90Us/1000|floor) ms, p99 \(.P99Us/1000|floor) ms, max \(.MaxUs/1000|floor) ms, errors \(.Errors); proxy + gateway CPU \($cpu) ms in \($s) s"' <<<"$result"
+    '"round \($r): p50 \((.P50Us/100|floor)/10) ms, p90 \((.P90Us/100|floor)/10) ms, p99 \((.P99Us/100|floor)/10) ms, max \(.MaxUs/1000|floor) ms, errors \(.Errors); proxy + gateway CPU \($cpu) ms in \($s) s"' <<<"$result"
   sleep 5
 done

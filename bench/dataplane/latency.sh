@@ -15,6 +15,8 @@
 # client's core, left out), then how many requests other programs disturbed.
 # LATENCY_KERNEL=0 leaves the kernel's clock out (no perf record: the load generator's figures without its cost, and
 # more rounds in the same time); its tables are then empty.
+# LATENCY_SLOW_MS=MS lists every measured request slower than MS (its row, round, intended send time in UTC, latency
+# and client port) in $BENCH_OUT/slow.HHMMSS.log, to find it in a packet or scheduler record of the same time.
 # Needs a held run with the rows to compare, e.g.
 #   BENCH_ONLY="fedmesh fedmesh-x nginx-mtls nginx-x haproxy-mtls haproxy-x" BENCH_HOLD=3000 BENCH_OUT=/tmp/b bench/dataplane/run.sh &
 #   BENCH_OUT=/tmp/b bench/dataplane/latency.sh [ROUNDS] [ROW...]   # default 8 rounds of every row held; ~1 min a round
@@ -36,13 +38,17 @@ rows=("$@")
 [ ${#rows[@]} -gt 0 ] || mapfile -t rows < <(awk '$1 != "direct" {print $1}' "$work/targets")
 declare -A target host pids
 held_rows direct "${rows[@]}"
-out="$work/latency.$(date +%H%M%S).jsonl"; : >"$out"
+stamp=$(date +%H%M%S); out="$work/latency.$stamp.jsonl"; : >"$out"
+slow_ms=${LATENCY_SLOW_MS:-0}
+[[ "$slow_ms" =~ ^[0-9]+$ ]] || { echo "$script: LATENCY_SLOW_MS must be a whole number of milliseconds, not '$slow_ms'" >&2; exit 2; }
+slow_log="$work/slow.$stamp.log"
 
 measure() {   # row round: a 2 s warm-up, then the measured run on both clocks; one JSON line
   lg --target "${target[$1]}" --host "${host[$1]}" --path /1k --rate 1000 --connections 16 --seconds 2 >/dev/null
   [ "$kernel" = 0 ] || kclock_start "$work/latency.perf" "$1" ${pids[$1]:-}
   local loadgen_clock kernel_clock=null
-  loadgen_clock=$(lg --target "${target[$1]}" --host "${host[$1]}" --path /1k --rate 1000 --connections 16 --seconds "$seconds")
+  loadgen_clock=$(lg --target "${target[$1]}" --host "${host[$1]}" --path /1k --rate 1000 --connections 16 --seconds "$seconds" \
+    --slow-ms "$slow_ms" 2> >(sed "s/^/$1 round $2: /" >>"$slow_log"))
   [ "$kernel" = 0 ] || kernel_clock=$(kclock_stop $origin)
   jq -c --arg row "$1" --argjson round "$2" --argjson kernel "$kernel_clock" \
     '{row:$row, round:$round, p50:.P50Us, p99:.P99Us, errors:.Errors} + $kernel' <<<"$loadgen_clock" >>"$out"

@@ -30,7 +30,7 @@ internal static class UpstreamStream
         var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
         try
         {
-            await ssl.AuthenticateAsClientAsync(tls, deadline.Token).ConfigureAwait(false);
+            await LoopStream.HandshakeOffLoopAsync(transport, () => ssl.AuthenticateAsClientAsync(tls, deadline.Token)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -11,8 +11,8 @@ internal sealed partial class LoopStream
     /// </summary>
     private sealed class Operation(LoopStream stream, bool read) : IValueTaskSource<int>, IValueTaskSource
     {
-        // Continuations run where it completes (on the loop) when the process runs socket completions inline.
-        private ManualResetValueTaskSourceCore<int> _core = new() { RunContinuationsAsynchronously = !SocketLoop.Inline };
+        // Continuations run where it completes (on the loop) while the stream's InlineContinuations say so.
+        private ManualResetValueTaskSourceCore<int> _core;
         private Memory<byte> _buffer;
         private CancellationTokenRegistration _cancellation;
         private bool _awaited; // counted among the answers its loop expects (a read of a connection this process opened)
@@ -26,6 +26,7 @@ internal sealed partial class LoopStream
         public bool TryWait(ref int word, int state, Memory<byte> buffer, CancellationToken cancellationToken, out short token)
         {
             _buffer = buffer;
+            _core.RunContinuationsAsynchronously = !stream.InlineContinuations;
             _core.Reset();
             token = _core.Version;
             if (cancellationToken.CanBeCanceled)

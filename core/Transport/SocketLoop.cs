@@ -37,6 +37,9 @@ internal sealed unsafe class SocketLoop
     [ThreadStatic]
     private static SocketLoop? t_dispatching; // the loop whose events this thread is handing out, if it is one's
 
+    /// <summary>Whether the calling thread is a loop's, handing out its events (a continuation run inline).</summary>
+    internal static bool OnLoopThread => t_dispatching is not null;
+
     private readonly List<Action> _atTurnEnd = [];
 
     private readonly int _epoll;

@@ -50,13 +50,17 @@ public sealed partial class TlsTransport : IConnectionListenerFactory, IConnecti
 
     private async Task<RoutedConnection?> HandshakeAsync(Socket socket, TlsListenOptions tls, CancellationToken stopping)
     {
-        var connection = _connections.Create(socket, LoopStream.For(socket), tls: true);
+        var transport = LoopStream.For(socket);
+        var connection = _connections.Create(socket, transport, tls: true);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         timeout.CancelAfter(tls.HandshakeTimeout);
         try
         {
-            var options = await tls.OnConnection(connection, timeout.Token).ConfigureAwait(false);
-            await connection.Ssl!.AuthenticateAsServerAsync(options, timeout.Token).ConfigureAwait(false);
+            await LoopStream.HandshakeOffLoopAsync(transport, async () =>
+            {
+                var options = await tls.OnConnection(connection, timeout.Token).ConfigureAwait(false);
+                await connection.Ssl!.AuthenticateAsServerAsync(options, timeout.Token).ConfigureAwait(false);
+            }).ConfigureAwait(false);
         }
         catch (Exception e)
         {

@@ -20,7 +20,9 @@ if (args.Length == 2 && args[0] == "--stall-probe" && double.TryParse(args[1], S
 var opts = Options.Parse(args);
 if (opts is null)
 {
-    Console.Error.WriteLine("usage: loadgen --target host:port --host HOST [--path /] --rate RPS --connections N --seconds S [--warmup S] [--fresh]");
+    Console.Error.WriteLine("usage: loadgen --target host:port --host HOST [--path /] --rate RPS --connections N --seconds S [--warmup S] [--fresh] [--slow-ms MS]");
+    Console.Error.WriteLine("       (--slow-ms: each measured request slower than MS is listed on stderr: its intended send time (UTC),");
+    Console.Error.WriteLine("        latency and the connection's local port, to find it in a packet or scheduler record)");
     Console.Error.WriteLine("       (--fresh: a new connection for every request, opened at its intended send time; it asks the server to close)");
     Console.Error.WriteLine("       loadgen --stall-probe SECONDS   (0 < SECONDS <= 60)");
     return 2;
@@ -42,7 +44,7 @@ if (!opts.Fresh)
 // Warm-up at the same rate (JIT, pools), then the measured run on a fresh schedule.
 if (opts.Warmup > 0)
     Run(sockets, opts.Target, request, opts.Rate, opts.Warmup, record: false);
-var result = Run(sockets, opts.Target, request, opts.Rate, opts.Seconds, record: true);
+var result = Run(sockets, opts.Target, request, opts.Rate, opts.Seconds, record: true, opts.SlowMs);
 foreach (var s in sockets) s?.Dispose();
 Console.WriteLine(JsonSerializer.Serialize(result, LoadGenJson.Default.Result));
 return result.Errors > 0 && result.Requests == 0 ? 1 : 0;
@@ -56,8 +58,10 @@ static Socket Open(IPEndPoint target)
 
 // sockets: one kept-alive connection per thread, or nulls: each request on a connection of its own (--fresh), whose
 // opening counts in its time.
-static Result Run(Socket?[] sockets, IPEndPoint target, byte[] request, double rate, double seconds, bool record)
+static Result Run(Socket?[] sockets, IPEndPoint target, byte[] request, double rate, double seconds, bool record, double slowMs = 0)
 {
+    var slowNs = slowMs > 0 ? (long)(slowMs * 1e6) : long.MaxValue;
+    var wallAtStart = DateTime.UtcNow.Ticks - Stopwatch.GetTimestamp() / 100; // UTC ticks (100 ns) at monotonic 0
     var n = sockets.Length;
     var total = (long)(rate * seconds);
     var periodNs = 1e9 / rate;
@@ -87,6 +91,9 @@ static Result Run(Socket?[] sockets, IPEndPoint target, byte[] request, double r
                     var done = Stopwatch.GetTimestamp();
                     if (status is < 200 or >= 400) errors[conn]++;
                     else latencies[conn].Add(done - intended);
+                    if (record && done - intended > slowNs)
+                        Console.Error.WriteLine($"slow {new DateTime(wallAtStart + intended / 100, DateTimeKind.Utc):HH:mm:ss.ffffff} "
+                            + $"{(done - intended) / 1e3:F0} us port {(socket.LocalEndPoint as IPEndPoint)?.Port}");
                 }
                 catch (Exception e) when (e is SocketException or IOException)
                 {
@@ -167,7 +174,7 @@ internal sealed record Result(int Requests, int Errors, double Seconds, double R
 [JsonSerializable(typeof(StallResult))]
 internal sealed partial class LoadGenJson : JsonSerializerContext;
 
-internal sealed record Options(IPEndPoint Target, string Host, string Path, double Rate, int Connections, double Seconds, double Warmup, bool Fresh)
+internal sealed record Options(IPEndPoint Target, string Host, string Path, double Rate, int Connections, double Seconds, double Warmup, bool Fresh, double SlowMs)
 {
     public static Options? Parse(string[] args)
     {
@@ -185,7 +192,8 @@ internal sealed record Options(IPEndPoint Target, string Host, string Path, doub
         if (!map.TryGetValue("target", out var target) || !IPEndPoint.TryParse(target, out var ep)) return null;
         return new Options(ep, map.GetValueOrDefault("host", target), map.GetValueOrDefault("path", "/"),
             double.Parse(map.GetValueOrDefault("rate", "1000")), int.Parse(map.GetValueOrDefault("connections", "16")),
-            double.Parse(map.GetValueOrDefault("seconds", "10")), double.Parse(map.GetValueOrDefault("warmup", "0")), fresh);
+            double.Parse(map.GetValueOrDefault("seconds", "10")), double.Parse(map.GetValueOrDefault("warmup", "0")), fresh,
+            double.Parse(map.GetValueOrDefault("slow-ms", "0")));
     }
 }
 
