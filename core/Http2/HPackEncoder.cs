@@ -12,7 +12,8 @@ internal sealed class HPackEncoder
 {
     private readonly HPackDynamicTable _table;
     private readonly int _maxTableSize;
-    private int _pendingSizeUpdate = -1;
+    private int _pendingSizeUpdate = -1; // the size the next block announces, if it changed since the last block
+    private int _smallestSince = -1; // the smallest size it had since the last block (announced first when below)
 
     /// <param name="maxTableSize">The most this side will use of the table the peer allows (its SETTINGS_HEADER_TABLE_SIZE).</param>
     public HPackEncoder(int maxTableSize = 4096)
@@ -26,7 +27,8 @@ internal sealed class HPackEncoder
 
     /// <summary>
     /// The peer's SETTINGS_HEADER_TABLE_SIZE: the table is resized to it (at most this side's own limit), and the next
-    /// block starts by saying so (§4.2).
+    /// block starts by saying so (§4.2). Changed more than once before that block, the block says the smallest size
+    /// first when it was below the last (the entries the smaller table evicted are gone for the peer too), then the last.
     /// </summary>
     public void SetPeerTableSize(int size)
     {
@@ -35,16 +37,19 @@ internal sealed class HPackEncoder
             return;
         _table.Resize(next);
         _pendingSizeUpdate = next;
+        _smallestSince = _smallestSince < 0 ? next : Math.Min(_smallestSince, next);
     }
 
-    /// <summary>Starts a header block: a dynamic table size update goes first when one is due.</summary>
+    /// <summary>Starts a header block: the dynamic table size updates go first when due (at most two, §4.2).</summary>
     public void StartBlock(IBufferWriter<byte> output)
     {
         if (_pendingSizeUpdate < 0)
             return;
-        var span = output.GetSpan(6);
-        output.Advance(WriteInteger(span, _pendingSizeUpdate, 5, 0x20));
-        _pendingSizeUpdate = -1;
+        var span = output.GetSpan(12);
+        var written = _smallestSince < _pendingSizeUpdate ? WriteInteger(span, _smallestSince, 5, 0x20) : 0;
+        written += WriteInteger(span[written..], _pendingSizeUpdate, 5, 0x20);
+        output.Advance(written);
+        _pendingSizeUpdate = _smallestSince = -1;
     }
 
     /// <summary>Encodes one field of the block begun with <see cref="StartBlock"/>.</summary>

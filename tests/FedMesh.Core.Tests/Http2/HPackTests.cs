@@ -151,6 +151,35 @@ public class HPackTests
         Assert.True(decoder.TableSize <= 100);
     }
 
+    [Fact]
+    public void ATableSizeLoweredThenRaisedBeforeABlock_AnnouncesTheSmallestThenTheLast()
+    {
+        var encoder = new HPackEncoder();
+        var decoder = new HPackDecoder();
+        var first = new ArrayBufferWriter<byte>();
+        encoder.StartBlock(first);
+        encoder.Encode(first, "x-kept"u8, "one"u8); // now in both tables
+        Assert.True(decoder.Decode(first.WrittenSpan, new Fields()));
+        Assert.True(encoder.TableSize > 0);
+
+        encoder.SetPeerTableSize(0); // empties the table
+        encoder.SetPeerTableSize(4096);
+        var second = new ArrayBufferWriter<byte>();
+        encoder.StartBlock(second);
+        Assert.Equal("203fe11f", Convert.ToHexString(second.WrittenSpan).ToLowerInvariant()); // 0, then 4,096 (RFC 7541 §4.2)
+        encoder.Encode(second, "x-kept"u8, "one"u8); // a literal again: the entry went with the empty table
+        var fields = new Fields();
+        Assert.True(decoder.Decode(second.WrittenSpan, fields));
+        Assert.Equal([("x-kept", "one", false)], fields.List);
+        Assert.Equal(encoder.TableSize, decoder.TableSize);
+
+        encoder.SetPeerTableSize(200);
+        encoder.SetPeerTableSize(100); // lowered twice: the last is the smallest, said once
+        var third = new ArrayBufferWriter<byte>();
+        encoder.StartBlock(third);
+        Assert.Equal("3f45", Convert.ToHexString(third.WrittenSpan).ToLowerInvariant());
+    }
+
     [Theory]
     [InlineData("80", "index 0")]
     [InlineData("be", "index 62")]                       // the dynamic table is empty
