@@ -37,6 +37,9 @@ ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14+$15}' "/proc/$
 restart_parts() {   # target host
   local old_px old_gw p t
   old_px=$(pid_of east echo-east-0-proxy); old_gw=$(pid_of west gateway)
+  # (A stopped part's pid reads as 0 or null, and "kill 0" would signal this script's own process group.)
+  [[ "$old_px" =~ ^[1-9][0-9]*$ && "$old_gw" =~ ^[1-9][0-9]*$ ]] \
+    || { echo "$script: east's proxy or west's gateway is not running (pids '$old_px', '$old_gw'): has the held run ended?" >&2; exit 1; }
   kill "$old_px" "$old_gw"
   for _ in $(seq 1 300); do
     px=$(pid_of east echo-east-0-proxy); gw=$(pid_of west gateway)

@@ -289,6 +289,9 @@ if [ -n "${BENCH_HOLD:-}" ]; then   # keep everything up for manual profiling, e
   for r in $ROWS; do echo "$r ${TARGET[$r]} ${HOST[$r]} $(pids_of "${PIDS[$r]}")"; done >"$work/targets"
   log "holding for ${BENCH_HOLD}s (targets in $work/targets; remove $work/hold to go on)"; touch "$work/hold"
   for _ in $(seq 1 "$BENCH_HOLD"); do [ -e "$work/hold" ] || break; sleep 1; done
+  # What ran against the hold may have restarted the proxy and gateway (install.sh, burst.sh): their pids are in the
+  # targets file now.
+  read -r _ _ _ FM_PROXY_PID FM_GATEWAY_PID < <(awk '$1=="fedmesh-x"' "$work/targets")
 fi
 
 # ---------------------------------------------------------------- measurement helpers
