@@ -172,7 +172,12 @@ internal sealed partial class Http2Connection
             Retire(stream);
     }
 
-    internal async ValueTask ResetAsync(Http2Stream stream, Http2ErrorCode code)
+    /// <summary>
+    /// Resets a stream from its owner: its RST_STREAM goes as the control frames do (<see cref="SendControl"/>), now
+    /// when the writer's turn is free, else written by the next writer ahead of its own frames — never given up while
+    /// the connection lives, so the peer always learns the stream is over. Returns without waiting for the writer.
+    /// </summary>
+    internal ValueTask ResetAsync(Http2Stream stream, Http2ErrorCode code)
     {
         lock (_state)
         {
@@ -181,18 +186,30 @@ internal sealed partial class Http2Connection
                 if (!stream.LocalClosed)
                     _opening--; // never opened on the wire: nothing to send
                 stream.LocalClosed = stream.RemoteClosed = true;
-                return;
+                return default;
             }
             if (!_streams.Remove(stream.Id) || _closed)
-                return;
+                return default;
             stream.LocalClosed = stream.RemoteClosed = true;
             TakeBackUnreturned(stream);
             RememberReset(stream.Id);
             SignalWindow();
         }
         CreditConnection(0);
-        await TryWriteAsync(w => Http2FrameWriter.WriteRstStream(w, stream.Id, code)).ConfigureAwait(false);
+        try
+        {
+            SendControl(new ControlFrame(Http2FrameType.RstStream, stream.Id, (ulong)code));
+        }
+        catch (Http2ConnectionException e)
+        {
+            Fail(e); // the peer reads none of what it is sent and the control frames' bound is reached: the connection ends
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or ObjectDisposedException)
+        {
+            // The transport has ended: the read loop sees it.
+        }
         FinishIfDrained();
+        return default;
     }
 
     private void ThrowIfEnded(Http2Stream stream)
