@@ -34,7 +34,9 @@ public sealed class Http11PoolTests
         using var certificate = TestCertificate.SelfSigned();
         var gate = new HandshakeGate();
         await using var upstream = ScriptedUpstream.Answering(_ => "", certificate, gate.HoldAsync);
-        using var pool = PoolFor(upstream, maxOpening: maxOpening);
+        // Each waiter's own deadline covers the openings before its own, one at a time with one processor: the test's
+        // deadline, not the pool's usual 2 s, which a loaded test machine's handshakes in a row could pass.
+        using var pool = PoolFor(upstream, connectTimeout: ScriptedUpstream.Deadline, maxOpening: maxOpening);
 
         var rents = Enumerable.Range(0, waiting).Select(_ => pool.RentAsync(verify: false, CancellationToken.None).AsTask()).ToArray();
         await Eventually.TrueAsync(() => gate.Holding == maxOpening, $"{maxOpening} openings held by the upstream", ScriptedUpstream.Deadline);
