@@ -47,12 +47,10 @@ measure() {   # row round: a 2 s warm-up, then the measured run on both clocks; 
   lg --target "${target[$1]}" --host "${host[$1]}" --path /1k --rate 1000 --connections 16 --seconds 2 >/dev/null
   [ "$kernel" = 0 ] || kclock_start "$work/latency.perf" "$1" ${pids[$1]:-}
   local loadgen_clock kernel_clock=null
-  if [ "$slow_ms" = 0 ]; then
-    loadgen_clock=$(lg --target "${target[$1]}" --host "${host[$1]}" --path /1k --rate 1000 --connections 16 --seconds "$seconds")
-  else   # the slow requests' lines to the list, anything else the load generator says to stderr as before
-    loadgen_clock=$(lg --target "${target[$1]}" --host "${host[$1]}" --path /1k --rate 1000 --connections 16 --seconds "$seconds" \
-      --slow-ms "$slow_ms" 2> >(awk -v row="$1 round $2: " -v list="$slow_log" '/^slow / {print row $0 >>list; next} {print >"/dev/stderr"}'))
-  fi
+  # The slow requests' lines (none with LATENCY_SLOW_MS=0, and then no list file) to the list; anything else the load
+  # generator says to stderr.
+  loadgen_clock=$(lg --target "${target[$1]}" --host "${host[$1]}" --path /1k --rate 1000 --connections 16 --seconds "$seconds" \
+    --slow-ms "$slow_ms" 2> >(awk -v row="$1 round $2: " -v list="$slow_log" '/^slow / {print row $0 >>list; next} {print >"/dev/stderr"}'))
   [ "$kernel" = 0 ] || kernel_clock=$(kclock_stop $origin)
   jq -c --arg row "$1" --argjson round "$2" --argjson kernel "$kernel_clock" \
     '{row:$row, round:$round, p50:.P50Us, p99:.P99Us, errors:.Errors} + $kernel' <<<"$loadgen_clock" >>"$out"
