@@ -3,8 +3,11 @@ namespace FedMesh.MirrorController.Canary;
 /// <summary>How the controller runs progressive canaries. Every default is in <see cref="CanaryDefaults"/>.</summary>
 public sealed class CanaryOptions
 {
-    /// <summary>How often rollouts are looked at; a check runs at most this late. Default 250 ms.</summary>
-    public TimeSpan TickPeriod { get; init; } = CanaryDefaults.TickPeriod;
+    /// <summary>
+    /// How soon rollouts are looked at again after the store could not be read or written. Default 1 s. (Otherwise
+    /// the controller wakes when a TrafficSplit changes and when a rollout's next check is due, not on a period.)
+    /// </summary>
+    public TimeSpan RetryPeriod { get; init; } = CanaryDefaults.RetryPeriod;
 
     /// <summary>
     /// Fewest requests to the canary within one interval for a check to have data. Default 10. A check
@@ -26,7 +29,7 @@ public sealed class CanaryOptions
 /// <summary>The defaults of <see cref="CanaryOptions"/>.</summary>
 public static class CanaryDefaults
 {
-    public static readonly TimeSpan TickPeriod = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan RetryPeriod = TimeSpan.FromSeconds(1);
     public const int MinRequests = 10;
     public const int HistoryLimit = 20;
     public static readonly TimeSpan ReportLag = TimeSpan.FromSeconds(1);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Diagnostics.CodeAnalysis;
 using FedMesh.Core.Canary;
 using FedMesh.Core.Common;
 using FedMesh.Core.Resources;
@@ -25,21 +26,17 @@ internal sealed class CanaryRollout(CanaryAnalyzer analyzer, CanaryOptions optio
     /// </summary>
     public TrafficSplitStatus? Next(TrafficSplit split, string cluster, DateTimeOffset collectingSince)
     {
-        if (split.Spec.Analysis is not { } analysis || split.Spec.Backends.Count < 2 || CanaryPhases.IsFinal(split.Status?.Phase))
-            return null;
-        if (!DurationParser.TryParse(analysis.Interval, out var interval, out _) || interval <= TimeSpan.Zero)
-            return null;
         var now = time.GetUtcNow();
+        if (DueAt(split, collectingSince) is not { } due || now < due)
+            return null;
+        var analysis = split.Spec.Analysis!;
+        var interval = Interval(analysis)!.Value;
         var status = split.Status;
-        if (status?.Phase != CanaryPhases.Progressing || status.Weights is not { Count: > 0 })
+        if (!IsStarted(status))
             return Start(split, analysis, cluster, now);
 
-        var last = ParseTime(status.LastCheckTime) ?? DateTimeOffset.MinValue;
-        if (now < last + interval || now < collectingSince + interval)
-            return null;
-
         var verdict = analyzer.Analyze(split, cluster, interval + options.ReportLag);
-        var weight = SplitWeights.CanaryWeight(status.Weights);
+        var weight = SplitWeights.CanaryWeight(status.Weights!);
         var canary = SplitWeights.Describe(split.Spec.Backends[^1], cluster);
         var next = Copy(status, now, verdict.Summary);
         if (verdict.Passed)
@@ -57,6 +54,27 @@ internal sealed class CanaryRollout(CanaryAnalyzer analyzer, CanaryOptions optio
                 $"rolled back: {canary} {weight}% -> 0% after {next.FailedChecks} failed checks (threshold {analysis.Threshold}); last check {verdict.Summary}");
         return Record(next, now, $"hold: {canary} stays at {weight}% ({next.FailedChecks}/{analysis.Threshold} failed checks), check {verdict.Summary}");
     }
+
+    /// <summary>
+    /// When <see cref="Next"/> has something to write for <paramref name="split"/>: at once (<see cref="DateTimeOffset.MinValue"/>)
+    /// for a rollout to start, the next check's time for one in progress, null for none (no analysis, a final phase).
+    /// </summary>
+    public static DateTimeOffset? DueAt(TrafficSplit split, DateTimeOffset collectingSince)
+    {
+        if (split.Spec.Analysis is not { } analysis || split.Spec.Backends.Count < 2 || CanaryPhases.IsFinal(split.Status?.Phase))
+            return null;
+        if (Interval(analysis) is not { } interval)
+            return null;
+        if (!IsStarted(split.Status))
+            return DateTimeOffset.MinValue;
+        var last = ParseTime(split.Status.LastCheckTime) ?? DateTimeOffset.MinValue;
+        return (last > collectingSince ? last : collectingSince) + interval;
+    }
+
+    private static TimeSpan? Interval(CanaryAnalysis analysis) =>
+        DurationParser.TryParse(analysis.Interval, out var interval, out _) && interval > TimeSpan.Zero ? interval : null;
+
+    private static bool IsStarted([NotNullWhen(true)] TrafficSplitStatus? status) => status?.Phase == CanaryPhases.Progressing && status.Weights is { Count: > 0 };
 
     private TrafficSplitStatus Start(TrafficSplit split, CanaryAnalysis analysis, string cluster, DateTimeOffset now)
     {

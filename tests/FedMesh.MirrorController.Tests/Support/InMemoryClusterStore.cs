@@ -8,7 +8,8 @@ namespace FedMesh.MirrorController.Tests.Support;
 
 /// <summary>
 /// Test scaffolding: an IClusterStore in memory with the contract's semantics (copies, CAS, list-then-watch)
-/// and a switch to make it unreachable. Counts writes so tests can prove idempotence.
+/// and a switch to make it unreachable. Counts writes so tests can prove idempotence, and reads so they can prove
+/// that nothing polls.
 /// </summary>
 internal sealed class InMemoryClusterStore(string cluster) : IClusterStore
 {
@@ -17,11 +18,15 @@ internal sealed class InMemoryClusterStore(string cluster) : IClusterStore
     private readonly List<(Type Type, string? Namespace, Channel<object> Channel)> _watchers = [];
     private long _version;
     private int _writes;
+    private int _reads;
 
     public string Cluster { get; } = cluster;
 
     /// <summary>Create, update and delete calls that changed something.</summary>
     public int Writes => Volatile.Read(ref _writes);
+
+    /// <summary>Get and list calls (a watch's initial list not included).</summary>
+    public int Reads => Volatile.Read(ref _reads);
 
     /// <summary>When set, every call fails with an IOException and running watches break.</summary>
     public bool Unreachable
@@ -40,6 +45,7 @@ internal sealed class InMemoryClusterStore(string cluster) : IClusterStore
     public Task<T?> GetAsync<T>(string @namespace, string name, CancellationToken cancellationToken = default) where T : Resource
     {
         Check();
+        Interlocked.Increment(ref _reads);
         lock (_gate)
             return Task.FromResult(_objects.TryGetValue(Key<T>(@namespace, name), out var r) ? Clone((T)r) : null);
     }
@@ -47,6 +53,7 @@ internal sealed class InMemoryClusterStore(string cluster) : IClusterStore
     public Task<IReadOnlyList<T>> ListAsync<T>(string? @namespace = null, CancellationToken cancellationToken = default) where T : Resource
     {
         Check();
+        Interlocked.Increment(ref _reads);
         lock (_gate)
             return Task.FromResult<IReadOnlyList<T>>(_objects.Where(kv => kv.Key.Kind == typeof(T).Name && (@namespace is null || kv.Key.Namespace == @namespace)).Select(kv => Clone((T)kv.Value)).ToList());
     }
