@@ -9,12 +9,16 @@ namespace FedMesh.Linker.Local;
 /// (<see cref="PartHolds"/>: stopped on purpose), and started at once when released. Parts left
 /// running by an earlier supervisor are adopted rather than started twice. On stop, every part gets
 /// SIGTERM, then SIGKILL after a grace period; nothing is left running.
+/// It wakes when a part it started exits, when a hold is placed or lifted (a watch of the holds' directory), when a
+/// restart is due, and otherwise every <see cref="Resync"/> (adopted parts are not its children: no exit event; and in
+/// case the directory watch missed something). An idle federation's supervisor costs next to nothing.
 /// </summary>
 internal sealed class Supervisor(FederationPaths paths, FederationConfig config, TimeProvider time, TextWriter log)
 {
-    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan Resync = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(5);
     private readonly List<Running> _parts = new();
+    private readonly SemaphoreSlim _wake = new(0, 1);
     private RuntimeState _state = new();
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -49,12 +53,20 @@ internal sealed class Supervisor(FederationPaths paths, FederationConfig config,
         }
         _state.Save(paths.StateFile);
 
+        var holds = PartHolds.Directory(paths.RunDirectory);
+        Directory.CreateDirectory(holds);
+        using var holdWatch = new FileSystemWatcher(holds) { IncludeSubdirectories = false };
+        holdWatch.Created += (_, _) => Wake();
+        holdWatch.Deleted += (_, _) => Wake();
+        holdWatch.Renamed += (_, _) => Wake();
+        holdWatch.Error += (_, _) => Wake();
+        holdWatch.EnableRaisingEvents = true;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                await Task.Delay(Tick, time, cancellationToken).ConfigureAwait(false);
                 if (Supervise()) _state.Save(paths.StateFile);
+                await WaitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) { }
@@ -63,6 +75,35 @@ internal sealed class Supervisor(FederationPaths paths, FederationConfig config,
             await StopAllAsync().ConfigureAwait(false);
             TryDelete(paths.StateFile);
             TryDelete(paths.SupervisorPidFile);
+        }
+    }
+
+    /// <summary>Until something happened (<see cref="Wake"/>), the earliest pending restart, or <see cref="Resync"/>.</summary>
+    private async Task WaitAsync(CancellationToken cancellationToken)
+    {
+        var wait = Resync;
+        var now = time.GetUtcNow();
+        foreach (var part in _parts)
+            if (part.RestartAt is { } at && at - now < wait)
+                wait = at > now ? at - now : TimeSpan.Zero;
+        using var due = new CancellationTokenSource(wait, time);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, due.Token);
+        try
+        {
+            await _wake.WaitAsync(either.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void Wake()
+    {
+        // One pending signal is enough: Supervise looks at every part.
+        if (_wake.CurrentCount == 0)
+        {
+            try { _wake.Release(); }
+            catch (SemaphoreFullException) { }
         }
     }
 
@@ -120,6 +161,8 @@ internal sealed class Supervisor(FederationPaths paths, FederationConfig config,
         part.Process?.Dispose();
         part.AdoptedPid = 0;
         part.Process = ProcessControl.StartSelf(part.Spec.Args, part.State.Log);
+        part.Process.EnableRaisingEvents = true;
+        part.Process.Exited += (_, _) => Wake();
         part.State.Pid = part.Process.Id;
         part.State.StartedAt = time.GetUtcNow().ToString("o");
         part.LastStart = time.GetUtcNow();
