@@ -35,7 +35,7 @@ ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14+$15}' "/proc/$
 # to http://TARGET/1k with Host HOST answers, then pins them as run.sh does. Sets px and gw to the new pids and writes
 # them into the targets file.
 restart_parts() {   # target host
-  local old_px old_gw p t
+  local old_px old_gw p
   old_px=$(pid_of east echo-east-0-proxy); old_gw=$(pid_of west gateway)
   # (A stopped part's pid reads as 0 or null, and "kill 0" would signal this script's own process group.)
   [[ "$old_px" =~ ^[1-9][0-9]*$ && "$old_gw" =~ ^[1-9][0-9]*$ ]] \
@@ -46,10 +46,7 @@ restart_parts() {   # target host
     # The status says pid 0 while the supervisor is between a part's exit and its restart.
     if [ "$px" != "$old_px" ] && [ "$gw" != "$old_gw" ] && [ "${px:-0}" != 0 ] && [ "${gw:-0}" != 0 ] && [ "$px" != null ] && [ "$gw" != null ] \
        && curl -sf -o /dev/null -H "Host: $2" "http://$1/1k"; then
-      for p in "$px" "$gw"; do   # the proxy core, raised priority
-        taskset -a -c -p $PX_CPU "$p" >/dev/null
-        for t in /proc/$p/task/*; do renice -n "$NICE" -p "${t##*/}" >/dev/null; done
-      done
+      for p in "$px" "$gw"; do pin_measured "$p"; done
       # The targets file names the new pids, so that every script after this one measures the restarted parts.
       awk -v px="$px" -v gw="$gw" '$1=="fedmesh" {$4=px} $1=="fedmesh-x" {$4=px; $5=gw} {print}' "$work/targets" >"$work/targets.new" \
         && mv "$work/targets.new" "$work/targets"
