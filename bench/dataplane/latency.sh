@@ -12,7 +12,10 @@
 # of recording each wake-up (run.sh's do not). On the kernel's clock the script also splits each row's requests into
 # segments per hop (where the added time is spent), and gives two more tables: the requests that no other program's
 # run overlapped (the host's share of the tail left out), and the proxies' own segments alone (the origin's, on the
-# client's core, left out), then how many requests other programs disturbed.
+# client's core, left out), then how many requests other programs disturbed. Last, the load generator's clock once
+# more with every round's requests of a row pooled (p50 / p99 of all of them, less direct's pooled figures), steadier
+# than per-round medians when a busy moment of the host decides a round's p99; the latencies are kept in
+# $BENCH_OUT/latency.HHMMSS.d/ROW.ROUND.
 # LATENCY_KERNEL=0 leaves the kernel's clock out (no perf record: the load generator's figures without its cost, and
 # more rounds in the same time); its tables are then empty.
 # LATENCY_SLOW_MS=MS lists every measured request slower than MS (its row, round, intended send time in UTC, latency
@@ -39,6 +42,7 @@ rows=("$@")
 declare -A target host pids
 held_rows direct "${rows[@]}"
 stamp=$(date +%H%M%S); out="$work/latency.$stamp.jsonl"; : >"$out"
+pooled="$work/latency.$stamp.d"; mkdir -p "$pooled"   # every measured request's latency, per row and round
 slow_ms=${LATENCY_SLOW_MS:-0}
 [[ "$slow_ms" =~ ^[0-9]+$ ]] || { echo "$script: LATENCY_SLOW_MS must be a whole number of milliseconds, not '$slow_ms'" >&2; exit 2; }
 slow_log="$work/slow.$stamp.log"
@@ -50,7 +54,7 @@ measure() {   # row round: a 2 s warm-up, then the measured run on both clocks; 
   # The slow requests' lines (none with LATENCY_SLOW_MS=0, and then no list file) to the list; anything else the load
   # generator says to stderr.
   loadgen_clock=$(lg --target "${target[$1]}" --host "${host[$1]}" --path /1k --rate 1000 --connections 16 --seconds "$seconds" \
-    --slow-ms "$slow_ms" 2> >(awk -v row="$1 round $2: " -v list="$slow_log" '/^slow / {print row $0 >>list; next} {print >"/dev/stderr"}'))
+    --slow-ms "$slow_ms" --latencies "$pooled/$1.$2" 2> >(awk -v row="$1 round $2: " -v list="$slow_log" '/^slow / {print row $0 >>list; next} {print >"/dev/stderr"}'))
   [ "$kernel" = 0 ] || kernel_clock=$(kclock_stop $origin)
   jq -c --arg row "$1" --argjson round "$2" --argjson kernel "$kernel_clock" \
     '{row:$row, round:$round, p50:.P50Us, p99:.P99Us, errors:.Errors} + $kernel' <<<"$loadgen_clock" >>"$out"
@@ -68,8 +72,8 @@ for round in $(seq 1 "$rounds"); do
   echo "$script: round $round/$rounds done" >&2
 done
 
-python3 - "$out" "$(dirname "${BASH_SOURCE[0]}")" <<'PY'
-import json, sys
+python3 - "$out" "$(dirname "${BASH_SOURCE[0]}")" "$pooled" <<'PY'
+import json, os, sys
 from statistics import median
 sys.path.insert(0, sys.argv[2])
 from report import added  # run.sh's rule for latency added over direct's, so both summaries leave out the same rounds
@@ -148,6 +152,32 @@ for row in ["direct"] + rows:
         worst = max(marked, key=lambda l: sum(l["foreign"].values()))
         print(f"  {row}: {median(l['disturbed'] for l in marked):.1%} of requests, {median(l['tail'] for l in marked):.0%} of the"
               " slowest 1 % (medians over rounds); " + ", ".join(f"{c} {ms}" for c, ms in worst["foreign"].items()))
+# Every round's requests of a row in one distribution (the load generator's clock): a round's p99 is its 50
+# slowest requests, which a busy moment of the host decides by falling on one row or another; the p99 of all rounds
+# together (500 of 50,000 over 10 rounds) is steadier. Added = the row's pooled percentile less direct's.
+def pooled(row):
+    values = []
+    for r in rounds:
+        path = os.path.join(sys.argv[3], f"{row}.{r}")
+        if os.path.exists(path):
+            values += [float(v) for v in open(path) if v.strip()]
+    values.sort()
+    return {p: values[min(len(values) - 1, max(0, -(-p * len(values) // 100) - 1))] for p in (50, 99)} if values else None
+base = pooled("direct")
+if base:
+    print(f"\nall rounds together, load generator's clock (each row's requests of every round in one distribution, less"
+          f" direct's: p50 {base[50]:.0f}, p99 {base[99]:.0f} µs): added p50 / p99 µs, and ratios to the peers doing the same hop")
+    each = {row: pooled(row) for row in rows}
+    for row in rows:
+        if not each[row]:
+            continue
+        mine = {p: each[row][p] - base[p] for p in (50, 99)}
+        text = f"  {row}: {mine[50]:.0f} / {mine[99]:.0f}"
+        for peer in PEERS.get(row, ()):
+            if each.get(peer):
+                theirs = {p: each[peer][p] - base[p] for p in (50, 99)}
+                text += f"; ÷ {peer}: p50 {mine[50] / theirs[50]:.2f}, p99 {mine[99] / theirs[99]:.2f}" if min(theirs.values()) > 0 else ""
+        print(text)
 if errors:
     print(f"{errors} requests failed")
 PY

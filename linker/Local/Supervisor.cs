@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FedMesh.Core.Common;
 using FedMesh.Core.Federation;
 
 namespace FedMesh.Linker.Local;
@@ -18,7 +19,7 @@ internal sealed class Supervisor(FederationPaths paths, FederationConfig config,
     private static readonly TimeSpan Resync = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(5);
     private readonly List<Running> _parts = new();
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly WakeSignal _wake = new();
     private RuntimeState _state = new();
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -78,7 +79,7 @@ internal sealed class Supervisor(FederationPaths paths, FederationConfig config,
         }
     }
 
-    /// <summary>Until something happened (<see cref="Wake"/>), the earliest pending restart, or <see cref="Resync"/>.</summary>
+    /// <summary>Until something happened (<see cref="Wake"/>; one signal for any number of events), the earliest pending restart, or <see cref="Resync"/>.</summary>
     private async Task WaitAsync(CancellationToken cancellationToken)
     {
         var wait = Resync;
@@ -86,26 +87,10 @@ internal sealed class Supervisor(FederationPaths paths, FederationConfig config,
         foreach (var part in _parts)
             if (part.RestartAt is { } at && at - now < wait)
                 wait = at > now ? at - now : TimeSpan.Zero;
-        using var due = new CancellationTokenSource(wait, time);
-        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, due.Token);
-        try
-        {
-            await _wake.WaitAsync(either.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-        }
+        await _wake.WaitAsync(wait, time, cancellationToken).ConfigureAwait(false);
     }
 
-    private void Wake()
-    {
-        // One pending signal is enough: Supervise looks at every part.
-        if (_wake.CurrentCount == 0)
-        {
-            try { _wake.Release(); }
-            catch (SemaphoreFullException) { }
-        }
-    }
+    private void Wake() => _wake.Set();
 
     /// <summary>Restarts what died; true if the state changed.</summary>
     private bool Supervise()

@@ -1,3 +1,4 @@
+using FedMesh.Core.Common;
 using FedMesh.Core.Resources;
 using FedMesh.Core.Store;
 using FedMesh.MirrorController.Discovery;
@@ -19,13 +20,13 @@ internal sealed partial class CanaryController(
     IClusterStore store, CanaryRollout rollout, CanaryOptions options, MirrorControllerOptions controllerOptions, TimeProvider time,
     ILogger<CanaryController> logger) : BackgroundService
 {
-    private readonly SemaphoreSlim _changed = new(0, 1);
+    private readonly WakeSignal _changed = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Stats from before this process started are gone; checks wait until a whole interval was collected.
         var collectingSince = time.GetUtcNow();
-        var splits = new ResourceSet<TrafficSplit>(Changed);
+        var splits = new ResourceSet<TrafficSplit>(_changed.Set);
         var backoff = new Backoff(TimeSpan.FromMilliseconds(200), controllerOptions.WatchRetryMaxDelay, Random.Shared);
         var watch = new StoreInformer<TrafficSplit>($"traffic splits of cluster '{store.Cluster}' (canaries)",
             _ => ValueTask.FromResult(store), null, splits, backoff, time, logger).RunAsync(stoppingToken);
@@ -52,16 +53,8 @@ internal sealed partial class CanaryController(
                         wait = options.RetryPeriod;
                     }
                 }
-                using var due = wait is { } delay ? new CancellationTokenSource(delay, time) : null;
-                using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, due?.Token ?? CancellationToken.None);
-                try
-                {
-                    await _changed.WaitAsync(either.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    // A step is due.
-                }
+                // Until a split changes, or the next step is due.
+                await _changed.WaitAsync(wait, time, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -117,16 +110,6 @@ internal sealed partial class CanaryController(
 
     private const int MaxAttempts = 16;
     private static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(10);
-
-    private void Changed()
-    {
-        // One pending signal is enough: the loop looks at every split when it wakes.
-        if (_changed.CurrentCount == 0)
-        {
-            try { _changed.Release(); }
-            catch (SemaphoreFullException) { }
-        }
-    }
 
     public override void Dispose()
     {

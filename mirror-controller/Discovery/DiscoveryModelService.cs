@@ -1,3 +1,4 @@
+using FedMesh.Core.Common;
 using FedMesh.Core.Store;
 using FedMesh.MirrorController.Admin;
 using FedMesh.MirrorController.Hosting;
@@ -24,7 +25,7 @@ internal sealed partial class DiscoveryModelService(
     TimeProvider time,
     ILoggerFactory loggers) : BackgroundService
 {
-    private readonly SemaphoreSlim _dirty = new(0, 1);
+    private readonly WakeSignal _dirty = new(); // one pending signal is enough: the publisher reads the whole model
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -51,15 +52,7 @@ internal sealed partial class DiscoveryModelService(
         await Task.WhenAll(watches).ConfigureAwait(false);
     }
 
-    private void MarkDirty()
-    {
-        // One pending signal is enough: the publisher reads the whole model when it wakes.
-        if (_dirty.CurrentCount == 0)
-        {
-            try { _dirty.Release(); }
-            catch (SemaphoreFullException) { }
-        }
-    }
+    private void MarkDirty() => _dirty.Set();
 
     private async Task PublishAsync(ClusterModel model, ILogger logger, CancellationToken cancellationToken)
     {
@@ -68,14 +61,14 @@ internal sealed partial class DiscoveryModelService(
         {
             while (true)
             {
-                await _dirty.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await _dirty.WaitAsync(null, time, cancellationToken).ConfigureAwait(false);
                 if (!model.Synced)
                     continue; // The last kind to sync signals again.
                 // Waiting before every build would delay a lone change by the whole interval; only a burst waits.
                 if (pacer.DelayBeforeBuild() is { } wait && wait > TimeSpan.Zero)
                     await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
                 // Changes during the delay are in this build; drop their signal so they do not cause an empty rebuild.
-                _dirty.Wait(0, CancellationToken.None);
+                _dirty.TryTake();
                 pacer.Building();
                 var view = model.Capture();
                 var health = new HealthView(gateways, failover.Evaluate(view, identity.Cluster));

@@ -20,9 +20,10 @@ if (args.Length == 2 && args[0] == "--stall-probe" && double.TryParse(args[1], S
 var opts = Options.Parse(args);
 if (opts is null)
 {
-    Console.Error.WriteLine("usage: loadgen --target host:port --host HOST [--path /] --rate RPS --connections N --seconds S [--warmup S] [--fresh] [--slow-ms MS]");
+    Console.Error.WriteLine("usage: loadgen --target host:port --host HOST [--path /] --rate RPS --connections N --seconds S [--warmup S] [--fresh] [--slow-ms MS] [--latencies FILE]");
     Console.Error.WriteLine("       (--slow-ms: each measured request slower than MS is listed on stderr: its intended send time (UTC),");
     Console.Error.WriteLine("        latency and the connection's local port, to find it in a packet or scheduler record)");
+    Console.Error.WriteLine("       (--latencies: every measured request's latency in µs, one a line, sorted, to FILE: to pool several runs)");
     Console.Error.WriteLine("       (--fresh: a new connection for every request, opened at its intended send time; it asks the server to close)");
     Console.Error.WriteLine("       loadgen --stall-probe SECONDS   (0 < SECONDS <= 60)");
     return 2;
@@ -44,7 +45,7 @@ if (!opts.Fresh)
 // Warm-up at the same rate (JIT, pools), then the measured run on a fresh schedule.
 if (opts.Warmup > 0)
     Run(sockets, opts.Target, request, opts.Rate, opts.Warmup, record: false);
-var result = Run(sockets, opts.Target, request, opts.Rate, opts.Seconds, record: true, opts.SlowMs);
+var result = Run(sockets, opts.Target, request, opts.Rate, opts.Seconds, record: true, opts.SlowMs, opts.LatenciesFile);
 foreach (var s in sockets) s?.Dispose();
 Console.WriteLine(JsonSerializer.Serialize(result, LoadGenJson.Default.Result));
 return result.Errors > 0 && result.Requests == 0 ? 1 : 0;
@@ -58,7 +59,8 @@ static Socket Open(IPEndPoint target)
 
 // sockets: one kept-alive connection per thread, or nulls: each request on a connection of its own (--fresh), whose
 // opening counts in its time.
-static Result Run(Socket?[] sockets, IPEndPoint target, byte[] request, double rate, double seconds, bool record, double slowMs = 0)
+static Result Run(Socket?[] sockets, IPEndPoint target, byte[] request, double rate, double seconds, bool record, double slowMs = 0,
+    string? latenciesFile = null)
 {
     var slowNs = slowMs > 0 ? (long)(slowMs * 1e6) : long.MaxValue;
     var wallAtStart = DateTime.UtcNow.Ticks - Stopwatch.GetTimestamp() / 100; // UTC ticks (100 ns) at monotonic 0
@@ -115,6 +117,12 @@ static Result Run(Socket?[] sockets, IPEndPoint target, byte[] request, double r
     var all = new List<long>((int)total);
     foreach (var l in latencies) all.AddRange(l);
     all.Sort();
+    if (latenciesFile is not null)
+    {
+        using var file = new StreamWriter(latenciesFile);
+        foreach (var ns in all)
+            file.WriteLine((ns / 1e3).ToString("F1", System.Globalization.CultureInfo.InvariantCulture));
+    }
     var errs = 0;
     foreach (var e in errors) errs += e;
     return new Result(all.Count, errs, elapsed, all.Count / elapsed,
@@ -174,7 +182,8 @@ internal sealed record Result(int Requests, int Errors, double Seconds, double R
 [JsonSerializable(typeof(StallResult))]
 internal sealed partial class LoadGenJson : JsonSerializerContext;
 
-internal sealed record Options(IPEndPoint Target, string Host, string Path, double Rate, int Connections, double Seconds, double Warmup, bool Fresh, double SlowMs)
+internal sealed record Options(IPEndPoint Target, string Host, string Path, double Rate, int Connections, double Seconds, double Warmup, bool Fresh, double SlowMs,
+    string? LatenciesFile)
 {
     public static Options? Parse(string[] args)
     {
@@ -193,7 +202,7 @@ internal sealed record Options(IPEndPoint Target, string Host, string Path, doub
         return new Options(ep, map.GetValueOrDefault("host", target), map.GetValueOrDefault("path", "/"),
             double.Parse(map.GetValueOrDefault("rate", "1000")), int.Parse(map.GetValueOrDefault("connections", "16")),
             double.Parse(map.GetValueOrDefault("seconds", "10")), double.Parse(map.GetValueOrDefault("warmup", "0")), fresh,
-            double.Parse(map.GetValueOrDefault("slow-ms", "0")));
+            double.Parse(map.GetValueOrDefault("slow-ms", "0")), map.GetValueOrDefault("latencies"));
     }
 }
 

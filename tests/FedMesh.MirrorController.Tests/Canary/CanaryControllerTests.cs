@@ -17,12 +17,6 @@ namespace FedMesh.MirrorController.Tests.Canary;
 /// </summary>
 public sealed class CanaryControllerTests
 {
-    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = now;
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     private readonly InMemoryClusterStore _store = new("east");
     private readonly StatsAggregator _stats;
     private readonly CanaryOptions _options = new() { MinRequests = 10 };

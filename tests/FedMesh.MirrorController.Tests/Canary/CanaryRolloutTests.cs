@@ -5,18 +5,13 @@ using FedMesh.Core.Telemetry;
 using FedMesh.Core.Telemetry.Protocol;
 using FedMesh.MirrorController.Canary;
 using FedMesh.MirrorController.Telemetry;
+using FedMesh.MirrorController.Tests.Support;
 
 namespace FedMesh.MirrorController.Tests.Canary;
 
 /// <summary>The rollout state machine on a manual clock, fed through the real stats aggregator.</summary>
 public sealed class CanaryRolloutTests
 {
-    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = now;
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     private readonly ManualClock _clock = new(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000));
     private readonly StatsAggregator _stats;
     private readonly CanaryRollout _rollout;

@@ -4,18 +4,13 @@ using FedMesh.Core.Telemetry;
 using FedMesh.Core.Telemetry.Protocol;
 using FedMesh.MirrorController.Failover;
 using FedMesh.MirrorController.Telemetry;
+using FedMesh.MirrorController.Tests.Support;
 
 namespace FedMesh.MirrorController.Tests.Failover;
 
 public sealed class SloTriggerTests
 {
     private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
-
-    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = now;
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
 
     private static RequestStats Report(string backend, ulong requests, ulong failures, double ms)
     {

@@ -2,17 +2,12 @@ using FedMesh.Core.Discovery.Protocol;
 using FedMesh.Core.Telemetry;
 using FedMesh.Core.Telemetry.Protocol;
 using FedMesh.MirrorController.Telemetry;
+using FedMesh.MirrorController.Tests.Support;
 
 namespace FedMesh.MirrorController.Tests.Telemetry;
 
 public sealed class StatsAggregatorTests
 {
-    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = now;
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     private static RequestStats Stats(string backend, ulong requests, ulong failures, double ms)
     {
         var s = new RequestStats { Namespace = "default", Service = "web", Backend = backend, SourceCluster = "east", DestinationCluster = backend.EndsWith("-west") ? "west" : "east", Requests = requests, Failures = failures };
