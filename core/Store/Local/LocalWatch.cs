@@ -124,7 +124,12 @@ internal sealed class LocalWatch<T>(LocalClusterStore store, ResourceKind kind, 
     {
         var key = (ns, name);
         var had = _seen.TryGetValue(key, out var before);
-        var outcome = StoredObjectReader.TryRead<T>(path, ns, name, out var value, out var text, out var problem);
+        var outcome = StoredObjectReader.TryRead<T>(path, ns, name, out var value, out var text, out var problem, had ? before.Text : null);
+        if (outcome == StoredObjectReader.Outcome.Unchanged)
+        {
+            _unreadable.Remove(key); // back to what was last seen
+            return;
+        }
         if (outcome == StoredObjectReader.Outcome.Unreadable)
         {
             // Keep the last good state (a half-edited file must not look like a deletion) and warn

@@ -6,10 +6,15 @@ namespace FedMesh.Core.Store.Local;
 /// <summary>Reads one object file and checks it is the object its path says it is.</summary>
 internal static class StoredObjectReader
 {
-    public enum Outcome { Found, Missing, Unreadable }
+    public enum Outcome { Found, Missing, Unreadable, Unchanged }
 
-    /// <summary>Reads and decodes <paramref name="path"/>; <paramref name="problem"/> says why it is unreadable.</summary>
-    public static Outcome TryRead<T>(string path, string @namespace, string name, out T? value, out string text, out string problem) where T : Resource
+    /// <summary>
+    /// Reads and decodes <paramref name="path"/>; <paramref name="problem"/> says why it is unreadable. With
+    /// <paramref name="known"/> (the text last decoded), a file that still holds exactly that is
+    /// <see cref="Outcome.Unchanged"/> and not decoded again (a watch's resync reads every file every few seconds).
+    /// </summary>
+    public static Outcome TryRead<T>(string path, string @namespace, string name, out T? value, out string text, out string problem,
+        string? known = null) where T : Resource
     {
         value = null;
         text = "";
@@ -22,6 +27,8 @@ internal static class StoredObjectReader
         {
             return Outcome.Missing;
         }
+        if (known is not null && string.Equals(text, known, StringComparison.Ordinal))
+            return Outcome.Unchanged;
         try
         {
             // Only the schema is checked on read: the rules are enforced when objects are written,
