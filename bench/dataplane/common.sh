@@ -8,7 +8,6 @@ for s in held: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in held))' "$1"; }
 free_port() { free_ports 1; }
 
-# A process and its children (an nginx master and its workers).
 # A measured FedMesh process (east's proxy, west's gateway): on the proxy core, an ordinary task (a part the supervisor
 # restarted inherits its SCHED_IDLE, run.sh) at the rows' raised priority, every thread (nice is per thread on Linux).
 pin_measured() {   # pid
@@ -17,6 +16,7 @@ pin_measured() {   # pid
   local t; for t in /proc/$1/task/*; do renice -n "$NICE" -p "${t##*/}" >/dev/null; done
 }
 
+# A process and its children (an nginx master and its workers).
 children() { echo "$1 $(pgrep -P "$1" | tr '\n' ' ')"; }
 
 # wait_ok NAME URL HOST [CURL_OPTION...]: waits (at most 10 s) until URL answers 200 with that Host; exits otherwise.

@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using FedMesh.Core.Canary;
 using FedMesh.Core.Common;
 using FedMesh.Core.Resources;
