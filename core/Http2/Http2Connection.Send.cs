@@ -175,9 +175,9 @@ internal sealed partial class Http2Connection
     /// <summary>
     /// Resets a stream from its owner: its RST_STREAM goes as the control frames do (<see cref="SendControl"/>), now
     /// when the writer's turn is free, else written by the next writer ahead of its own frames — never given up while
-    /// the connection lives, so the peer always learns the stream is over. Returns without waiting for the writer.
+    /// the connection lives, so the peer always learns the stream is over. Never waits for the writer.
     /// </summary>
-    internal ValueTask ResetAsync(Http2Stream stream, Http2ErrorCode code)
+    internal void Reset(Http2Stream stream, Http2ErrorCode code)
     {
         lock (_state)
         {
@@ -186,10 +186,10 @@ internal sealed partial class Http2Connection
                 if (!stream.LocalClosed)
                     _opening--; // never opened on the wire: nothing to send
                 stream.LocalClosed = stream.RemoteClosed = true;
-                return default;
+                return;
             }
             if (!_streams.Remove(stream.Id) || _closed)
-                return default;
+                return;
             stream.LocalClosed = stream.RemoteClosed = true;
             TakeBackUnreturned(stream);
             RememberReset(stream.Id);
@@ -209,7 +209,6 @@ internal sealed partial class Http2Connection
             // The transport has ended: the read loop sees it.
         }
         FinishIfDrained();
-        return default;
     }
 
     private void ThrowIfEnded(Http2Stream stream)

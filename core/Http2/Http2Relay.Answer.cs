@@ -22,7 +22,7 @@ public abstract partial class Http2Relay
                 if (body.Length > 0)
                     await _caller.SendDataAsync(body, endStream: true).ConfigureAwait(false);
                 if (!requestEnded)
-                    await _caller.ResetAsync(Http2ErrorCode.NoError).ConfigureAwait(false);
+                    _caller.Reset(Http2ErrorCode.NoError);
             }
             catch (Exception e) when (e is IOException or InvalidOperationException or Http2Exception or OperationCanceledException)
             {

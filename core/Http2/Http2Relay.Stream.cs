@@ -95,7 +95,7 @@ public abstract partial class Http2Relay
                 {
                     if (attempt != _attempt || _abort.IsCancellationRequested)
                     {
-                        _ = upstream.ResetAsync(Http2ErrorCode.Cancel).AsTask();
+                        upstream.Reset(Http2ErrorCode.Cancel);
                         return;
                     }
                     _upstream = upstream;
@@ -167,7 +167,7 @@ public abstract partial class Http2Relay
                 fields = UpstreamFields(_request!, _target, _span); // under the lock: the exchange's end gives _request back under it
             }
             if (old is not null)
-                _ = old.ResetAsync(Http2ErrorCode.Cancel).AsTask();
+                old.Reset(Http2ErrorCode.Cancel);
             _ = OpenAsync(fields, _noBody, next);
             return true;
         }
@@ -195,7 +195,7 @@ public abstract partial class Http2Relay
                 return;
             _abort.Cancel();
             if (resetUpstream is { } upstreamCode && _upstream is { } upstream)
-                _ = upstream.ResetAsync(upstreamCode).AsTask();
+                upstream.Reset(upstreamCode);
             var status = _responseStarted ? _status : error == ForwarderError.RequestTimedOut ? 504 : 502;
             var body = Report(status, error, exception);
             _toUpstream.Drop();
@@ -203,7 +203,7 @@ public abstract partial class Http2Relay
             if (error == ForwarderError.RequestCanceled || resetCaller is null)
                 return; // the caller is gone, or was told by its own reset
             if (_responseStarted)
-                _ = _caller.ResetAsync(resetCaller.Value).AsTask();
+                _caller.Reset(resetCaller.Value);
             else
                 _ = AnswerAsync(status, _relay.FailureCode, body, requestEnded: false);
         }

@@ -54,7 +54,7 @@ public abstract partial class Http2Relay
                 {
                     // A whole response, then "send no more" (RFC 9113 §8.1): the caller is told the same, and that is a success.
                     relayed._abort.Cancel();
-                    _ = relayed._caller.ResetAsync(Http2ErrorCode.NoError).AsTask();
+                    relayed._caller.Reset(Http2ErrorCode.NoError);
                     relayed.End(relayed._status, ForwarderError.None, null);
                     return;
                 }

@@ -85,8 +85,11 @@ internal sealed class Http2Stream
     /// <summary>Sends data now if no other writer holds the connection and the windows have room (see <see cref="Http2Connection.TrySendDataNow"/>).</summary>
     public bool TrySendDataNow(ReadOnlySpan<byte> data, bool endStream) => _connection.TrySendDataNow(this, data, endStream);
 
-    /// <summary>Ends the stream at once with RST_STREAM; the peer's frames for it that were under way are dropped.</summary>
-    public ValueTask ResetAsync(Http2ErrorCode code) => _connection.ResetAsync(this, code);
+    /// <summary>
+    /// Ends the stream at once with RST_STREAM (written now, or queued for the connection's next writer: it never waits);
+    /// the peer's frames for it that were under way are dropped.
+    /// </summary>
+    public void Reset(Http2ErrorCode code) => _connection.Reset(this, code);
 
     /// <summary>
     /// Bytes of <see cref="IHttp2StreamHandler.OnData"/> passed on (or dropped): the peer may send as many more. Each byte

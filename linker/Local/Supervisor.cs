@@ -86,7 +86,7 @@ internal sealed class Supervisor(FederationPaths paths, FederationConfig config,
         var now = time.GetUtcNow();
         foreach (var part in _parts)
             if (part.RestartAt is { } at && at - now < wait)
-                wait = at > now ? at - now : TimeSpan.Zero;
+                wait = at - now; // one already due: WakeSignal waits no time
         await _wake.WaitAsync(wait, time, cancellationToken).ConfigureAwait(false);
     }
 

@@ -80,7 +80,7 @@ public sealed class Http2ClosedStreamTests
         await using var test = await RawSession.ServeAsync(newOwner: () => new StreamLog());
         await test.Peer.RequestAsync(1, "/up", endStream: false);
         await Eventually.TrueAsync(() => test.Owners.Count == 1, "the stream taken");
-        await ((StreamLog)test.Owners.Single()).Stream!.ResetAsync(Http2ErrorCode.Cancel);
+        ((StreamLog)test.Owners.Single()).Stream!.Reset(Http2ErrorCode.Cancel);
         Assert.Equal((1, Http2ErrorCode.Cancel), await test.Peer.ReadResetAsync());
 
         await test.Peer.WriteAsync(w => Http2FrameWriter.WriteData(w, 1, "sent before the reset came"u8, endStream: false, Http2Frames.MinMaxFrameSize));

@@ -124,8 +124,8 @@ public sealed class Http2ConnectionLifetimeTests
 
         var refused = await Assert.ThrowsAsync<Http2StreamException>(() => late.SendHeadersAsync(Kit.Fields((":method", "GET")), endStream: true).AsTask());
         Assert.Equal(Http2ErrorCode.RefusedStream, refused.ErrorCode);
-        await late.ResetAsync(Http2ErrorCode.Cancel); // what an owner does with a stream that failed
-        await late.ResetAsync(Http2ErrorCode.Cancel);
+        late.Reset(Http2ErrorCode.Cancel); // what an owner does with a stream that failed
+        late.Reset(Http2ErrorCode.Cancel);
         Assert.Equal(0, connection.ActiveStreams);
     }
 

@@ -41,7 +41,7 @@ public sealed class Http2ConnectionResetTests
         await Eventually.TrueAsync(() => test.Owners.Count == 1, "the stream taken");
         var owner = (StreamLog)test.Owners.Single();
 
-        await owner.Stream!.ResetAsync(Http2ErrorCode.Cancel);
+        owner.Stream!.Reset(Http2ErrorCode.Cancel);
 
         Assert.Equal((1, Http2ErrorCode.Cancel), await test.Peer.ReadResetAsync());
         // 81,920 octets that crossed the reset: more than the connection's window, unless the dropped ones are given back.

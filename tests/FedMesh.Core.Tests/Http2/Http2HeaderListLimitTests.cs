@@ -31,7 +31,7 @@ public sealed class Http2HeaderListLimitTests
         Assert.Contains($"SETTINGS_MAX_HEADER_LIST_SIZE of {Limit}", error.Message);
         Assert.Contains("the stream was not opened", error.Message);
         Assert.Equal(0, connection.ActiveStreams);
-        await stream.ResetAsync(Http2ErrorCode.Cancel); // what an owner does with a stream that failed: nothing more goes out
+        stream.Reset(Http2ErrorCode.Cancel); // what an owner does with a stream that failed: nothing more goes out
         Assert.Equal(0, connection.ActiveStreams);
 
         // The next request is the first the peer sees: stream 1, decoded with the tables in step.
