@@ -16,6 +16,11 @@
 # more with every round's requests of a row pooled (p50 / p99 of all of them, less direct's pooled figures), steadier
 # than per-round medians when a busy moment of the host decides a round's p99; the latencies are kept in
 # $BENCH_OUT/latency.HHMMSS.d/ROW.ROUND.
+# LATENCY_INTERLEAVE=1 measures a round's rows in turns instead of one after another: one run of the load generator
+# (--interleave) gives the whole rate to one row for a slice of 250 ms (LATENCY_SLICE_MS), the first 50 ms of it
+# unmeasured, then to the next, order rotated each cycle, until every row (direct included) has had LATENCY_SECONDS
+# measured; a busy moment of the host then falls on all rows alike instead of on the one being measured. Load
+# generator's clock only (the kernel's record needs a row to itself).
 # LATENCY_KERNEL=0 leaves the kernel's clock out (no perf record: the load generator's figures without its cost, and
 # more rounds in the same time); its tables are then empty.
 # LATENCY_SLOW_MS=MS lists every measured request slower than MS (its row, round, intended send time in UTC, latency
@@ -34,6 +39,11 @@ seconds=${LATENCY_SECONDS:-5}
 in_range LATENCY_SECONDS "$seconds"
 kernel=${LATENCY_KERNEL:-1}
 [[ "$kernel" =~ ^[01]$ ]] || { echo "$script: LATENCY_KERNEL must be 0 or 1, not '$kernel'" >&2; exit 2; }
+interleave=${LATENCY_INTERLEAVE:-0}
+[[ "$interleave" =~ ^[01]$ ]] || { echo "$script: LATENCY_INTERLEAVE must be 0 or 1, not '$interleave'" >&2; exit 2; }
+slice_ms=${LATENCY_SLICE_MS:-250}
+[[ "$slice_ms" =~ ^[1-9][0-9]{1,4}$ && "$slice_ms" -gt 50 ]] || { echo "$script: LATENCY_SLICE_MS must be 51 to 99999, not '$slice_ms'" >&2; exit 2; }
+[ "$interleave" = 0 ] || kernel=0
 need_targets
 [ "$kernel" = 0 ] || command -v perf >/dev/null || { echo "$script: installing linux-perf" >&2; apt-get install -y -qq linux-perf >/dev/null; }
 origin=$(pgrep -P "$(cat "$work/origin/master.pid")")   # the origin's worker
@@ -61,12 +71,29 @@ measure() {   # row round: a 2 s warm-up, then the measured run on both clocks; 
 }
 lg() { nice -n "$NICE" taskset -c $LG_CPU "$loadgen" "$@"; }   # as run.sh runs it: the client core, the rows' priority
 
+# LATENCY_INTERLEAVE=1: round N measures direct and every row in one interleaved run; one JSON line per row, as measure's.
+measure_interleaved() {   # round
+  local r spec=() each="$pooled/round.$1"
+  for r in direct "${rows[@]}"; do spec+=(--row "$r,${target[$r]},${host[$r]}"); done
+  mkdir -p "$each"
+  [ "$1" != 1 ] || lg --interleave "${spec[@]}" --path /1k --rate 1000 --connections 16 --seconds 2 --slice-ms "$slice_ms" >/dev/null
+  lg --interleave "${spec[@]}" --path /1k --rate 1000 --connections 16 --seconds "$seconds" --slice-ms "$slice_ms" \
+    --slow-ms "$slow_ms" --latencies "$each" 2> >(awk -v round="round $1: " -v list="$slow_log" '/^slow / {print round $0 >>list; next} {print >"/dev/stderr"}') \
+    | jq -c --argjson round "$1" '{row:.Row, round:$round, p50:.Figures.P50Us, p99:.Figures.P99Us, errors:.Figures.Errors}' >>"$out"
+  for r in direct "${rows[@]}"; do mv "$each/$r" "$pooled/$r.$1"; done
+  rmdir "$each"
+}
+
 for round in $(seq 1 "$rounds"); do
   # Rotate the rows' order so that none is always measured right after direct.
   shift_by=$(( (round - 1) % ${#rows[@]} ))
   order=("${rows[@]:$shift_by}" "${rows[@]:0:$shift_by}")
-  measure direct "$round"
-  for r in "${order[@]}"; do measure "$r" "$round"; done
+  if [ "$interleave" = 1 ]; then
+    measure_interleaved "$round"
+  else
+    measure direct "$round"
+    for r in "${order[@]}"; do measure "$r" "$round"; done
+  fi
   nice -n "$NICE" taskset -c $PX_CPU "$loadgen" --stall-probe 1 \
     | jq -c --argjson round "$round" '{row:"stalls", round:$round, over200:.Over200UsPerSec, over1ms:.Over1MsPerSec, max:.MaxUs}' >>"$out"
   echo "$script: round $round/$rounds done" >&2

@@ -17,6 +17,8 @@ if (args.Length == 2 && args[0] == "--stall-probe" && double.TryParse(args[1], S
     Console.WriteLine(JsonSerializer.Serialize(StallProbe.Run(probeSeconds), LoadGenJson.Default.StallResult));
     return 0;
 }
+if (args.Length > 0 && args[0] == "--interleave")
+    return Interleave.Run(args[1..]);
 var opts = Options.Parse(args);
 if (opts is null)
 {
@@ -26,6 +28,7 @@ if (opts is null)
     Console.Error.WriteLine("       (--latencies: every measured request's latency in µs, one a line, sorted, to FILE: to pool several runs)");
     Console.Error.WriteLine("       (--fresh: a new connection for every request, opened at its intended send time; it asks the server to close)");
     Console.Error.WriteLine("       loadgen --stall-probe SECONDS   (0 < SECONDS <= 60)");
+    Console.Error.WriteLine(Interleave.Usage);
     return 2;
 }
 if (Stopwatch.Frequency != 1_000_000_000)
@@ -40,100 +43,38 @@ var request = Encoding.ASCII.GetBytes($"GET {opts.Path} HTTP/1.1\r\nHost: {opts.
 var sockets = new Socket?[opts.Connections];
 if (!opts.Fresh)
     for (var i = 0; i < sockets.Length; i++)
-        sockets[i] = Open(opts.Target);
+        sockets[i] = Lanes.Open(opts.Target);
 
 // Warm-up at the same rate (JIT, pools), then the measured run on a fresh schedule.
 if (opts.Warmup > 0)
-    Run(sockets, opts.Target, request, opts.Rate, opts.Warmup, record: false);
-var result = Run(sockets, opts.Target, request, opts.Rate, opts.Seconds, record: true, opts.SlowMs, opts.LatenciesFile);
+    Lanes.Drive(Schedule(sockets, opts.Target, request, opts.Rate, opts.Warmup, record: false), [opts.Host], long.MaxValue);
+var lanes = Schedule(sockets, opts.Target, request, opts.Rate, opts.Seconds, record: true);
+var began = Stopwatch.GetTimestamp();
+Lanes.Drive(lanes, [opts.Host], opts.SlowMs > 0 ? (long)(opts.SlowMs * 1e6) : long.MaxValue);
+var result = Lanes.Summarize(lanes, (Stopwatch.GetTimestamp() - began) / 1e9, opts.LatenciesFile);
 foreach (var s in sockets) s?.Dispose();
 Console.WriteLine(JsonSerializer.Serialize(result, LoadGenJson.Default.Result));
 return result.Errors > 0 && result.Requests == 0 ? 1 : 0;
 
-static Socket Open(IPEndPoint target)
+// One lane per connection: request k of the run, intended at start + k / rate, goes to connection k mod n.
+static Lane[] Schedule(Socket?[] sockets, IPEndPoint target, byte[] request, double rate, double seconds, bool record)
 {
-    var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-    s.Connect(target);
-    return s;
-}
-
-// sockets: one kept-alive connection per thread, or nulls: each request on a connection of its own (--fresh), whose
-// opening counts in its time.
-static Result Run(Socket?[] sockets, IPEndPoint target, byte[] request, double rate, double seconds, bool record, double slowMs = 0,
-    string? latenciesFile = null)
-{
-    var slowNs = slowMs > 0 ? (long)(slowMs * 1e6) : long.MaxValue;
-    var wallAtStart = DateTime.UtcNow.Ticks - Stopwatch.GetTimestamp() / 100; // UTC ticks (100 ns) at monotonic 0
     var n = sockets.Length;
     var total = (long)(rate * seconds);
     var periodNs = 1e9 / rate;
-    var start = Stopwatch.GetTimestamp() + 20_000_000; // 20 ms to get every thread waiting
-    var latencies = new List<long>[n];
-    var errors = new int[n];
-    var threads = new Thread[n];
+    var start = Lanes.StartTime(n);
+    var lanes = new Lane[n];
     for (var c = 0; c < n; c++)
     {
-        var conn = c;
-        latencies[c] = new List<long>((int)(total / n + 16));
-        threads[c] = new Thread(() =>
-        {
-            var buffer = new byte[64 * 1024];
-            var kept = sockets[conn];
-            var reader = kept is null ? null : new ResponseReader(kept, buffer);
-            for (long k = conn; k < total; k += n)
-            {
-                var intended = start + (long)(k * periodNs);
-                Native.SleepUntil(intended);
-                var socket = kept;
-                try
-                {
-                    socket ??= Open(target);
-                    socket.Send(request);
-                    var status = (reader ?? new ResponseReader(socket, buffer)).ReadResponse();
-                    var done = Stopwatch.GetTimestamp();
-                    if (status is < 200 or >= 400) errors[conn]++;
-                    else latencies[conn].Add(done - intended);
-                    if (record && done - intended > slowNs)
-                        Console.Error.WriteLine($"slow {new DateTime(wallAtStart + intended / 100, DateTimeKind.Utc):HH:mm:ss.ffffff} "
-                            + $"{(done - intended) / 1e3:F0} us port {(socket.LocalEndPoint as IPEndPoint)?.Port}");
-                }
-                catch (Exception e) when (e is SocketException or IOException)
-                {
-                    errors[conn]++;
-                    if (kept is not null)
-                        return; // a broken connection ends its share of the schedule
-                }
-                finally
-                {
-                    if (kept is null)
-                        socket?.Dispose();
-                }
-            }
-        }) { IsBackground = true, Name = $"conn-{conn}" };
+        var count = (int)((total - c + n - 1) / n);
+        var intended = new long[Math.Max(0, count)];
+        for (var i = 0; i < intended.Length; i++)
+            intended[i] = start + (long)((c + (long)i * n) * periodNs);
+        var measured = new bool[intended.Length];
+        Array.Fill(measured, record);
+        lanes[c] = new Lane(0, target, request, sockets[c], intended, measured);
     }
-    foreach (var t in threads) t.Start();
-    foreach (var t in threads) t.Join();
-    var elapsed = (Stopwatch.GetTimestamp() - start) / 1e9;
-    var all = new List<long>((int)total);
-    foreach (var l in latencies) all.AddRange(l);
-    all.Sort();
-    if (latenciesFile is not null)
-    {
-        using var file = new StreamWriter(latenciesFile);
-        foreach (var ns in all)
-            file.WriteLine((ns / 1e3).ToString("F1", System.Globalization.CultureInfo.InvariantCulture));
-    }
-    var errs = 0;
-    foreach (var e in errors) errs += e;
-    return new Result(all.Count, errs, elapsed, all.Count / elapsed,
-        Pct(all, 50), Pct(all, 90), Pct(all, 99), Pct(all, 99.9), all.Count > 0 ? all[^1] / 1e3 : 0);
-}
-
-static double Pct(List<long> sorted, double p)
-{
-    if (sorted.Count == 0) return 0;
-    var rank = (int)Math.Ceiling(p / 100.0 * sorted.Count) - 1;
-    return sorted[Math.Clamp(rank, 0, sorted.Count - 1)] / 1e3; // µs
+    return lanes;
 }
 
 /// <summary>
@@ -180,6 +121,7 @@ internal sealed record Result(int Requests, int Errors, double Seconds, double R
 /// <summary>The figures' JSON, made at build time (the load generator is native: nothing is compiled while it measures).</summary>
 [JsonSerializable(typeof(Result))]
 [JsonSerializable(typeof(StallResult))]
+[JsonSerializable(typeof(RowResult))]
 internal sealed partial class LoadGenJson : JsonSerializerContext;
 
 internal sealed record Options(IPEndPoint Target, string Host, string Path, double Rate, int Connections, double Seconds, double Warmup, bool Fresh, double SlowMs,
