@@ -40,15 +40,18 @@ def added_on_kernel_clock(r, direct, key):
     return added(mine.get(key), theirs.get(key))
 
 
-def round_figures(r, direct):
-    """The figures of one row in one round; latency is added over direct's (its whole record) in the same round."""
+def round_figures(r, direct, turns=None, direct_turns=None):
+    """The figures of one row in one round; latency is added over direct's (its whole record) in the same round, and
+    so is the latency measured with the rows in turns (turns, direct_turns: the two rows' figures of that run)."""
     f = r["fixed"]
     n = max(f["Requests"], 1)
     alloc = r.get("satAllocatedBytes")
+    turn = lambda key: added(turns[key], direct_turns[key]) if turns and direct_turns else None
     return {
         "p50": added(f["P50Us"], direct["fixed"]["P50Us"]),
         "p99": added(f["P99Us"], direct["fixed"]["P99Us"]),
         "p999": added(f["P999Us"], direct["fixed"]["P999Us"]),
+        "ip50": turn("P50Us"), "ip99": turn("P99Us"), "ip999": turn("P999Us"),
         "kp50": added_on_kernel_clock(r, direct, "kp50"),
         "kp99": added_on_kernel_clock(r, direct, "kp99"),
         "rps": r["satRps"],
@@ -80,6 +83,8 @@ def median(values):
 COLUMNS = [
     ("p50", "added p50 µs", "{:.0f}", False), ("p99", "added p99 µs", "{:.0f}", False),
     ("p999", "added p99.9 µs", "{:.0f}", False),
+    ("ip50", "added p50 µs, rows in turns", "{:.0f}", False), ("ip99", "added p99 µs, rows in turns", "{:.0f}", False),
+    ("ip999", "added p99.9 µs, rows in turns", "{:.0f}", False),
     ("kp50", "added p50 µs, kernel's clock", "{:.0f}", False), ("kp99", "added p99 µs, kernel's clock", "{:.0f}", False),
     ("rps", "max rps", "{:,.0f}", True),
     ("cpu", "CPU ms/1k req at 1k rps", "{:.1f}", False), ("satcpu", "CPU ms/1k req at max", "{:.1f}", False),
@@ -113,12 +118,16 @@ def noise_line(noise_path):
             + "; ".join(cells) + ".")
 
 
-def main(results_path, memory_path, noise_path=None):
+def main(results_path, memory_path, noise_path=None, turns_path=None):
     rounds = [json.loads(line) for line in open(results_path) if line.strip()]
     memory = {m["row"]: m for m in (json.loads(line) for line in open(memory_path) if line.strip())}
+    # The rows measured in turns, once per round (run.sh; none in an older run's directory).
+    turns = {(t["row"], t["round"]): t["interleaved"] for t in
+             (json.loads(line) for line in (open(turns_path) if turns_path and os.path.exists(turns_path) else []) if line.strip())}
     directs = {r["round"]: r for r in rounds if r["row"] == "direct"}
     rows = list(dict.fromkeys(r["row"] for r in rounds))
-    per_round = {name: [round_figures(r, directs[r["round"]]) for r in rounds if r["row"] == name] for name in rows}
+    per_round = {name: [round_figures(r, directs[r["round"]], turns.get((name, r["round"])), turns.get(("direct", r["round"])))
+                        for r in rounds if r["row"] == name] for name in rows}
     figs = {}
     for name in rows:
         figs[name] = {key: median(f[key] for f in per_round[name]) for key in per_round[name][0]}
@@ -131,7 +140,8 @@ def main(results_path, memory_path, noise_path=None):
           f"{RATE} rps over {LOADGEN_CONNECTIONS} connections (latency from intended send time to the answer read; on the "
           f"kernel's clock, from the send to the kernel's wake-up of the client by the answer: see latency.sh); direct: "
           f"p50 {d50:.0f} µs, p99 {d99:.0f} µs, p99.9 {d999:.0f} µs{kernel}; direct max rps {direct_sat:,.0f}.")
-    print("Each cell: value (÷HAProxy / ÷nginx doing the same hop). Latency is added over direct in the same round.\n")
+    print("Each cell: value (÷HAProxy / ÷nginx doing the same hop). Latency is added over direct in the same round; "
+          "\"rows in turns\": the same fixed rate, measured once more with every row in turns of 250 ms (see latency.sh).\n")
     print("| row | path | " + " | ".join(c[1] for c in COLUMNS) + " | proxy core busy at max |")
     print("|---|---|" + "---|" * len(COLUMNS) + "---|")
     for name in rows:
@@ -162,4 +172,4 @@ def main(results_path, memory_path, noise_path=None):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

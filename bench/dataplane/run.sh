@@ -340,6 +340,7 @@ stalls() {
 }
 stalls before
 results="$work/results.jsonl"; : >"$results"
+interleaved="$work/interleaved.jsonl"; : >"$interleaved"
 for round in $(seq 1 "$ROUNDS"); do
   for r in "${measured[@]}"; do
     pids=$(pids_of "${PIDS[$r]}")
@@ -369,6 +370,13 @@ for round in $(seq 1 "$ROUNDS"); do
        '{row:$row, round:$round, fixed:., cpuTicks:$cpu, originAccepts:$opens, satRps:$sat, satRequests:$satn, satCpuTicks:$satcpu,
          satAllocatedBytes:$alloc, proxyCoreBusyAtSat:$pxbusy, clientCoreBusyAtSat:$lgbusy, kernel:$kernel}' <<<"$fixed" >>"$results"
   done
+  # The rows' latency once more, measured in turns (latency.sh's LATENCY_INTERLEAVE): the fixed rate goes to one row
+  # for 250 ms at a time, each with its own 16 connections, until every row has had FIXED seconds; a busy moment of
+  # the host then falls on every row alike instead of on the one measured at that moment.
+  log "round $round/$ROUNDS: every row in turns"
+  spec=(); for r in "${measured[@]}"; do spec+=(--row "$r,${TARGET[$r]},${HOST[$r]}"); done
+  loadgen --interleave "${spec[@]}" --path /1k --rate $RATE --connections 16 --seconds "$FIXED" \
+    | jq -c --argjson round "$round" '{row:.Row, round:$round, interleaved:.Figures}' >>"$interleaved"
 done
 # Memory once per row: peak RSS while serving 1,000 rps over 100 connections.
 memory="$work/memory.jsonl"; : >"$memory"
@@ -388,4 +396,4 @@ for r in "${measured[@]}"; do
      "$work/$r.load100.json" >>"$memory"
 done
 stalls after
-python3 "$here/report.py" "$results" "$memory" "$noise" | tee "$work/table.md"
+python3 "$here/report.py" "$results" "$memory" "$noise" "$interleaved" | tee "$work/table.md"
