@@ -36,10 +36,10 @@ internal static class Lanes
     /// <summary>
     /// Sends every lane's requests at their intended times, one blocking thread per lane, and times each from its
     /// intended send time to its answer read. A measured request slower than <paramref name="slowNs"/> is listed on
-    /// stderr (its row's name, intended send time in UTC, latency and local port). A broken kept-alive connection ends
-    /// its lane's share of the schedule.
+    /// stderr (its row's name if it has one, intended send time in UTC, latency and local port). A broken kept-alive
+    /// connection ends its lane's share of the schedule.
     /// </summary>
-    public static void Drive(Lane[] lanes, string[] rowNames, long slowNs)
+    public static void Drive(Lane[] lanes, string?[] rowNames, long slowNs)
     {
         var wallAtStart = DateTime.UtcNow.Ticks - Stopwatch.GetTimestamp() / 100; // UTC ticks (100 ns) at monotonic 0
         var threads = new Thread[lanes.Length];
@@ -64,7 +64,7 @@ internal static class Lanes
                         if (status is < 200 or >= 400) lane.Errors++;
                         else if (lane.Measured[i]) lane.Latencies.Add(done - intended);
                         if (lane.Measured[i] && done - intended > slowNs)
-                            Console.Error.WriteLine($"slow {rowNames[lane.Row]} {new DateTime(wallAtStart + intended / 100, DateTimeKind.Utc):HH:mm:ss.ffffff} "
+                            Console.Error.WriteLine($"slow {(rowNames[lane.Row] is { } name ? name + " " : "")}{new DateTime(wallAtStart + intended / 100, DateTimeKind.Utc):HH:mm:ss.ffffff} "
                                 + $"{(done - intended) / 1e3:F0} us port {(socket.LocalEndPoint as IPEndPoint)?.Port}");
                     }
                     catch (Exception e) when (e is SocketException or IOException)

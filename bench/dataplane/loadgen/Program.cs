@@ -17,6 +17,12 @@ if (args.Length == 2 && args[0] == "--stall-probe" && double.TryParse(args[1], S
     Console.WriteLine(JsonSerializer.Serialize(StallProbe.Run(probeSeconds), LoadGenJson.Default.StallResult));
     return 0;
 }
+if (Stopwatch.Frequency != 1_000_000_000)
+{
+    Console.Error.WriteLine($"loadgen: Stopwatch frequency is {Stopwatch.Frequency}, expected CLOCK_MONOTONIC in ns");
+    return 1;
+}
+Native.prctl(29 /* PR_SET_TIMERSLACK */, 1, 0, 0, 0); // inherited by every thread started after this
 if (args.Length > 0 && args[0] == "--interleave")
     return Interleave.Run(args[1..]);
 var opts = Options.Parse(args);
@@ -31,12 +37,6 @@ if (opts is null)
     Console.Error.WriteLine(Interleave.Usage);
     return 2;
 }
-if (Stopwatch.Frequency != 1_000_000_000)
-{
-    Console.Error.WriteLine($"loadgen: Stopwatch frequency is {Stopwatch.Frequency}, expected CLOCK_MONOTONIC in ns");
-    return 1;
-}
-Native.prctl(29 /* PR_SET_TIMERSLACK */, 1, 0, 0, 0);
 
 var request = Encoding.ASCII.GetBytes($"GET {opts.Path} HTTP/1.1\r\nHost: {opts.Host}\r\nUser-Agent: fedmesh-loadgen\r\n"
     + (opts.Fresh ? "Connection: close\r\n" : "") + "\r\n");
@@ -47,10 +47,10 @@ if (!opts.Fresh)
 
 // Warm-up at the same rate (JIT, pools), then the measured run on a fresh schedule.
 if (opts.Warmup > 0)
-    Lanes.Drive(Schedule(sockets, opts.Target, request, opts.Rate, opts.Warmup, record: false), [opts.Host], long.MaxValue);
+    Lanes.Drive(Schedule(sockets, opts.Target, request, opts.Rate, opts.Warmup, record: false), [null], long.MaxValue);
 var lanes = Schedule(sockets, opts.Target, request, opts.Rate, opts.Seconds, record: true);
 var began = Stopwatch.GetTimestamp();
-Lanes.Drive(lanes, [opts.Host], opts.SlowMs > 0 ? (long)(opts.SlowMs * 1e6) : long.MaxValue);
+Lanes.Drive(lanes, [null], opts.SlowMs > 0 ? (long)(opts.SlowMs * 1e6) : long.MaxValue);
 var result = Lanes.Summarize(lanes, (Stopwatch.GetTimestamp() - began) / 1e9, opts.LatenciesFile);
 foreach (var s in sockets) s?.Dispose();
 Console.WriteLine(JsonSerializer.Serialize(result, LoadGenJson.Default.Result));
