@@ -61,15 +61,16 @@ measure() {   # row round: a 2 s warm-up, then the measured run on both clocks; 
   lg --target "${target[$1]}" --host "${host[$1]}" --path /1k --rate 1000 --connections 16 --seconds 2 >/dev/null
   [ "$kernel" = 0 ] || kclock_start "$work/latency.perf" "$1" ${pids[$1]:-}
   local loadgen_clock kernel_clock=null
-  # The slow requests' lines (none with LATENCY_SLOW_MS=0, and then no list file) to the list; anything else the load
-  # generator says to stderr.
   loadgen_clock=$(lg --target "${target[$1]}" --host "${host[$1]}" --path /1k --rate 1000 --connections 16 --seconds "$seconds" \
-    --slow-ms "$slow_ms" --latencies "$pooled/$1.$2" 2> >(awk -v row="$1 round $2: " -v list="$slow_log" '/^slow / {print row $0 >>list; next} {print >"/dev/stderr"}'))
+    --slow-ms "$slow_ms" --latencies "$pooled/$1.$2" 2> >(slow_lines "$1 round $2: "))
   [ "$kernel" = 0 ] || kernel_clock=$(kclock_stop $origin)
   jq -c --arg row "$1" --argjson round "$2" --argjson kernel "$kernel_clock" \
     '{row:$row, round:$round, p50:.P50Us, p99:.P99Us, errors:.Errors} + $kernel' <<<"$loadgen_clock" >>"$out"
 }
 lg() { nice -n "$NICE" taskset -c $LG_CPU "$loadgen" "$@"; }   # as run.sh runs it: the client core, the rows' priority
+# The load generator's stderr: its slow requests' lines (none with LATENCY_SLOW_MS=0, and then no list file) to the
+# list, each after PREFIX; anything else it says to stderr.
+slow_lines() { awk -v prefix="$1" -v list="$slow_log" '/^slow / {print prefix $0 >>list; next} {print >"/dev/stderr"}'; }
 
 # LATENCY_INTERLEAVE=1: round N measures direct and every row in one interleaved run; one JSON line per row, as measure's.
 measure_interleaved() {   # round
@@ -78,19 +79,19 @@ measure_interleaved() {   # round
   mkdir -p "$each"
   [ "$1" != 1 ] || lg --interleave "${spec[@]}" --path /1k --rate 1000 --connections 16 --seconds 2 --slice-ms "$slice_ms" >/dev/null
   lg --interleave "${spec[@]}" --path /1k --rate 1000 --connections 16 --seconds "$seconds" --slice-ms "$slice_ms" \
-    --slow-ms "$slow_ms" --latencies "$each" 2> >(awk -v round="round $1: " -v list="$slow_log" '/^slow / {print round $0 >>list; next} {print >"/dev/stderr"}') \
+    --slow-ms "$slow_ms" --latencies "$each" 2> >(slow_lines "round $1: ") \
     | jq -c --argjson round "$1" '{row:.Row, round:$round, p50:.Figures.P50Us, p99:.Figures.P99Us, errors:.Figures.Errors}' >>"$out"
   for r in direct "${rows[@]}"; do mv "$each/$r" "$pooled/$r.$1"; done
   rmdir "$each"
 }
 
 for round in $(seq 1 "$rounds"); do
-  # Rotate the rows' order so that none is always measured right after direct.
-  shift_by=$(( (round - 1) % ${#rows[@]} ))
-  order=("${rows[@]:$shift_by}" "${rows[@]:0:$shift_by}")
   if [ "$interleave" = 1 ]; then
-    measure_interleaved "$round"
+    measure_interleaved "$round"   # (the load generator rotates the rows' turns itself)
   else
+    # Rotate the rows' order so that none is always measured right after direct.
+    shift_by=$(( (round - 1) % ${#rows[@]} ))
+    order=("${rows[@]:$shift_by}" "${rows[@]:0:$shift_by}")
     measure direct "$round"
     for r in "${order[@]}"; do measure "$r" "$round"; done
   fi

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 
 /// <summary>
@@ -100,7 +99,7 @@ internal static class Interleave
         var lanes = new Lane[sockets.Length];
         for (var r = 0; r < rows.Count; r++)
         {
-            var request = Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {rows[r].Host}\r\nUser-Agent: fedmesh-loadgen\r\n\r\n");
+            var request = Lanes.Request(path, rows[r].Host);
             for (var c = 0; c < connections; c++)
             {
                 var intended = new List<long>();
@@ -119,7 +118,7 @@ internal static class Interleave
             }
         }
         var names = rows.ConvertAll(r => r.Name).ToArray();
-        Lanes.Drive(lanes, names, slowMs > 0 ? (long)(slowMs * 1e6) : long.MaxValue);
+        Lanes.Drive(lanes, names, slowMs);
         var failed = false;
         for (var r = 0; r < rows.Count; r++)
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 
 /// <summary>
 /// One connection's share of a schedule: where it sends, its requests' intended send times (CLOCK_MONOTONIC ns) and
@@ -30,17 +31,23 @@ internal static class Lanes
         return s;
     }
 
+    /// <summary>The GET request every connection sends (with <paramref name="close"/>, asking the server to close).</summary>
+    public static byte[] Request(string path, string host, bool close = false) =>
+        Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: fedmesh-loadgen\r\n"
+            + (close ? "Connection: close\r\n" : "") + "\r\n");
+
     /// <summary>When a schedule built now may start: 20 ms to get every thread waiting, 1 ms more per 10 threads.</summary>
     public static long StartTime(int threads) => Stopwatch.GetTimestamp() + 20_000_000 + threads * 100_000L;
 
     /// <summary>
     /// Sends every lane's requests at their intended times, one blocking thread per lane, and times each from its
-    /// intended send time to its answer read. A measured request slower than <paramref name="slowNs"/> is listed on
+    /// intended send time to its answer read. A measured request slower than <paramref name="slowMs"/> (when above 0) is listed on
     /// stderr (its row's name if it has one, intended send time in UTC, latency and local port). A broken kept-alive
     /// connection ends its lane's share of the schedule.
     /// </summary>
-    public static void Drive(Lane[] lanes, string?[] rowNames, long slowNs)
+    public static void Drive(Lane[] lanes, string?[] rowNames, double slowMs)
     {
+        var slowNs = slowMs > 0 ? (long)(slowMs * 1e6) : long.MaxValue;
         var wallAtStart = DateTime.UtcNow.Ticks - Stopwatch.GetTimestamp() / 100; // UTC ticks (100 ns) at monotonic 0
         var threads = new Thread[lanes.Length];
         for (var l = 0; l < lanes.Length; l++)

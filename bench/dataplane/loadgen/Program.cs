@@ -38,8 +38,7 @@ if (opts is null)
     return 2;
 }
 
-var request = Encoding.ASCII.GetBytes($"GET {opts.Path} HTTP/1.1\r\nHost: {opts.Host}\r\nUser-Agent: fedmesh-loadgen\r\n"
-    + (opts.Fresh ? "Connection: close\r\n" : "") + "\r\n");
+var request = Lanes.Request(opts.Path, opts.Host, close: opts.Fresh);
 var sockets = new Socket?[opts.Connections];
 if (!opts.Fresh)
     for (var i = 0; i < sockets.Length; i++)
@@ -47,10 +46,10 @@ if (!opts.Fresh)
 
 // Warm-up at the same rate (JIT, pools), then the measured run on a fresh schedule.
 if (opts.Warmup > 0)
-    Lanes.Drive(Schedule(sockets, opts.Target, request, opts.Rate, opts.Warmup, record: false), [null], long.MaxValue);
+    Lanes.Drive(Schedule(sockets, opts.Target, request, opts.Rate, opts.Warmup, record: false), [null], slowMs: 0);
 var lanes = Schedule(sockets, opts.Target, request, opts.Rate, opts.Seconds, record: true);
 var began = Stopwatch.GetTimestamp();
-Lanes.Drive(lanes, [null], opts.SlowMs > 0 ? (long)(opts.SlowMs * 1e6) : long.MaxValue);
+Lanes.Drive(lanes, [null], opts.SlowMs);
 var result = Lanes.Summarize(lanes, (Stopwatch.GetTimestamp() - began) / 1e9, opts.LatenciesFile);
 foreach (var s in sockets) s?.Dispose();
 Console.WriteLine(JsonSerializer.Serialize(result, LoadGenJson.Default.Result));
