@@ -5,10 +5,11 @@ using FedMesh.Core.Transport;
 namespace FedMesh.Core.Telemetry;
 
 /// <summary>
-/// The request instruments every proxy and gateway publishes. The duration histogram is recorded at the
-/// same point as the stats pipeline (<see cref="RequestStatsCell.Record(int, double)"/>) and costs nothing
-/// while no meter provider listens; the request counter is observed from the cells' own counters at
-/// collection time, so it adds nothing per request.
+/// The request instruments every proxy and gateway publishes. Both are read from the cells of the stats pipeline
+/// (<see cref="RequestStatsCell.Record(int, double)"/>) when metrics are collected, so they add nothing per request:
+/// the request counter is observed from the cells' counters, and <c>/metrics</c> renders the duration histogram from
+/// their buckets (<see cref="DurationExposition"/>). The duration histogram is recorded through OpenTelemetry as well
+/// only while a meter provider listens to it (OTLP export: <see cref="TelemetryHost"/>).
 /// </summary>
 public static class MeshMetrics
 {
@@ -25,7 +26,9 @@ public static class MeshMetrics
     /// <summary>Histogram bounds in seconds (Prometheus base unit), the same buckets as <see cref="LatencyBuckets.BoundsMs"/>.</summary>
     public static readonly double[] BoundsSeconds = Array.ConvertAll(LatencyBuckets.BoundsMs, ms => ms / 1000);
 
-    private static readonly Meter Meter = new(MeterName, "1.0");
+    public const string MeterVersion = "1.0";
+
+    private static readonly Meter Meter = new(MeterName, MeterVersion);
     private static readonly ConcurrentDictionary<RequestStatsRecorder, byte> Recorders = new();
 
     /// <summary><c>fedmesh_request_duration_seconds</c>: from handing a request to the forwarder until its response was copied back.</summary>
@@ -59,6 +62,9 @@ public static class MeshMetrics
         Recorders.TryAdd(recorder, 0);
         return new Registration(recorder);
     }
+
+    /// <summary>Every published recorder's cells.</summary>
+    internal static IEnumerable<RequestStatsCell> PublishedCells() => Recorders.Keys.SelectMany(r => r.Cells);
 
     private static IEnumerable<Measurement<long>> ObserveRequests()
     {
