@@ -19,26 +19,22 @@ public abstract partial class Http11Relay
     public async Task RunAsync(ConnectionContext connection, ConnectionDelegate next, CancellationToken closing)
     {
         using var exchange = new RelayExchange(connection);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closing);
+        using var wait = new HeadWait(exchange.Input, closing);
         while (!closing.IsCancellationRequested)
         {
-            ReadResult read;
             // A head has its timeout from its first byte on (however slowly the rest trickles in); an idle connection the keep-alive.
             var left = exchange.HeadSince == 0 ? _keepAlive : _headTimeout - Stopwatch.GetElapsedTime(exchange.HeadSince);
-            if (left <= TimeSpan.Zero)
+            if (left <= TimeSpan.Zero || !wait.Begin(left))
                 return;
-            timeout.CancelAfter(left);
-            try
-            {
-                read = await exchange.Input.ReadAsync(timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-            {
+            var read = await exchange.Input.ReadAsync().ConfigureAwait(false);
+            if (!wait.Finish())
                 return; // idle past the keep-alive, a head that never finished, or the server stopping: closed, as Kestrel closes them
-            }
-            if (!timeout.TryReset())
-                return;
             var buffer = read.Buffer;
+            if (read.IsCanceled)
+            {
+                exchange.Input.AdvanceTo(buffer.Start); // cancelled by something else than the wait: read again
+                continue;
+            }
             var step = Prepare(exchange, connection, buffer, read.IsCompleted, out var target);
             if (step == Step.MoreHead)
             {
@@ -55,6 +51,7 @@ public abstract partial class Http11Relay
             if (step == Step.Kestrel)
             {
                 exchange.Input.AdvanceTo(buffer.Start); // nothing consumed: Kestrel reads the request from its first byte
+                wait.Dispose(); // Kestrel keeps its own timeouts; no cancelled read of the wait's may reach it
                 await next(connection).ConfigureAwait(false);
                 return;
             }
