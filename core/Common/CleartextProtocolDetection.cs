@@ -32,10 +32,10 @@ public sealed class CleartextProtocolDetection : IConnectionListenerFactory, ICo
     private readonly SharedPorts _ports;
     private readonly StreamConnections _streamConnections;
 
-    public CleartextProtocolDetection(IOptions<SocketTransportOptions> transport, ILoggerFactory loggers, IMemoryPoolFactory<byte>? pools = null)
+    public CleartextProtocolDetection(IOptions<SocketTransportOptions> transport, ILoggerFactory loggers)
     {
         _transport = transport.Value;
-        _streamConnections = new StreamConnections(_transport, pools, "fedmesh-cleartext");
+        _streamConnections = new StreamConnections(_transport);
         _logger = loggers.CreateLogger("FedMesh.Listener");
         _ports = new SharedPorts(_transport, _logger);
         _connections = new SocketConnectionContextFactory(new SocketConnectionFactoryOptions

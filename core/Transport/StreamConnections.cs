@@ -1,14 +1,13 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
-using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 
 namespace FedMesh.Core.Transport;
 
 /// <summary>
 /// Makes one transport's <see cref="StreamConnection"/>s (the TLS listeners', the outbound port's plain HTTP/1.1 ones)
-/// with its memory pool and Kestrel's socket-transport settings, applied as that transport applies them.
+/// with its memory pool (<see cref="BlockPool"/>) and Kestrel's socket-transport settings, applied as that transport applies them.
 /// </summary>
 internal sealed class StreamConnections : IDisposable
 {
@@ -16,11 +15,10 @@ internal sealed class StreamConnections : IDisposable
     private readonly MemoryPool<byte> _pool;
     private readonly PipeScheduler _readerScheduler;
 
-    /// <param name="owner">The pool's owner name (Kestrel's memory-pool metrics).</param>
-    public StreamConnections(SocketTransportOptions transport, IMemoryPoolFactory<byte>? pools, string owner)
+    public StreamConnections(SocketTransportOptions transport)
     {
         _transport = transport;
-        _pool = pools?.Create(new MemoryPoolOptions { Owner = owner }) ?? MemoryPool<byte>.Shared;
+        _pool = new BlockPool();
         // As the socket transport: with inline scheduling Kestrel parses on the thread that read the bytes.
         _readerScheduler = transport.UnsafePreferInlineScheduling ? PipeScheduler.Inline : PipeScheduler.ThreadPool;
     }
@@ -29,9 +27,5 @@ internal sealed class StreamConnections : IDisposable
     public StreamConnection Create(Socket socket, Stream stream, bool tls) =>
         new(socket, stream, tls, _pool, _readerScheduler, _transport.MaxReadBufferSize ?? 0, _transport.WaitForDataBeforeAllocatingBuffer);
 
-    public void Dispose()
-    {
-        if (!ReferenceEquals(_pool, MemoryPool<byte>.Shared))
-            _pool.Dispose();
-    }
+    public void Dispose() => _pool.Dispose();
 }

@@ -25,12 +25,12 @@ public sealed partial class TlsTransport : IConnectionListenerFactory, IConnecti
     private readonly StreamConnections _connections;
     private readonly SharedPorts _ports;
 
-    public TlsTransport(IOptions<SocketTransportOptions> transport, ILoggerFactory loggers, IMemoryPoolFactory<byte>? pools = null)
+    public TlsTransport(IOptions<SocketTransportOptions> transport, ILoggerFactory loggers)
     {
         _transport = transport.Value;
         _logger = loggers.CreateLogger("FedMesh.Listener");
         _ports = new SharedPorts(_transport, _logger);
-        _connections = new StreamConnections(_transport, pools, "fedmesh-tls");
+        _connections = new StreamConnections(_transport);
     }
 
     public bool CanBind(EndPoint endpoint) => endpoint is TlsEndPoint;
