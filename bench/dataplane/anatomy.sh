@@ -12,6 +12,8 @@
 #   BENCH_ONLY="fedmesh-x nginx-x" BENCH_HOLD=900 BENCH_OUT=/tmp/b bench/dataplane/run.sh &   # wait for /tmp/b/targets
 #   BENCH_OUT=/tmp/b bench/dataplane/anatomy.sh fedmesh-x nginx-x                             # ~1 minute; then rm /tmp/b/hold
 # ANATOMY_CLOSE=1 sends every request with "Connection: close": the cost of a connection per request (fresh.sh's callers).
+# ANATOMY_RATE=RPS loads at that fixed rate (the load generator, 16 connections) instead of saturating with wrk: the
+# cost of a request that wakes an idle proxy, as at run.sh's 1,000 rps, where caches are cold and every hop wakes a core.
 # Needs perf (Debian's linux-perf, installed if missing) and root.
 set -euo pipefail
 work=${BENCH_OUT:?set BENCH_OUT to the directory of a held run of bench/dataplane/run.sh}
@@ -20,10 +22,12 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/held.sh"
 in_range ANATOMY_SECONDS "$seconds"
 case ${ANATOMY_CLOSE:-0} in
-  0) close=() ;;
-  1) close=(-H "Connection: close") ;;
+  0) close=""; fresh="" ;;
+  1) close="-H 'Connection: close'"; fresh="--fresh" ;;
   *) echo "$script: ANATOMY_CLOSE must be 0 or 1, not '$ANATOMY_CLOSE'" >&2; exit 2 ;;
 esac
+rate=${ANATOMY_RATE:-}
+[ -z "$rate" ] || [[ "$rate" =~ ^[1-9][0-9]{0,5}$ ]] || { echo "$script: ANATOMY_RATE must be requests per second (1 to 999999), not '$rate'" >&2; exit 2; }
 [ $# -ge 1 ] || { echo "usage: BENCH_OUT=DIR bench/dataplane/anatomy.sh ROW... (rows of DIR/targets, e.g. fedmesh-x nginx-x)" >&2; exit 2; }
 need_targets
 command -v perf >/dev/null || { echo "installing linux-perf" >&2; apt-get install -y -qq linux-perf >/dev/null; }
@@ -34,8 +38,16 @@ mkdir -p "$out"
 calls=(recvfrom recvmsg read readv sendto sendmsg write writev epoll_wait futex)
 events=$(printf 'syscalls:sys_enter_%s,' "${calls[@]}")
 
-# load ROW SECONDS: wrk on the row's address; prints the requests served.
-load() { wrk_load "$2" -H "Host: ${host[$1]}" "${close[@]}" "http://${target[$1]}/1k"; }
+# load_command ROW SECONDS: the command that loads the row (wrk, or the load generator at ANATOMY_RATE) and prints the
+# requests served; a string, so that perf can run it too.
+load_command() {
+  if [ -n "$rate" ]; then
+    echo "nice -n $NICE taskset -c $LG_CPU '$loadgen' --target '${target[$1]}' --host '${host[$1]}' --path /1k --rate $rate --connections 16 --seconds $2 $fresh | jq .Requests"
+  else
+    echo "$(declare -f wrk_load); NICE=$NICE LG_CPU=$LG_CPU; wrk_load $2 -H 'Host: ${host[$1]}' $close 'http://${target[$1]}/1k'"
+  fi
+}
+load() { bash -c "$(load_command "$1" "$2")"; }
 switches() { awk '/^voluntary/ {v += $2} /^nonvoluntary/ {n += $2} END {print v + 0, n + 0}' /proc/"$1"/task/*/status; }
 per() { awk -v a="$1" -v n="$2" -v d="${3:-2}" 'BEGIN {printf "%.*f", d, a / n}'; }
 
@@ -65,7 +77,7 @@ for row in "$@"; do
   declare -A tids=()
   for p in "${busy[@]}"; do for t in /proc/"$p"/task/*; do tids[${t##*/}]=$p; done; done
   requests=$(perf stat --per-thread -x, -o "$out/$row.stat" -e "${events%,}" -p "$(IFS=,; echo "${busy[*]}")" -- \
-    bash -c "$(declare -f wrk_load); NICE=$NICE LG_CPU=$LG_CPU; wrk_load $seconds -H 'Host: ${host[$row]}' ${close[*]:+-H 'Connection: close'} 'http://${target[$row]}/1k'")
+    bash -c "$(load_command "$row" "$seconds")")
   [ "${requests:-0}" -gt 0 ] || { echo "$script: $row answered no request" >&2; exit 1; }
   for p in "${busy[@]}"; do
     # perf's per-thread lines: "comm-tid,count,unit,event,...".
@@ -77,7 +89,7 @@ for row in "$@"; do
 
   # Pass 3: where the CPU goes.
   perf record -q -F 2999 -o "$out/$row.data" -p "$(IFS=,; echo "${busy[*]}")" -- \
-    bash -c "$(declare -f wrk_load); NICE=$NICE LG_CPU=$LG_CPU; wrk_load $seconds -H 'Host: ${host[$row]}' ${close[*]:+-H 'Connection: close'} 'http://${target[$row]}/1k'" >/dev/null 2>&1
+    bash -c "$(load_command "$row" "$seconds")" >/dev/null 2>&1
   for p in "${busy[@]}"; do
     echo "$row $p: CPU per request by owner"
     perf report -q -i "$out/$row.data" --pid "$p" --no-children -F overhead,dso,sym --stdio 2>/dev/null | python3 "$here/anatomy.py" "${cpu[$p]}"

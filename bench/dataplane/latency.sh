@@ -120,6 +120,8 @@ for clock, p50, p99, how, with_stalls, over_direct in (
         ("kernel's clock", "kp50", "kp99", "from each request's send to the kernel's wake-up of its thread by the answer", False, True),
         ("kernel's clock, undisturbed requests only", "kp50u", "kp99u", "the same, of the requests during which no other program ran 50 µs or more on either core", False, True),
         ("kernel's clock, the proxies' own segments", "own50", "own99", "each request's time less the origin's segment, of the requests whose every hop woke once, in order; not over direct's", False, False)):
+    if p50 != "p50" and not any(l.get(p50) is not None for l in lines):
+        continue  # no kernel figures at all (LATENCY_KERNEL=0, LATENCY_INTERLEAVE=1): no empty tables
     # A measurement whose kernel record failed (kclock.py printed null) has no kernel figures: "–", and left out. So
     # does a percentile below direct's in its round (report.added: direct hit by a stall longer than anything the row
     # met, so the time a proxy added cannot be told from it).
@@ -159,8 +161,9 @@ for clock, p50, p99, how, with_stalls, over_direct in (
         print(text)
     print()
 # Where the time goes, on the kernel's clock: each segment's median over the rounds of its per-round median.
-print("segments on the kernel's clock, µs (median over rounds; requests whose every hop woke once, in order); each hop's own\n"
-      "work per step (from a receive returning data to its next send, request and answer steps together):")
+if any("segments" in l for l in lines):
+    print("segments on the kernel's clock, µs (median over rounds; requests whose every hop woke once, in order); each hop's own\n"
+          "work per step (from a receive returning data to its next send, request and answer steps together):")
 for row in rows:
     split = [l for l in lines if l["row"] == row and "segments" in l]
     if split:
@@ -172,8 +175,9 @@ for row in rows:
         held = f", {median(tail):.0%} of the slowest 1 %" if tail else ""
         print(f"  {row}: " + ", ".join(f"{n} {median(l['segments'][n] for l in split):.0f}" for n in names) + f" ({share:.0%} of requests{held}){own}")
 # How much of each row's tail the host made: requests during which another program ran (kclock.py's "disturbed").
-print("\nother programs' runs of 50 µs or more (kernel's clock): share of requests they overlapped, of the slowest 1 %,"
-      " and what ran longest (ms in the round; the round with most):")
+if any(l.get("disturbed") is not None for l in lines):
+    print("\nother programs' runs of 50 µs or more (kernel's clock): share of requests they overlapped, of the slowest 1 %,"
+          " and what ran longest (ms in the round; the round with most):")
 for row in ["direct"] + rows:
     marked = [l for l in lines if l["row"] == row and l.get("disturbed") is not None]
     if marked:
@@ -190,7 +194,11 @@ def pooled(row):
         if os.path.exists(path):
             values += [float(v) for v in open(path) if v.strip()]
     values.sort()
-    return {p: values[min(len(values) - 1, max(0, -(-p * len(values) // 100) - 1))] for p in (50, 99)} if values else None
+    if not values:
+        return None
+    figures = {p: values[min(len(values) - 1, max(0, -(-p * len(values) // 100) - 1))] for p in (50, 99)}
+    figures["over1ms"] = sum(1 for v in values if v > 1000) / len(values)
+    return figures
 base = pooled("direct")
 if base:
     print(f"\nall rounds together, load generator's clock (each row's requests of every round in one distribution, less"
@@ -200,7 +208,9 @@ if base:
         if not each[row]:
             continue
         mine = {p: each[row][p] - base[p] for p in (50, 99)}
-        text = f"  {row}: {mine[50]:.0f} / {mine[99]:.0f}"
+        # A row's p99 sits where the host's stalls of a millisecond or more begin to count (about 1 % of requests on
+        # this host): the share of requests above 1 ms says how many stalls the row's turns met.
+        text = f"  {row}: {mine[50]:.0f} / {mine[99]:.0f} (over 1 ms: {each[row]['over1ms']:.2%} of requests)"
         for peer in PEERS.get(row, ()):
             if each.get(peer):
                 theirs = {p: each[peer][p] - base[p] for p in (50, 99)}
