@@ -6,10 +6,10 @@ namespace FedMesh.Core.Telemetry;
 
 /// <summary>
 /// The request instruments every proxy and gateway publishes. Both are read from the cells of the stats pipeline
-/// (<see cref="RequestStatsCell.Record(int, double)"/>) when metrics are collected, so they add nothing per request:
-/// the request counter is observed from the cells' counters, and <c>/metrics</c> renders the duration histogram from
-/// their buckets (<see cref="DurationExposition"/>). The duration histogram is recorded through OpenTelemetry as well
-/// only while a meter provider listens to it (OTLP export: <see cref="TelemetryHost"/>).
+/// (<see cref="RequestStatsCell.Record(int, double)"/>) when metrics are collected, so they add nothing per request to
+/// the cells' own counting: the request counter is observed from the cells' counters, and <c>/metrics</c> renders the
+/// duration histogram from their buckets (<see cref="DurationExposition"/>). The duration histogram is recorded through
+/// OpenTelemetry as well only while a meter provider listens to it (OTLP export: <see cref="TelemetryHost"/>).
 /// </summary>
 public static class MeshMetrics
 {
