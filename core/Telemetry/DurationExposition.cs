@@ -37,7 +37,7 @@ public static class DurationExposition
 
     private static void WriteSeries(StringBuilder text, RequestStatsCell cell, int statusClass, bool openMetrics)
     {
-        var labels = Labels(cell.Key, StatusClass.Names[statusClass]);
+        var labels = Labels(cell.Tags(statusClass));
         long cumulative = 0;
         for (var i = 0; i < LatencyBuckets.Count; i++)
         {
@@ -56,21 +56,18 @@ public static class DurationExposition
                 .Append(Number(cell.Created.ToUnixTimeMilliseconds() / 1000.0, openMetrics)).Append('\n');
     }
 
-    /// <summary>The series' labels, as the exporter gives them: the meter's scope, then the tags by name.</summary>
-    private static string Labels(RequestKey key, string statusClass)
+    /// <summary>
+    /// The series' labels, as the exporter gives them: the meter's scope, then the cell's tags for the status class (the
+    /// ones it records with, <see cref="RequestStatsCell.Tags"/>) by name.
+    /// </summary>
+    private static string Labels(KeyValuePair<string, object?>[] tags)
     {
         var labels = new StringBuilder();
         labels.Append("otel_scope_name=\"").Append(MeshMetrics.MeterName).Append("\",otel_scope_version=\"").Append(MeshMetrics.MeterVersion).Append('"');
-        (string Name, string Value)[] tags =
-        [
-            (MeshMetrics.BackendTag, key.Backend), (MeshMetrics.DestinationClusterTag, key.DestinationCluster),
-            (MeshMetrics.NamespaceTag, key.Namespace), (MeshMetrics.ServiceTag, key.Service),
-            (MeshMetrics.SourceClusterTag, key.SourceCluster), (MeshMetrics.StatusClassTag, statusClass),
-        ];
-        foreach (var (name, value) in tags)
+        foreach (var (name, value) in tags.OrderBy(t => t.Key, StringComparer.Ordinal))
         {
             labels.Append(',').Append(name).Append("=\"");
-            foreach (var ch in value)
+            foreach (var ch in value as string ?? "")
             {
                 if (ch is '\\' or '"') labels.Append('\\').Append(ch);
                 else if (ch == '\n') labels.Append("\\n");

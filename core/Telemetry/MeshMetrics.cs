@@ -68,15 +68,12 @@ public static class MeshMetrics
 
     private static IEnumerable<Measurement<long>> ObserveRequests()
     {
-        foreach (var recorder in Recorders.Keys)
+        foreach (var cell in PublishedCells())
         {
-            foreach (var cell in recorder.Cells)
+            for (var i = 0; i < StatusClass.Count; i++)
             {
-                for (var i = 0; i < StatusClass.Count; i++)
-                {
-                    var count = cell.StatusClassCount(i);
-                    if (count > 0) yield return new Measurement<long>(count, cell.Tags(i).AsSpan());
-                }
+                var count = cell.StatusClassCount(i);
+                if (count > 0) yield return new Measurement<long>(count, cell.Tags(i).AsSpan());
             }
         }
     }
